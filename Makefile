@@ -1,0 +1,13 @@
+test:
+	python -m pytest tests
+
+lint:
+	ruff check sb3_td3x tests examples
+
+format:
+	ruff format sb3_td3x tests examples
+
+type:
+	mypy sb3_td3x
+
+.PHONY: test lint format type
