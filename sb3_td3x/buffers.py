@@ -1,0 +1,336 @@
+"""
+Prioritized replay buffers for TD3X, built on SB3's ``NStepReplayBuffer`` (so ``n_steps=1`` is the one-step case).
+
+- :class:`PrioritizedReplayBuffer`: proportional prioritized experience replay (Schaul et al. 2016),
+  priority ``p = (|delta| + eps)^alpha``, importance-sampling weights ``(N * P(i))^-beta / max_j (N * P(j))^-beta``.
+- :class:`LAPReplayBuffer`: Loss-Adjusted Prioritized replay (Fujimoto et al. 2020),
+  priority ``p = max(|delta|, min_priority)^alpha``, sampled without importance-sampling weights
+  (the algorithm pairs it with a Huber loss of threshold ``min_priority``).
+
+Both index one sum tree and one min tree over the ``buffer_size * n_envs`` flat slots ``row * n_envs + env``,
+so a sampled slot is exactly one (row, env) pair of SB3's storage.
+"""
+
+import warnings
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.buffers import NStepReplayBuffer
+from stable_baselines3.common.type_aliases import ReplayBufferSamples
+from stable_baselines3.common.vec_env import VecNormalize
+
+from sb3_td3x.segment_tree import MinSegmentTree, SumSegmentTree
+
+
+class PrioritizedReplayBufferSamples(NamedTuple):
+    """``ReplayBufferSamples`` plus the importance-sampling ``weights`` and the flat slot ``indices`` to update."""
+
+    observations: th.Tensor
+    actions: th.Tensor
+    next_observations: th.Tensor
+    dones: th.Tensor
+    rewards: th.Tensor
+    discounts: th.Tensor
+    weights: th.Tensor
+    indices: np.ndarray
+
+
+class PrioritizedReplayBuffer(NStepReplayBuffer):
+    """
+    Proportional prioritized experience replay with n-step returns.
+
+    Paper: Prioritized Experience Replay, Schaul et al. 2016, https://arxiv.org/abs/1511.05952
+    (sampling: section 3.3; importance sampling: section 3.4, Algorithm 1).
+
+    New transitions enter with the largest priority seen so far, so each is replayed at least once with
+    high probability. Sampling is stratified: the total priority mass is cut into ``batch_size`` equal
+    segments and one value is drawn uniformly in each. ``beta`` is a plain attribute: ``TD3X`` anneals it
+    from ``beta0`` to 1 over the training run.
+
+    :param buffer_size: Max number of element in the buffer
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param device: PyTorch device
+    :param n_envs: Number of parallel environments
+    :param optimize_memory_usage: Not supported
+    :param handle_timeout_termination: Handle timeout termination (due to timelimit)
+        separately and treat the task as infinite horizon task.
+    :param n_steps: Number of steps to accumulate rewards for n-step returns (1: one-step TD targets)
+    :param gamma: Discount factor for future rewards
+    :param alpha: Priority exponent (0: uniform sampling, 1: fully proportional), in [0, inf)
+    :param beta0: Initial importance-sampling exponent, in [0, 1]
+    :param priority_eps: Constant added to ``|delta|`` so no transition gets zero probability, > 0
+    """
+
+    uses_is_weights = True
+
+    def __init__(
+        self,
+        buffer_size: int,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        device: th.device | str = "auto",
+        n_envs: int = 1,
+        optimize_memory_usage: bool = False,
+        handle_timeout_termination: bool = True,
+        n_steps: int = 1,
+        gamma: float = 0.99,
+        alpha: float = 0.6,
+        beta0: float = 0.4,
+        priority_eps: float = 1e-6,
+    ):
+        check_n_steps(n_steps)
+        check_alpha(alpha)
+        if not 0.0 <= beta0 <= 1.0:
+            raise ValueError(f"beta0 must be in [0, 1], got {beta0}")
+        if not priority_eps > 0.0:
+            raise ValueError(f"priority_eps must be > 0, got {priority_eps}")
+        if isinstance(observation_space, spaces.Dict):
+            raise ValueError("observation_space: prioritized replay does not support Dict observation spaces")
+        super().__init__(
+            buffer_size,
+            observation_space,
+            action_space,
+            device=device,
+            n_envs=n_envs,
+            optimize_memory_usage=optimize_memory_usage,
+            handle_timeout_termination=handle_timeout_termination,
+            n_steps=n_steps,
+            gamma=gamma,
+        )
+        self.alpha = alpha
+        self.beta0 = beta0
+        self.beta = beta0
+        self.priority_eps = priority_eps
+        capacity = self.buffer_size * self.n_envs
+        self.sum_tree = SumSegmentTree(capacity)
+        self.min_tree = MinSegmentTree(capacity)
+        # Largest priority (already raised to alpha) ever given: new transitions enter with it
+        self.max_priority = 1.0
+        self.n_nonfinite_td_errors = 0
+
+    def _n_stored_slots(self) -> int:
+        return (self.buffer_size if self.full else self.pos) * self.n_envs
+
+    def add(
+        self,
+        obs: np.ndarray,
+        next_obs: np.ndarray,
+        action: np.ndarray,
+        reward: np.ndarray,
+        done: np.ndarray,
+        infos: list[dict[str, Any]],
+    ) -> None:
+        row = self.pos
+        super().add(obs, next_obs, action, reward, done, infos)
+        slots = row * self.n_envs + np.arange(self.n_envs)
+        self.sum_tree.update(slots, self.max_priority)
+        self.min_tree.update(slots, self.max_priority)
+
+    def sample(self, batch_size: int, env: VecNormalize | None = None) -> PrioritizedReplayBufferSamples:  # type: ignore[override]
+        """
+        Sample a batch of flat slots proportionally to their priority (stratified), then gather their
+        n-step transitions.
+
+        :param batch_size: Number of element to sample
+        :param env: associated VecEnv to normalize the observations/rewards when sampling
+        :return: The samples, with importance-sampling ``weights`` (all ones for LAP) and the sampled ``indices``
+        """
+        n_stored = self._n_stored_slots()
+        if n_stored == 0:
+            raise RuntimeError("Cannot sample from an empty replay buffer")
+        total = self.sum_tree.total()
+        segment = total / batch_size
+        prefixsums = (np.arange(batch_size) + np.random.uniform(size=batch_size)) * segment
+        indices = np.minimum(self.sum_tree.find_prefixsum_idx(prefixsums), n_stored - 1)
+        weights = self._importance_weights(indices)
+        batch_inds, env_indices = np.unravel_index(indices, (self.buffer_size, self.n_envs))
+        samples = self._get_samples(batch_inds, env=env, env_indices=env_indices)
+        return PrioritizedReplayBufferSamples(
+            *samples,  # type: ignore[arg-type]
+            weights=self.to_torch(weights.reshape(-1, 1)),
+            indices=indices,
+        )
+
+    def _importance_weights(self, indices: np.ndarray) -> np.ndarray:
+        """
+        ``w_i = (N * P(i))^-beta / max_j w_j`` with ``P(i) = p_i / sum_k p_k`` (Schaul et al. 2016, Algorithm 1,
+        line 10). ``N`` and the total cancel out once normalized. The max is over the whole buffer (smallest priority, from the min tree), so weights are in
+        (0, 1] and do not depend on which other transitions share the batch. Simplified, ``w_i = (p_i / p_min)^-beta``.
+        """
+        priorities = self.sum_tree[indices]
+        return (priorities / self.min_tree.min()) ** (-self.beta)
+
+    def _get_samples(  # type: ignore[override]
+        self,
+        batch_inds: np.ndarray,
+        env: VecNormalize | None = None,
+        env_indices: np.ndarray | None = None,
+    ) -> ReplayBufferSamples:
+        """
+        SB3's ``NStepReplayBuffer._get_samples`` with the env indices given instead of drawn at random (the sum tree
+        chose exact (row, env) slots). Everything else is kept as in SB3: the ``pos - 1`` timeout trick, the
+        done/truncation mask and the per-sample ``discounts``.
+
+        :param batch_inds: Row indices of the samples
+        :param env: Optional VecNormalize to normalize observations/rewards
+        :param env_indices: Env index of each sample; drawn uniformly when None (plain uniform sampling)
+        :return: ``ReplayBufferSamples`` with n-step returns
+        """
+        if env_indices is None:
+            return super()._get_samples(batch_inds, env=env)
+        env_col = env_indices[:, None]
+        # self.pos is where the next transition goes: its predecessor must end every n-step window
+        last_valid_index = self.pos - 1
+        original_timeout_values = self.timeouts[last_valid_index].copy()
+        self.timeouts[last_valid_index] = np.logical_or(original_timeout_values, np.logical_not(self.dones[last_valid_index]))
+        try:
+            steps = np.arange(self.n_steps).reshape(1, -1)
+            indices = (batch_inds[:, None] + steps) % self.buffer_size
+            rewards_seq = self._normalize_reward(self.rewards[indices, env_col], env)
+            done_or_truncated = np.logical_or(self.dones[indices, env_col], self.timeouts[indices, env_col])
+            has_end = done_or_truncated.any(axis=1)
+            done_idx = np.where(has_end, done_or_truncated.argmax(axis=1), self.n_steps - 1)
+            mask = steps <= done_idx[:, None]
+            target_q_discounts = self.gamma ** mask.sum(axis=1, keepdims=True).astype(np.float32)
+            discounts = self.gamma ** np.arange(self.n_steps, dtype=np.float32).reshape(1, -1)
+            n_step_returns = (rewards_seq * discounts * mask).sum(axis=1, keepdims=True)
+            last_indices = (batch_inds + done_idx) % self.buffer_size
+            next_obs = self._normalize_obs(self.next_observations[last_indices, env_indices], env)
+            next_dones = self.dones[last_indices, env_indices][:, None].astype(np.float32)
+            next_timeouts = self.timeouts[last_indices, env_indices][:, None].astype(np.float32)
+            final_dones = next_dones * (1.0 - next_timeouts)
+        finally:
+            self.timeouts[last_valid_index] = original_timeout_values
+        obs = self._normalize_obs(self.observations[batch_inds, env_indices], env)
+        actions = self.actions[batch_inds, env_indices]
+        return ReplayBufferSamples(
+            observations=self.to_torch(obs),  # type: ignore[arg-type]
+            actions=self.to_torch(actions),
+            next_observations=self.to_torch(next_obs),  # type: ignore[arg-type]
+            dones=self.to_torch(final_dones),
+            rewards=self.to_torch(n_step_returns),
+            discounts=self.to_torch(target_q_discounts),
+        )
+
+    def _priority(self, td_errors: np.ndarray) -> np.ndarray:
+        """Schaul et al. 2016, section 3.3: ``p_i = (|delta_i| + eps)^alpha`` (the value stored in the trees)."""
+        return (np.abs(td_errors) + self.priority_eps) ** self.alpha
+
+    def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray | th.Tensor) -> None:
+        """
+        Write new priorities for sampled slots after a critic update.
+
+        A NaN or infinite TD error never enters the trees: that slot keeps its previous priority, the event is
+        counted in ``n_nonfinite_td_errors`` and a warning is issued.
+
+        :param indices: Flat slots, as returned in ``samples.indices``
+        :param td_errors: TD errors of those slots, shape (batch,) or (batch, 1)
+        """
+        if isinstance(td_errors, th.Tensor):
+            td_errors = td_errors.detach().cpu().numpy()
+        td_errors = np.asarray(td_errors, dtype=np.float64).reshape(-1)
+        indices = np.asarray(indices).reshape(-1)
+        if td_errors.shape != indices.shape:
+            raise ValueError(f"td_errors has shape {td_errors.shape}, expected one per index {indices.shape}")
+        finite = np.isfinite(td_errors)
+        if not finite.all():
+            n_bad = int((~finite).sum())
+            self.n_nonfinite_td_errors += n_bad
+            warnings.warn(f"{n_bad} non-finite TD error(s) ignored: those transitions keep their previous priority")
+            indices, td_errors = indices[finite], td_errors[finite]
+        if indices.size == 0:
+            return
+        priorities = self._priority(td_errors)
+        self.sum_tree.update(indices, priorities)
+        self.min_tree.update(indices, priorities)
+        self.max_priority = max(self.max_priority, float(priorities.max()))
+
+
+class LAPReplayBuffer(PrioritizedReplayBuffer):
+    """
+    Loss-Adjusted Prioritized (LAP) experience replay with n-step returns.
+
+    Paper: An Equivalence between Loss Functions and Non-Uniform Sampling in Experience Replay,
+    Fujimoto, Meger and Precup 2020, https://arxiv.org/abs/2007.06049 (section 5, equation 11).
+    Reference implementation: https://github.com/sfujim/LAP-PAL (continuous/LAP_TD3.py)
+
+    Priority ``p_i = max(|delta_i|, min_priority)^alpha``; no importance-sampling correction (``weights`` are
+    all ones). The equivalence holds when the critic is trained with a Huber loss of threshold ``min_priority``,
+    which ``TD3X`` does whenever this buffer is used.
+
+    :param buffer_size: Max number of element in the buffer
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param device: PyTorch device
+    :param n_envs: Number of parallel environments
+    :param optimize_memory_usage: Not supported
+    :param handle_timeout_termination: Handle timeout termination (due to timelimit)
+        separately and treat the task as infinite horizon task.
+    :param n_steps: Number of steps to accumulate rewards for n-step returns (1: one-step TD targets)
+    :param gamma: Discount factor for future rewards
+    :param alpha: Priority exponent, in [0, inf) (0.4 in the paper)
+    :param min_priority: Lower clip of ``|delta|`` and threshold of the Huber loss, > 0 (1 in the paper)
+    """
+
+    uses_is_weights = False
+
+    def __init__(
+        self,
+        buffer_size: int,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        device: th.device | str = "auto",
+        n_envs: int = 1,
+        optimize_memory_usage: bool = False,
+        handle_timeout_termination: bool = True,
+        n_steps: int = 1,
+        gamma: float = 0.99,
+        alpha: float = 0.4,
+        min_priority: float = 1.0,
+    ):
+        if not min_priority > 0.0:
+            raise ValueError(f"min_priority must be > 0, got {min_priority}")
+        super().__init__(
+            buffer_size,
+            observation_space,
+            action_space,
+            device=device,
+            n_envs=n_envs,
+            optimize_memory_usage=optimize_memory_usage,
+            handle_timeout_termination=handle_timeout_termination,
+            n_steps=n_steps,
+            gamma=gamma,
+            alpha=alpha,
+            beta0=0.0,
+        )
+        self.min_priority = min_priority
+        # Every stored priority is at least min_priority^alpha; the first transitions enter at that level
+        self.max_priority = min_priority**alpha
+
+    def _importance_weights(self, indices: np.ndarray) -> np.ndarray:
+        return np.ones(indices.shape, dtype=np.float64)
+
+    def _priority(self, td_errors: np.ndarray) -> np.ndarray:
+        """Fujimoto et al. 2020, equation 11: ``p_i = max(|delta_i|, min_priority)^alpha``."""
+        return np.maximum(np.abs(td_errors), self.min_priority) ** self.alpha
+
+
+def check_n_steps(n_steps: int) -> None:
+    """
+    :param n_steps: Number of steps of the n-step return
+    :raises ValueError: unless ``n_steps`` is an integer >= 1
+    """
+    if not isinstance(n_steps, (int, np.integer)) or isinstance(n_steps, bool) or n_steps < 1:
+        raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+
+
+def check_alpha(alpha: float) -> None:
+    """
+    :param alpha: Priority exponent
+    :raises ValueError: unless ``alpha`` is a finite number >= 0
+    """
+    if not (np.isfinite(alpha) and alpha >= 0.0):
+        raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
