@@ -1,0 +1,166 @@
+import warnings
+
+import numpy as np
+import pytest
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.buffers import NStepReplayBuffer
+
+from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+
+OBS_SPACE = spaces.Box(-np.inf, np.inf, shape=(3,), dtype=np.float32)
+ACT_SPACE = spaces.Box(-1, 1, shape=(2,), dtype=np.float32)
+
+
+def fill(buffers, n_rows, n_envs, seed=0, done_prob=0.15, timeout_prob=0.1):
+    """Add the same random transitions (with episode ends and time-limit truncations) to every buffer.
+    Observations encode (row, env) so a sample can be traced back to its slot."""
+    rng = np.random.default_rng(seed)
+    for row in range(n_rows):
+        obs = np.array([[row, env, 0.0] for env in range(n_envs)], dtype=np.float32)
+        next_obs = obs + np.array([0.0, 0.0, 1.0], dtype=np.float32)
+        action = rng.uniform(-1, 1, size=(n_envs, 2)).astype(np.float32)
+        reward = rng.normal(size=n_envs).astype(np.float32)
+        ends = rng.uniform(size=n_envs) < done_prob + timeout_prob
+        truncated = ends & (rng.uniform(size=n_envs) < timeout_prob / (done_prob + timeout_prob))
+        infos = [{"TimeLimit.truncated": bool(t)} for t in truncated]
+        for buffer in buffers:
+            buffer.add(obs, next_obs, action, reward, ends, infos)
+
+
+@pytest.mark.parametrize("n_steps", [1, 3, 5])
+@pytest.mark.parametrize("n_envs", [1, 3])
+@pytest.mark.parametrize("n_rows", [37, 200])  # 200 > buffer_size: wrapped around
+@pytest.mark.parametrize("buffer_class", [PrioritizedReplayBuffer, LAPReplayBuffer])
+def test_nstep_samples_match_sb3(buffer_class, n_steps, n_envs, n_rows):
+    kwargs = dict(device="cpu", n_envs=n_envs, n_steps=n_steps, gamma=0.9)
+    ours = buffer_class(64 * n_envs, OBS_SPACE, ACT_SPACE, **kwargs)
+    reference = NStepReplayBuffer(64 * n_envs, OBS_SPACE, ACT_SPACE, **kwargs)
+    fill([ours, reference], n_rows, n_envs)
+    batch_inds = np.arange(ours.buffer_size if ours.full else ours.pos)
+    # SB3 draws the env index inside _get_samples: replay its draw for ours
+    np.random.seed(123)
+    expected = reference._get_samples(batch_inds)
+    np.random.seed(123)
+    env_indices = np.random.randint(0, n_envs, size=batch_inds.shape)
+    got = ours._get_samples(batch_inds, env_indices=env_indices)
+    for field in ("observations", "actions", "next_observations", "dones", "rewards", "discounts"):
+        th.testing.assert_close(getattr(got, field), getattr(expected, field), rtol=0, atol=0, msg=field)
+    # the pos-1 trick is temporary: the stored timeouts are left as they were
+    np.testing.assert_array_equal(ours.timeouts, reference.timeouts)
+
+
+@pytest.mark.parametrize("n_envs", [1, 4])
+def test_sampled_indices_address_the_right_slot(n_envs):
+    buffer = PrioritizedReplayBuffer(50 * n_envs, OBS_SPACE, ACT_SPACE, device="cpu", n_envs=n_envs, n_steps=2)
+    fill([buffer], 30, n_envs)
+    np.random.seed(0)
+    samples = buffer.sample(256)
+    rows, envs = np.unravel_index(samples.indices, (buffer.buffer_size, n_envs))
+    obs = samples.observations.numpy()
+    np.testing.assert_array_equal(obs[:, 0], rows)
+    np.testing.assert_array_equal(obs[:, 1], envs)
+    assert samples.indices.max() < 30 * n_envs
+    assert set(np.unique(envs)) == set(range(n_envs))
+
+
+def test_new_transitions_enter_at_max_priority():
+    buffer = PrioritizedReplayBuffer(100, OBS_SPACE, ACT_SPACE, device="cpu", n_envs=2, alpha=0.5)
+    fill([buffer], 5, 2)
+    np.testing.assert_array_equal(buffer.sum_tree[np.arange(10)], np.ones(10))
+    buffer.update_priorities(np.array([0, 3]), np.array([8.0, 2.0]))
+    fill([buffer], 1, 2)
+    expected = (8.0 + buffer.priority_eps) ** 0.5
+    np.testing.assert_allclose(buffer.sum_tree[np.array([10, 11])], [expected, expected])
+    assert buffer.max_priority == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.6, 1.0])
+def test_sampling_frequencies_follow_priorities(alpha):
+    n = 12
+    buffer = PrioritizedReplayBuffer(n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=alpha)
+    fill([buffer], n, 1)
+    td_errors = np.linspace(0.1, 3.0, n)
+    buffer.update_priorities(np.arange(n), td_errors)
+    np.random.seed(0)
+    counts = np.zeros(n)
+    n_batches, batch_size = 400, 256
+    for _ in range(n_batches):
+        counts += np.bincount(buffer.sample(batch_size).indices, minlength=n)
+    frequencies = counts / counts.sum()
+    p = (td_errors + buffer.priority_eps) ** alpha
+    # 102400 draws: a binomial std of at most 0.0016 per slot; stratification only lowers it
+    np.testing.assert_allclose(frequencies, p / p.sum(), atol=0.005)
+
+
+def test_is_weights_match_formula():
+    n = 40
+    buffer = PrioritizedReplayBuffer(n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=0.7, beta0=0.4)
+    fill([buffer], n, 1)
+    rng = np.random.default_rng(0)
+    td_errors = rng.exponential(size=n)
+    buffer.update_priorities(np.arange(n), td_errors)
+    buffer.beta = 0.55
+    samples = buffer.sample(64)
+    p = (np.abs(td_errors) + buffer.priority_eps) ** 0.7
+    probabilities = p / p.sum()
+    w = (n * probabilities) ** -0.55
+    expected = w[samples.indices] / w.max()
+    np.testing.assert_allclose(samples.weights.numpy().ravel(), expected, rtol=1e-5)
+    assert samples.weights.max() <= 1.0
+
+
+def test_lap_priorities_and_weights():
+    n = 20
+    buffer = LAPReplayBuffer(n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=0.4, min_priority=1.0)
+    fill([buffer], n, 1)
+    td_errors = np.linspace(0.0, 4.0, n)
+    buffer.update_priorities(np.arange(n), td_errors)
+    np.testing.assert_allclose(buffer.sum_tree[np.arange(n)], np.maximum(td_errors, 1.0) ** 0.4)
+    samples = buffer.sample(32)
+    np.testing.assert_array_equal(samples.weights.numpy(), np.ones((32, 1)))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nonfinite_td_errors_never_enter_the_tree(bad):
+    buffer = PrioritizedReplayBuffer(10, OBS_SPACE, ACT_SPACE, device="cpu")
+    fill([buffer], 10, 1)
+    buffer.update_priorities(np.arange(10), np.full(10, 0.5))
+    before = buffer.sum_tree[np.arange(10)].copy()
+    with pytest.warns(UserWarning, match="non-finite"):
+        buffer.update_priorities(np.array([2, 5]), np.array([bad, 3.0]))
+    after = buffer.sum_tree[np.arange(10)]
+    assert after[2] == before[2]  # kept its previous priority
+    assert after[5] == pytest.approx((3.0 + 1e-6) ** 0.6)
+    assert np.isfinite(buffer.sum_tree.total()) and np.isfinite(buffer.max_priority)
+    assert buffer.n_nonfinite_td_errors == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(alpha=-0.1), "alpha"),
+        (dict(beta0=1.5), "beta0"),
+        (dict(beta0=-0.1), "beta0"),
+        (dict(priority_eps=0.0), "priority_eps"),
+        (dict(n_steps=0), "n_steps"),
+    ],
+)
+def test_bad_buffer_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        PrioritizedReplayBuffer(10, OBS_SPACE, ACT_SPACE, device="cpu", **kwargs)
+
+
+def test_lap_rejects_bad_min_priority():
+    with pytest.raises(ValueError, match="min_priority"):
+        LAPReplayBuffer(10, OBS_SPACE, ACT_SPACE, device="cpu", min_priority=0.0)
+
+
+def test_update_priorities_checks_shapes():
+    buffer = PrioritizedReplayBuffer(10, OBS_SPACE, ACT_SPACE, device="cpu")
+    fill([buffer], 4, 1)
+    with pytest.raises(ValueError, match="td_errors"):
+        buffer.update_priorities(np.array([0, 1]), np.array([1.0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        buffer.update_priorities(np.array([0, 1]), th.tensor([[1.0], [2.0]]))
