@@ -1,0 +1,466 @@
+import warnings
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.base_class import maybe_make_env
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.noise import ActionNoise, NormalActionNoise, VectorizedActionNoise
+from stable_baselines3.common.policies import BasePolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.utils import polyak_update
+from stable_baselines3.td3 import TD3
+from stable_baselines3.td3.policies import TD3Policy
+from torch.nn import functional as F
+
+from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer, check_alpha, check_n_steps
+from sb3_td3x.noise import DecayingNormalActionNoise
+from sb3_td3x.policies import NoisyMlpPolicy
+
+SelfTD3X = TypeVar("SelfTD3X", bound="TD3X")
+
+PRIORITIZED_REPLAY_KINDS = ("none", "per", "lap")
+NOISE_SCHEDULES = ("constant", "linear", "exponential")
+
+
+class TD3X(TD3):
+    """
+    TD3 with prioritized replay (proportional PER or LAP), n-step returns, NoisyNet policies and decaying
+    Gaussian exploration noise. Each extra is switched on and off on its own; with all of them off, TD3X is
+    exactly SB3's TD3 (same updates, same random number stream).
+
+    TD3: Addressing Function Approximation Error in Actor-Critic Methods, Fujimoto et al. 2018,
+    https://arxiv.org/abs/1802.09477 (the twin critics, delayed policy updates, target policy smoothing and
+    Polyak updates are inherited from SB3's TD3, not rewritten).
+    PER: Prioritized Experience Replay, Schaul et al. 2016, https://arxiv.org/abs/1511.05952
+    LAP: An Equivalence between Loss Functions and Non-Uniform Sampling in Experience Replay, Fujimoto et al. 2020,
+    https://arxiv.org/abs/2007.06049, reference implementation https://github.com/sfujim/LAP-PAL
+    NoisyNet: Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295
+
+    :param policy: The policy model to use (MlpPolicy, NoisyMlpPolicy, CnnPolicy, ...)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: learning rate for adam optimizer,
+        the same learning rate will be used for all networks (Q-Values, Actor and Value function)
+        it can be a function of the current progress remaining (from 1 to 0)
+    :param buffer_size: size of the replay buffer
+    :param learning_starts: how many steps of the model to collect transitions for before learning starts
+    :param batch_size: Minibatch size for each gradient update
+    :param tau: the soft update coefficient ("Polyak update", between 0 and 1)
+    :param gamma: the discount factor
+    :param train_freq: Update the model every ``train_freq`` steps. Alternatively pass a tuple of frequency and unit
+        like ``(5, "step")`` or ``(2, "episode")``.
+    :param gradient_steps: How many gradient steps to do after each rollout (see ``train_freq``)
+        Set to ``-1`` means to do as many gradient steps as steps done in the environment
+        during the rollout.
+    :param action_noise: the action noise type (None by default). With ``noise_schedule`` other than
+        ``"constant"`` it must be a ``NormalActionNoise``, whose sigma then decays.
+    :param replay_buffer_class: Replay buffer class to use. ``PrioritizedReplayBuffer`` or ``LAPReplayBuffer``
+        (or a subclass) switch prioritized replay on exactly as ``prioritized_replay`` does.
+        If ``None``, it is selected from ``prioritized_replay`` and ``n_steps``.
+    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
+    :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
+        (not supported with n-step returns or prioritized replay)
+    :param n_steps: Number of steps of the n-step return (SB3's ``NStepReplayBuffer``), >= 1.
+        Also applied to a prioritized buffer.
+    :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` (proportional prioritized replay with
+        importance-sampling weights) or ``"lap"`` (loss-adjusted prioritized replay with a Huber critic loss)
+    :param alpha: Priority exponent, >= 0. ``None``: the buffer's default (0.6 for PER, 0.4 for LAP)
+    :param beta0: PER only: initial importance-sampling exponent in [0, 1], annealed linearly to 1 over the
+        training run. ``None``: 0.4
+    :param priority_eps: PER only: constant added to ``|delta|``, > 0. ``None``: 1e-6
+    :param min_priority: LAP only: lower clip of ``|delta|`` and Huber threshold, > 0. ``None``: 1.0
+    :param noise_schedule: ``"constant"`` (SB3's behaviour), ``"linear"`` or ``"exponential"``: decay of the
+        ``NormalActionNoise`` sigma down to ``noise_final_std``
+    :param noise_final_std: Final sigma of the decaying exploration noise, >= 0 (> 0 for ``"exponential"``)
+    :param noise_decay_steps: Number of env steps over which the sigma decays, >= 1.
+        ``None``: the whole training run (``total_timesteps`` of ``learn()``)
+    :param policy_delay: Policy and target networks will only be updated once every policy_delay steps
+        per training steps. The Q values will be updated policy_delay more often (update every training step).
+    :param target_policy_noise: Standard deviation of Gaussian noise added to target policy
+        (smoothing noise)
+    :param target_noise_clip: Limit for absolute value of target policy smoothing noise.
+    :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
+        the reported success rate, mean episode length, and mean reward over
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments to be passed to the policy on creation
+        (for ``NoisyMlpPolicy``: ``noise_kind``, ``sigma_init``, ``noisy_critic``)
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
+        debug messages
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run.
+        Setting it to auto, the code will be run on the GPU if possible.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        **TD3.policy_aliases,
+        "NoisyMlpPolicy": NoisyMlpPolicy,
+    }
+
+    def __init__(
+        self,
+        policy: str | type[TD3Policy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 1e-3,
+        buffer_size: int = 1_000_000,  # 1e6
+        learning_starts: int = 100,
+        batch_size: int = 256,
+        tau: float = 0.005,
+        gamma: float = 0.99,
+        train_freq: int | tuple[int, str] = 1,
+        gradient_steps: int = 1,
+        action_noise: ActionNoise | None = None,
+        replay_buffer_class: type[ReplayBuffer] | None = None,
+        replay_buffer_kwargs: dict[str, Any] | None = None,
+        optimize_memory_usage: bool = False,
+        n_steps: int = 1,
+        prioritized_replay: str = "none",
+        alpha: float | None = None,
+        beta0: float | None = None,
+        priority_eps: float | None = None,
+        min_priority: float | None = None,
+        noise_schedule: str = "constant",
+        noise_final_std: float | None = None,
+        noise_decay_steps: int | None = None,
+        policy_delay: int = 2,
+        target_policy_noise: float = 0.2,
+        target_noise_clip: float = 0.5,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ):
+        # All checks run before the environment or any network is built
+        check_n_steps(n_steps)
+        self._check_replay_args(prioritized_replay, replay_buffer_class, replay_buffer_kwargs, alpha, beta0, priority_eps, min_priority)
+        self._check_noise_args(action_noise, noise_schedule, noise_final_std, noise_decay_steps)
+        if env is not None:
+            env = maybe_make_env(env, verbose)
+            if not isinstance(env.action_space, spaces.Box):
+                raise ValueError(
+                    f"env: TD3X (and its noisy policy) needs a continuous gymnasium.spaces.Box action space, "
+                    f"got {env.action_space}"
+                )
+
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            buffer_size=buffer_size,
+            learning_starts=learning_starts,
+            batch_size=batch_size,
+            tau=tau,
+            gamma=gamma,
+            train_freq=train_freq,
+            gradient_steps=gradient_steps,
+            action_noise=action_noise,
+            replay_buffer_class=replay_buffer_class,
+            replay_buffer_kwargs=replay_buffer_kwargs,
+            optimize_memory_usage=optimize_memory_usage,
+            n_steps=n_steps,
+            policy_delay=policy_delay,
+            target_policy_noise=target_policy_noise,
+            target_noise_clip=target_noise_clip,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=False,
+        )
+        self.prioritized_replay = prioritized_replay
+        self.alpha = alpha
+        self.beta0 = beta0
+        self.priority_eps = priority_eps
+        self.min_priority = min_priority
+        self.noise_schedule = noise_schedule
+        self.noise_final_std = noise_final_std
+        self.noise_decay_steps = noise_decay_steps
+
+        if _init_setup_model:
+            self._setup_model()
+
+    @staticmethod
+    def _check_replay_args(
+        prioritized_replay: str,
+        replay_buffer_class: type[ReplayBuffer] | None,
+        replay_buffer_kwargs: dict[str, Any] | None,
+        alpha: float | None,
+        beta0: float | None,
+        priority_eps: float | None,
+        min_priority: float | None,
+    ) -> None:
+        if prioritized_replay not in PRIORITIZED_REPLAY_KINDS:
+            raise ValueError(f"prioritized_replay must be one of {PRIORITIZED_REPLAY_KINDS}, got {prioritized_replay!r}")
+        if prioritized_replay != "none" and replay_buffer_class is not None:
+            expected = LAPReplayBuffer if prioritized_replay == "lap" else PrioritizedReplayBuffer
+            if not issubclass(replay_buffer_class, expected) or (
+                prioritized_replay == "per" and issubclass(replay_buffer_class, LAPReplayBuffer)
+            ):
+                raise ValueError(
+                    f"prioritized_replay={prioritized_replay!r} conflicts with replay_buffer_class="
+                    f"{replay_buffer_class.__name__}: pass one or the other"
+                )
+        if alpha is not None:
+            check_alpha(alpha)
+        if beta0 is not None and not 0.0 <= beta0 <= 1.0:
+            raise ValueError(f"beta0 must be in [0, 1], got {beta0}")
+        if priority_eps is not None and not priority_eps > 0.0:
+            raise ValueError(f"priority_eps must be > 0, got {priority_eps}")
+        if min_priority is not None and not min_priority > 0.0:
+            raise ValueError(f"min_priority must be > 0, got {min_priority}")
+        for name, value in (("alpha", alpha), ("beta0", beta0), ("priority_eps", priority_eps), ("min_priority", min_priority)):
+            if value is not None and replay_buffer_kwargs and replay_buffer_kwargs.get(name, value) != value:
+                raise ValueError(
+                    f"{name}={value} conflicts with replay_buffer_kwargs[{name!r}]={replay_buffer_kwargs[name]}: pass it once"
+                )
+
+    @staticmethod
+    def _check_noise_args(
+        action_noise: ActionNoise | None,
+        noise_schedule: str,
+        noise_final_std: float | None,
+        noise_decay_steps: int | None,
+    ) -> None:
+        if noise_schedule not in NOISE_SCHEDULES:
+            raise ValueError(f"noise_schedule must be one of {NOISE_SCHEDULES}, got {noise_schedule!r}")
+        if noise_schedule == "constant":
+            if noise_final_std is not None or noise_decay_steps is not None:
+                raise ValueError(
+                    "noise_final_std / noise_decay_steps need noise_schedule='linear' or 'exponential', "
+                    "got noise_schedule='constant'"
+                )
+            return
+        if not isinstance(action_noise, NormalActionNoise):
+            raise ValueError(
+                f"noise_schedule={noise_schedule!r} decays a NormalActionNoise: action_noise must be one, "
+                f"got {type(action_noise).__name__}"
+            )
+        lowest = 0.0 if noise_schedule == "linear" else np.finfo(np.float64).tiny
+        if noise_final_std is None or not noise_final_std >= lowest:
+            bound = ">= 0" if noise_schedule == "linear" else "> 0"
+            raise ValueError(f"noise_final_std must be {bound} with noise_schedule={noise_schedule!r}, got {noise_final_std}")
+        if noise_decay_steps is not None and (not isinstance(noise_decay_steps, (int, np.integer)) or noise_decay_steps < 1):
+            raise ValueError(f"noise_decay_steps must be an integer >= 1 (or None for the whole run), got {noise_decay_steps!r}")
+
+    def _setup_model(self) -> None:
+        if self.replay_buffer_class is None and self.prioritized_replay != "none":
+            self.replay_buffer_class = LAPReplayBuffer if self.prioritized_replay == "lap" else PrioritizedReplayBuffer
+        prioritized = self.replay_buffer_class is not None and issubclass(self.replay_buffer_class, PrioritizedReplayBuffer)
+        n_steps = self.n_steps
+        if prioritized:
+            assert self.replay_buffer_class is not None
+            # SB3 wires n_steps/gamma into the buffer only for its own buffer choice (and warns otherwise)
+            self.replay_buffer_kwargs.setdefault("n_steps", self.n_steps)
+            self.replay_buffer_kwargs.setdefault("gamma", self.gamma)
+            lap = issubclass(self.replay_buffer_class, LAPReplayBuffer)
+            own_args = {"alpha": self.alpha, "min_priority": self.min_priority} if lap else {
+                "alpha": self.alpha,
+                "beta0": self.beta0,
+                "priority_eps": self.priority_eps,
+            }
+            for name, value in own_args.items():
+                if value is not None:
+                    self.replay_buffer_kwargs.setdefault(name, value)
+            unused = [name for name in ("beta0", "priority_eps", "min_priority") if name not in own_args and getattr(self, name) is not None]
+            self.n_steps = 1  # the buffer has it already; silences SB3's "n_steps is ignored" warning
+        else:
+            unused = [name for name in ("alpha", "beta0", "priority_eps", "min_priority") if getattr(self, name) is not None]
+        if unused:
+            warnings.warn(f"{', '.join(unused)} ignored: only used by the other kind of prioritized replay")
+        try:
+            super()._setup_model()
+        finally:
+            self.n_steps = n_steps
+
+    def _setup_learn(
+        self,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        reset_num_timesteps: bool = True,
+        tb_log_name: str = "run",
+        progress_bar: bool = False,
+    ):
+        if self.noise_schedule != "constant" and isinstance(self.action_noise, NormalActionNoise):
+            # The noise given to the constructor becomes a decaying one once the run length is known
+            run_steps = total_timesteps + (0 if reset_num_timesteps else self.num_timesteps)
+            sigma = self.action_noise._sigma
+            self.action_noise = DecayingNormalActionNoise(
+                mean=self.action_noise._mu,
+                sigma=sigma,
+                final_sigma=np.full_like(sigma, self.noise_final_std),
+                decay_steps=self.noise_decay_steps or run_steps,
+                schedule=self.noise_schedule,
+            )
+        return super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
+
+    def _on_step(self) -> None:
+        """
+        Called after every env step: anneal the PER ``beta`` linearly from ``beta0`` to 1 over the training run
+        (Schaul et al. 2016, section 3.4) and drive the exploration-noise schedule by the algorithm's own
+        step count, so both continue where they were after ``save``/``load`` or a resumed run.
+        """
+        super()._on_step()
+        if isinstance(self.replay_buffer, PrioritizedReplayBuffer) and self.replay_buffer.uses_is_weights:
+            progress = min(max(1.0 - self._current_progress_remaining, 0.0), 1.0)
+            self.replay_buffer.beta = self.replay_buffer.beta0 + (1.0 - self.replay_buffer.beta0) * progress
+        for noise in _noise_processes(self.action_noise):
+            if isinstance(noise, DecayingNormalActionNoise):
+                noise.set_step(self.num_timesteps)
+
+    def train(self, gradient_steps: int, batch_size: int = 100) -> None:
+        """
+        SB3's ``TD3.train()`` with the changes marked ``[TD3X]``: fresh NoisyNet noise before every gradient step,
+        the critic loss weighted by the importance-sampling weights (PER) or made a Huber loss (LAP), and the new
+        priorities written back after each critic update.
+
+        The priority of a transition uses ``max(|delta_1|, |delta_2|)``, the larger TD error of the two critics
+        against the shared clipped double-Q target (as the LAP reference code does): both critics are trained on
+        every sample, so a transition stays a priority while either critic still fits it badly, and for LAP this
+        is the error whose Huber loss the sampling stands in for.
+        """
+        # Switch to train mode (this affects batch norm / dropout)
+        self.policy.set_training_mode(True)
+
+        # Update learning rate according to lr schedule
+        self._update_learning_rate([self.actor.optimizer, self.critic.optimizer])
+
+        # [TD3X]
+        prioritized = isinstance(self.replay_buffer, PrioritizedReplayBuffer)
+        reset_noise = getattr(self.policy, "reset_noise", None)
+        is_weight_means: list[float] = []
+
+        actor_losses, critic_losses = [], []
+        for _ in range(gradient_steps):
+            self._n_updates += 1
+            # [TD3X] NoisyNet: new noise for the actor, the critics and their targets at every gradient step
+            if reset_noise is not None:
+                reset_noise()
+            # Sample replay buffer
+            replay_data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
+            # For n-step replay, discount factor is gamma**n_steps (when no early termination)
+            discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
+
+            with th.no_grad():
+                # Select action according to policy and add clipped noise
+                noise = replay_data.actions.clone().data.normal_(0, self.target_policy_noise)
+                noise = noise.clamp(-self.target_noise_clip, self.target_noise_clip)
+                next_actions = (self.actor_target(replay_data.next_observations) + noise).clamp(-1, 1)
+
+                # Compute the next Q-values: min over all critics targets
+                next_q_values = th.cat(self.critic_target(replay_data.next_observations, next_actions), dim=1)
+                next_q_values, _ = th.min(next_q_values, dim=1, keepdim=True)
+                target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q_values
+
+            # Get current Q-values estimates for each critic network
+            current_q_values = self.critic(replay_data.observations, replay_data.actions)
+
+            # Compute critic loss
+            if not prioritized:
+                critic_loss = sum(F.mse_loss(current_q, target_q_values) for current_q in current_q_values)
+            else:
+                # [TD3X] per-sample TD errors, one column per critic
+                td_errors = th.cat([current_q - target_q_values for current_q in current_q_values], dim=1)
+                if self.replay_buffer.uses_is_weights:  # type: ignore[union-attr]
+                    # PER: importance-sampling weighted squared error (Schaul et al. 2016, Algorithm 1, line 11)
+                    critic_loss = (replay_data.weights * td_errors.pow(2)).mean(dim=0).sum()  # type: ignore[union-attr]
+                    is_weight_means.append(replay_data.weights.mean().item())  # type: ignore[union-attr]
+                else:
+                    # LAP: Huber loss with threshold min_priority, no IS weights (Fujimoto et al. 2020, eq. 11)
+                    delta = self.replay_buffer.min_priority  # type: ignore[union-attr]
+                    critic_loss = sum(
+                        F.huber_loss(current_q, target_q_values, delta=delta) for current_q in current_q_values
+                    )
+            assert isinstance(critic_loss, th.Tensor)
+            critic_losses.append(critic_loss.item())
+
+            # Optimize the critics
+            self.critic.optimizer.zero_grad()
+            critic_loss.backward()
+            self.critic.optimizer.step()
+
+            # [TD3X] priorities go back right after the critic update
+            if prioritized:
+                self.replay_buffer.update_priorities(  # type: ignore[union-attr]
+                    replay_data.indices,  # type: ignore[union-attr]
+                    td_errors.detach().abs().max(dim=1).values,
+                )
+
+            # Delayed policy updates
+            if self._n_updates % self.policy_delay == 0:
+                # Compute actor loss
+                actor_loss = -self.critic.q1_forward(replay_data.observations, self.actor(replay_data.observations)).mean()
+                actor_losses.append(actor_loss.item())
+
+                # Optimize the actor
+                self.actor.optimizer.zero_grad()
+                actor_loss.backward()
+                self.actor.optimizer.step()
+
+                polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
+                polyak_update(self.actor.parameters(), self.actor_target.parameters(), self.tau)
+                # Copy running stats, see GH issue #996
+                polyak_update(self.critic_batch_norm_stats, self.critic_batch_norm_stats_target, 1.0)
+                polyak_update(self.actor_batch_norm_stats, self.actor_batch_norm_stats_target, 1.0)
+
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        if len(actor_losses) > 0:
+            self.logger.record("train/actor_loss", np.mean(actor_losses))
+        self.logger.record("train/critic_loss", np.mean(critic_losses))
+        # [TD3X]
+        self._record_extras(is_weight_means)
+
+    def _record_extras(self, is_weight_means: list[float]) -> None:
+        """Log what the extras are doing: PER beta / IS weights / max priority, exploration sigma, NoisyNet sigma."""
+        if isinstance(self.replay_buffer, PrioritizedReplayBuffer):
+            self.logger.record("train/max_priority", self.replay_buffer.max_priority)
+            if self.replay_buffer.uses_is_weights:
+                self.logger.record("train/beta", self.replay_buffer.beta)
+                self.logger.record("train/is_weight_mean", float(np.mean(is_weight_means)))
+        sigmas = [_current_sigma(noise) for noise in _noise_processes(self.action_noise)]
+        if sigmas and all(sigma is not None for sigma in sigmas):
+            self.logger.record("train/exploration_sigma", float(np.mean(sigmas)))
+        noisy_sigma_mean = getattr(self.policy, "noisy_sigma_mean", None)
+        if noisy_sigma_mean is not None:
+            self.logger.record("train/noisy_sigma_mean", float(noisy_sigma_mean()))
+
+    def learn(
+        self: SelfTD3X,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 4,
+        tb_log_name: str = "TD3X",
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfTD3X:
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
+
+
+def _noise_processes(action_noise: ActionNoise | None) -> list[ActionNoise]:
+    """The per-env noise processes behind ``action_noise`` (SB3 vectorizes one copy per env)."""
+    if action_noise is None:
+        return []
+    if isinstance(action_noise, VectorizedActionNoise):
+        return list(action_noise.noises)
+    return [action_noise]
+
+
+def _current_sigma(noise: ActionNoise) -> float | None:
+    """Mean sigma of a Gaussian exploration noise right now, or None for other kinds of noise."""
+    if isinstance(noise, DecayingNormalActionNoise):
+        return float(np.mean(noise.current_sigma))
+    if isinstance(noise, NormalActionNoise):
+        return float(np.mean(noise._sigma))
+    return None
