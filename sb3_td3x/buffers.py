@@ -157,8 +157,9 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
     def _importance_weights(self, indices: np.ndarray) -> np.ndarray:
         """
         ``w_i = (N * P(i))^-beta / max_j w_j`` with ``P(i) = p_i / sum_k p_k`` (Schaul et al. 2016, Algorithm 1,
-        line 10). ``N`` and the total cancel out once normalized. The max is over the whole buffer (smallest priority, from the min tree), so weights are in
-        (0, 1] and do not depend on which other transitions share the batch. Simplified, ``w_i = (p_i / p_min)^-beta``.
+        line 10). The max is over the whole buffer (the smallest priority, from the min tree), so weights are in
+        (0, 1] and do not depend on which other transitions share the batch. ``N`` and the total cancel out:
+        ``w_i = (p_i / p_min)^-beta``.
         """
         priorities = self.sum_tree[indices]
         return (priorities / self.min_tree.min()) ** (-self.beta)

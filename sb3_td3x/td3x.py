@@ -136,7 +136,9 @@ class TD3X(TD3):
     ):
         # All checks run before the environment or any network is built
         check_n_steps(n_steps)
-        self._check_replay_args(prioritized_replay, replay_buffer_class, replay_buffer_kwargs, alpha, beta0, priority_eps, min_priority)
+        self._check_replay_args(
+            prioritized_replay, replay_buffer_class, replay_buffer_kwargs, alpha, beta0, priority_eps, min_priority
+        )
         self._check_noise_args(action_noise, noise_schedule, noise_final_std, noise_decay_steps)
         if env is not None:
             env = maybe_make_env(env, verbose)
@@ -214,7 +216,12 @@ class TD3X(TD3):
             raise ValueError(f"priority_eps must be > 0, got {priority_eps}")
         if min_priority is not None and not min_priority > 0.0:
             raise ValueError(f"min_priority must be > 0, got {min_priority}")
-        for name, value in (("alpha", alpha), ("beta0", beta0), ("priority_eps", priority_eps), ("min_priority", min_priority)):
+        for name, value in (
+            ("alpha", alpha),
+            ("beta0", beta0),
+            ("priority_eps", priority_eps),
+            ("min_priority", min_priority),
+        ):
             if value is not None and replay_buffer_kwargs and replay_buffer_kwargs.get(name, value) != value:
                 raise ValueError(
                     f"{name}={value} conflicts with replay_buffer_kwargs[{name!r}]={replay_buffer_kwargs[name]}: pass it once"
@@ -246,7 +253,9 @@ class TD3X(TD3):
             bound = ">= 0" if noise_schedule == "linear" else "> 0"
             raise ValueError(f"noise_final_std must be {bound} with noise_schedule={noise_schedule!r}, got {noise_final_std}")
         if noise_decay_steps is not None and (not isinstance(noise_decay_steps, (int, np.integer)) or noise_decay_steps < 1):
-            raise ValueError(f"noise_decay_steps must be an integer >= 1 (or None for the whole run), got {noise_decay_steps!r}")
+            raise ValueError(
+                f"noise_decay_steps must be an integer >= 1 (or None for the whole run), got {noise_decay_steps!r}"
+            )
 
     def _setup_model(self) -> None:
         if self.replay_buffer_class is None and self.prioritized_replay != "none":
@@ -259,15 +268,23 @@ class TD3X(TD3):
             self.replay_buffer_kwargs.setdefault("n_steps", self.n_steps)
             self.replay_buffer_kwargs.setdefault("gamma", self.gamma)
             lap = issubclass(self.replay_buffer_class, LAPReplayBuffer)
-            own_args = {"alpha": self.alpha, "min_priority": self.min_priority} if lap else {
-                "alpha": self.alpha,
-                "beta0": self.beta0,
-                "priority_eps": self.priority_eps,
-            }
+            own_args = (
+                {"alpha": self.alpha, "min_priority": self.min_priority}
+                if lap
+                else {
+                    "alpha": self.alpha,
+                    "beta0": self.beta0,
+                    "priority_eps": self.priority_eps,
+                }
+            )
             for name, value in own_args.items():
                 if value is not None:
                     self.replay_buffer_kwargs.setdefault(name, value)
-            unused = [name for name in ("beta0", "priority_eps", "min_priority") if name not in own_args and getattr(self, name) is not None]
+            unused = [
+                name
+                for name in ("beta0", "priority_eps", "min_priority")
+                if name not in own_args and getattr(self, name) is not None
+            ]
             self.n_steps = 1  # the buffer has it already; silences SB3's "n_steps is ignored" warning
         else:
             unused = [name for name in ("alpha", "beta0", "priority_eps", "min_priority") if getattr(self, name) is not None]
@@ -373,9 +390,7 @@ class TD3X(TD3):
                 else:
                     # LAP: Huber loss with threshold min_priority, no IS weights (Fujimoto et al. 2020, eq. 11)
                     delta = self.replay_buffer.min_priority  # type: ignore[union-attr]
-                    critic_loss = sum(
-                        F.huber_loss(current_q, target_q_values, delta=delta) for current_q in current_q_values
-                    )
+                    critic_loss = sum(F.huber_loss(current_q, target_q_values, delta=delta) for current_q in current_q_values)
             assert isinstance(critic_loss, th.Tensor)
             critic_losses.append(critic_loss.item())
 
