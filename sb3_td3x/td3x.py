@@ -436,10 +436,12 @@ class TD3X(TD3):
             self.logger.record("train/max_priority", self.replay_buffer.max_priority)
             if self.replay_buffer.uses_is_weights:
                 self.logger.record("train/beta", self.replay_buffer.beta)
-                self.logger.record("train/is_weight_mean", float(np.mean(is_weight_means)))
+                if is_weight_means:
+                    self.logger.record("train/is_weight_mean", float(np.mean(is_weight_means)))
         sigmas = [_current_sigma(noise) for noise in _noise_processes(self.action_noise)]
-        if sigmas and all(sigma is not None for sigma in sigmas):
-            self.logger.record("train/exploration_sigma", float(np.mean(sigmas)))
+        known = [sigma for sigma in sigmas if sigma is not None]
+        if known and len(known) == len(sigmas):
+            self.logger.record("train/exploration_sigma", float(np.mean(known)))
         noisy_sigma_mean = getattr(self.policy, "noisy_sigma_mean", None)
         if noisy_sigma_mean is not None:
             self.logger.record("train/noisy_sigma_mean", float(noisy_sigma_mean()))
