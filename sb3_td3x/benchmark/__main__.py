@@ -1,0 +1,91 @@
+"""
+Command line of the benchmark: train the configurations through RL Zoo, then write the report.
+
+Example::
+
+    python -m sb3_td3x.benchmark --env Hopper-v4 --configs td3 td3_nstep3 td3x_recommended \
+        --seeds 0 1 2 -n 100000 --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+
+from sb3_td3x.benchmark.configs import ABLATION, CONFIGS, HEAD_TO_HEAD
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m sb3_td3x.benchmark", description=__doc__.split("\n\n")[0].strip())
+    parser.add_argument("--env", default="Hopper-v4", help="Gymnasium environment id")
+    parser.add_argument(
+        "--configs",
+        nargs="+",
+        default=list(HEAD_TO_HEAD),
+        help=f"configurations to run, or 'all' / 'ablation' (known: {', '.join(CONFIGS)})",
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="random seeds")
+    parser.add_argument("-n", "--n-timesteps", type=int, default=100_000, help="training budget per run (env steps)")
+    parser.add_argument("--eval-freq", type=int, default=10_000, help="evaluate every N env steps")
+    parser.add_argument("--eval-episodes", type=int, default=10, help="deterministic episodes per evaluation")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="concurrent runs (default: all cores)")
+    parser.add_argument("--root", default="runs/benchmark", help="folder of the run folders (not committed)")
+    parser.add_argument("--results", default="results", help="folder of the report (results/<env>/)")
+    parser.add_argument("--threshold", type=float, default=None, help="return threshold for steps-to-threshold")
+    parser.add_argument("--report-only", action="store_true", help="skip training, only write the report")
+    parser.add_argument("--no-report", action="store_true", help="skip the report")
+    parser.add_argument("--list", action="store_true", help="list the configurations and exit")
+    parser.add_argument("--progress-interval", type=float, default=60.0, help="seconds between progress lines")
+    args = parser.parse_args(argv)
+    expanded: list[str] = []
+    for name in args.configs:
+        if name == "all":
+            expanded += list(CONFIGS)
+        elif name == "ablation":
+            expanded += ["td3", "td3_nstep3", *ABLATION, "td3x_recommended"]
+        else:
+            expanded.append(name)
+    args.configs = list(dict.fromkeys(expanded))
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.list:
+        for config in CONFIGS.values():
+            overrides = " ".join(config.hyperparams_args()) or "(zoo file as is)"
+            print(f"{config.name:24s} {config.algo:5s} {config.description}\n{'':31s}{overrides}")
+        return 0
+
+    from sb3_td3x.benchmark.runner import make_specs, run_all
+
+    specs = make_specs(args.configs, args.env, args.seeds, args.n_timesteps, args.root, args.eval_freq, args.eval_episodes)
+    failed = 0
+    if not args.report_only:
+        print(f"{len(specs)} runs: {', '.join(args.configs)} x seeds {args.seeds} on {args.env}, {args.n_timesteps} steps")
+        start = time.time()
+        records = run_all(
+            specs,
+            jobs=args.jobs,
+            on_event=lambda line: print(line, flush=True),
+            progress_interval=args.progress_interval,
+        )
+        failed = sum(not record["ok"] for record in records)
+        print(f"finished {len(records) - failed} runs, {failed} failed, in {(time.time() - start) / 60:.1f} min")
+    if not args.no_report:
+        from sb3_td3x.benchmark.report import write_report
+
+        command = "python -m sb3_td3x.benchmark " + " ".join(shlex.quote(arg) for arg in (argv or sys.argv[1:]))
+        paths = write_report(
+            args.root, args.env, args.results, configs=args.configs, threshold=args.threshold, command=command
+        )
+        for path in paths:
+            print(f"wrote {path}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,355 @@
+"""
+Resumable process pool that trains benchmark configurations through RL Zoo, one subprocess per (config, seed).
+
+Layout of a run folder ``<root>/<env>/<config>/seed_<seed>/``:
+
+- ``train.log``: stdout and stderr of ``rl_zoo3.train``
+- ``zoo/<algo>/<env>_1/``: RL Zoo's log folder (``evaluations.npz`` from its ``EvalCallback`` on a separate
+  eval env, ``0.monitor.csv`` of the training env, the saved model)
+- ``running.json``: claim of a live runner (pids); ``done.json``: finished marker with wall time and env steps/s.
+
+A folder without ``done.json`` whose claim is not held by a live process is a killed or failed run:
+it is wiped and started again. Several runners may share a root: a global lock makes them respect one
+limit on concurrent runs, so a second invocation with more configurations simply queues behind the first.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sb3_td3x.benchmark.configs import CONFIGS, BenchmarkConfig
+
+DONE_FILE = "done.json"
+CLAIM_FILE = "running.json"
+FAILED_FILE = "failed.json"
+LOG_FILE = "train.log"
+
+# Module that trains each algorithm: stock TD3 through RL Zoo itself, TD3X through the registering entry point.
+TRAIN_MODULES = {"td3": "rl_zoo3.train", "td3x": "sb3_td3x.train"}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """
+    One training run.
+
+    :param config: The configuration.
+    :param env_id: Gymnasium environment id.
+    :param seed: Random seed.
+    :param n_timesteps: Training budget in env steps.
+    :param eval_freq: Evaluate every ``eval_freq`` env steps.
+    :param eval_episodes: Deterministic episodes per evaluation.
+    :param root: Root folder of all runs.
+    """
+
+    config: BenchmarkConfig
+    env_id: str
+    seed: int
+    n_timesteps: int
+    eval_freq: int
+    eval_episodes: int
+    root: Path
+
+    @property
+    def name(self) -> str:
+        return f"{self.config.name}/seed_{self.seed}"
+
+    @property
+    def folder(self) -> Path:
+        return self.root / self.env_id / self.config.name / f"seed_{self.seed}"
+
+    def command(self, python: str = sys.executable) -> list[str]:
+        """:return: the ``rl_zoo3.train`` command line of this run."""
+        module = TRAIN_MODULES.get(self.config.algo, "rl_zoo3.train")
+        command = [
+            python,
+            "-m",
+            module,
+            "--algo",
+            self.config.algo,
+            "--env",
+            self.env_id,
+            "--seed",
+            str(self.seed),
+            "-n",
+            str(self.n_timesteps),
+            "--eval-freq",
+            str(self.eval_freq),
+            "--eval-episodes",
+            str(self.eval_episodes),
+            "--n-eval-envs",
+            "1",
+            "--num-threads",
+            "1",
+            "--device",
+            "cpu",
+            "-f",
+            str(self.folder / "zoo"),
+        ]
+        if self.config.hyperparams:
+            command += ["--hyperparams", *self.config.hyperparams_args()]
+        return command
+
+
+def make_specs(
+    config_names: Sequence[str],
+    env_id: str,
+    seeds: Sequence[int],
+    n_timesteps: int,
+    root: Path | str,
+    eval_freq: int = 10_000,
+    eval_episodes: int = 10,
+) -> list[RunSpec]:
+    """
+    Build the run list, seed-major so that every configuration gets its first seeds early.
+
+    :param config_names: Names from :data:`CONFIGS`.
+    :param env_id: Gymnasium environment id.
+    :param seeds: Random seeds.
+    :param n_timesteps: Training budget per run.
+    :param root: Root folder of the runs.
+    :param eval_freq: Evaluation frequency in env steps.
+    :param eval_episodes: Episodes per evaluation.
+    :return: the run specifications.
+    """
+    unknown = [name for name in config_names if name not in CONFIGS]
+    if unknown:
+        raise ValueError(f"config_names={unknown} are unknown, allowed: {sorted(CONFIGS)}")
+    if n_timesteps <= 0:
+        raise ValueError(f"n_timesteps={n_timesteps} must be > 0")
+    if eval_freq <= 0 or eval_episodes <= 0:
+        raise ValueError(f"eval_freq={eval_freq} and eval_episodes={eval_episodes} must be > 0")
+    return [
+        RunSpec(CONFIGS[name], env_id, seed, n_timesteps, eval_freq, eval_episodes, Path(root))
+        for seed in seeds
+        for name in config_names
+    ]
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_done(spec: RunSpec) -> bool:
+    """:return: whether the run finished (its ``done.json`` exists)."""
+    return (spec.folder / DONE_FILE).is_file()
+
+
+def claim_holder(folder: Path) -> int | None:
+    """:return: the pid of a live process holding the claim on a run folder, else None."""
+    try:
+        claim = json.loads((folder / CLAIM_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    for key in ("child_pid", "runner_pid"):
+        pid = claim.get(key)
+        if isinstance(pid, int) and _pid_alive(pid):
+            return pid
+    return None
+
+
+def count_live_claims(root: Path) -> int:
+    """:return: how many run folders under ``root`` are claimed by live processes."""
+    return sum(claim_holder(path.parent) is not None for path in root.glob(f"*/*/*/{CLAIM_FILE}"))
+
+
+@contextmanager
+def _global_lock(root: Path) -> Iterator[None]:
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".scheduler.lock", "w") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def read_progress(spec: RunSpec) -> int:
+    """:return: env steps done so far by a run, from the episode lengths of its training monitor file."""
+    steps = 0
+    for monitor in spec.folder.glob("zoo/*/*/*.monitor.csv"):
+        try:
+            with open(monitor) as file:
+                for line in file:
+                    if line[:1].isdigit() or line[:1] == "-":
+                        fields = line.split(",")
+                        if len(fields) >= 2:
+                            steps += int(fields[1])
+        except (OSError, ValueError):
+            pass
+    return steps
+
+
+class _Running:
+    def __init__(self, spec: RunSpec, python: str, extra_env: dict[str, str]) -> None:
+        self.spec = spec
+        folder = spec.folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.command = spec.command(python)
+        env = {**os.environ, **extra_env}
+        self.log = open(folder / LOG_FILE, "w")
+        self.log.write("$ " + " ".join(self.command) + "\n")
+        self.log.flush()
+        self.start = time.time()
+        self.process = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self._write_claim()
+
+    def _write_claim(self) -> None:
+        claim = {"runner_pid": os.getpid(), "child_pid": self.process.pid, "start": self.start}
+        (self.spec.folder / CLAIM_FILE).write_text(json.dumps(claim))
+
+    def finish(self, returncode: int) -> dict[str, Any]:
+        wall = time.time() - self.start
+        self.log.close()
+        record: dict[str, Any] = {
+            "config": self.spec.config.name,
+            "algo": self.spec.config.algo,
+            "hyperparams": self.spec.config.hyperparams,
+            "env_id": self.spec.env_id,
+            "seed": self.spec.seed,
+            "n_timesteps": self.spec.n_timesteps,
+            "eval_freq": self.spec.eval_freq,
+            "eval_episodes": self.spec.eval_episodes,
+            "returncode": returncode,
+            "wall_time_s": wall,
+            "env_steps_per_s": self.spec.n_timesteps / wall if wall > 0 else float("nan"),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "command": self.command,
+        }
+        evaluations = list(self.spec.folder.glob("zoo/*/*/evaluations.npz"))
+        ok = returncode == 0 and len(evaluations) > 0
+        (self.spec.folder / (DONE_FILE if ok else FAILED_FILE)).write_text(json.dumps(record, indent=2))
+        (self.spec.folder / CLAIM_FILE).unlink(missing_ok=True)
+        record["ok"] = ok
+        return record
+
+    def terminate(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log.close()
+        (self.spec.folder / CLAIM_FILE).unlink(missing_ok=True)
+
+
+def run_all(
+    specs: Sequence[RunSpec],
+    jobs: int,
+    python: str = sys.executable,
+    on_event: Callable[[str], None] | None = None,
+    progress_interval: float = 60.0,
+    poll_interval: float = 1.0,
+) -> list[dict[str, Any]]:
+    """
+    Run every unfinished spec, at most ``jobs`` at a time across all runners sharing the same root.
+
+    Finished runs (``done.json``) are skipped; a run folder left by a killed or failed run is wiped and
+    the run restarts from scratch. Runs claimed by another live runner are left to it.
+
+    :param specs: The runs.
+    :param jobs: Maximum number of concurrent training processes (one core each).
+    :param python: Python interpreter for the subprocesses.
+    :param on_event: Called with one line for every start, finish and progress report.
+    :param progress_interval: Seconds between progress reports.
+    :param poll_interval: Seconds between polls of the subprocesses.
+    :return: the records of the runs finished (or failed) by this call.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs={jobs} must be >= 1")
+    emit = on_event or (lambda _line: None)
+    # One core per run: intra-op threading only slows small MLPs down when runs share the machine.
+    thread_env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    pending = [spec for spec in specs if not is_done(spec)]
+    skipped = len(specs) - len(pending)
+    if skipped:
+        emit(f"{skipped}/{len(specs)} runs already finished, skipped")
+    roots = {spec.root for spec in specs}
+    running: list[_Running] = []
+    records: list[dict[str, Any]] = []
+    last_report = 0.0
+    try:
+        while pending or running:
+            for run in list(running):
+                returncode = run.process.poll()
+                if returncode is None:
+                    continue
+                running.remove(run)
+                record = run.finish(returncode)
+                records.append(record)
+                status = "done" if record["ok"] else f"FAILED (rc={returncode}, see {run.spec.folder / LOG_FILE})"
+                emit(f"{run.spec.name} {status} in {record['wall_time_s']:.0f}s, {record['env_steps_per_s']:.1f} env steps/s")
+            while pending:
+                started = _start_next(pending, roots, jobs, python, thread_env)
+                if started is None:
+                    break
+                running.append(started)
+                emit(f"{started.spec.name} started: {' '.join(started.command)}")
+            if not running and pending:
+                # Every pending run is held by another live runner or slots are full: wait for them.
+                if all(claim_holder(spec.folder) is not None for spec in pending):
+                    pending = [spec for spec in pending if claim_holder(spec.folder) is None and not is_done(spec)]
+                    if not pending:
+                        break
+            now = time.time()
+            if running and now - last_report >= progress_interval:
+                last_report = now
+                emit(_progress_line(specs, running))
+            time.sleep(poll_interval)
+    finally:
+        for run in running:
+            run.terminate()
+    return records
+
+
+def _start_next(
+    pending: list[RunSpec], roots: set[Path], jobs: int, python: str, thread_env: dict[str, str]
+) -> _Running | None:
+    for root in roots:
+        root.mkdir(parents=True, exist_ok=True)
+    lock_root = min(roots)
+    with _global_lock(lock_root):
+        if sum(count_live_claims(root) for root in roots) >= jobs:
+            return None
+        for spec in list(pending):
+            if is_done(spec):
+                pending.remove(spec)
+                continue
+            if claim_holder(spec.folder) is not None:
+                continue
+            pending.remove(spec)
+            if spec.folder.exists():
+                # Left by a killed or failed run: restart clean, RL Zoo would otherwise number a new sub-folder.
+                shutil.rmtree(spec.folder)
+            return _Running(spec, python, thread_env)
+    return None
+
+
+def _progress_line(specs: Sequence[RunSpec], running: Sequence[_Running]) -> str:
+    done = sum(is_done(spec) for spec in specs)
+    parts = []
+    for run in running:
+        steps = read_progress(run.spec)
+        elapsed = time.time() - run.start
+        rate = steps / elapsed if elapsed > 0 else 0.0
+        eta = (run.spec.n_timesteps - steps) / rate if rate > 0 else float("nan")
+        parts.append(f"{run.spec.name} {steps}/{run.spec.n_timesteps} ({rate:.0f}/s, eta {eta / 60:.0f} min)")
+    return f"[{time.strftime('%H:%M:%S')}] {done}/{len(specs)} done, {len(running)} running: " + "; ".join(parts)
