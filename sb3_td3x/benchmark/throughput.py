@@ -235,9 +235,10 @@ def time_sample_update(
         start = time.perf_counter()
         samples = buffer.sample(batch_size)
         sampled = time.perf_counter()
+        sample_times[i] = sampled - start
         if isinstance(buffer, PrioritizedReplayBuffer):
             buffer.update_priorities(samples.indices, td_errors[i % 16])  # type: ignore[attr-defined]
-        sample_times[i], update_times[i] = sampled - start, time.perf_counter() - sampled
+            update_times[i] = time.perf_counter() - sampled
     return {
         "sample_ms": 1e3 * float(np.median(sample_times)),
         "update_ms": 1e3 * float(np.median(update_times)),

@@ -1,0 +1,336 @@
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from gymnasium import spaces
+
+from sb3_td3x.benchmark import report, runner, throughput
+from sb3_td3x.benchmark.__main__ import parse_args
+from sb3_td3x.benchmark.configs import ABLATION, CONFIGS, HEAD_TO_HEAD, TD3X_OFF
+
+REQUIRED = [
+    "td3",
+    "td3_nstep3",
+    "td3x_per",
+    "td3x_lap",
+    "td3x_nstep3",
+    "td3x_noisy_factorized",
+    "td3x_noisy_independent",
+    "td3x_noise_decay",
+    "td3x_recommended",
+]
+
+
+def test_config_table_complete():
+    assert set(REQUIRED) <= set(CONFIGS)
+    assert set(HEAD_TO_HEAD) == {"td3", "td3_nstep3", "td3x_recommended"}
+    assert set(ABLATION) == set(REQUIRED) - set(HEAD_TO_HEAD)
+    # The stock baselines are plain RL Zoo TD3, the second with SB3's own n-step returns only
+    assert CONFIGS["td3"].algo == "td3" and CONFIGS["td3"].hyperparams == {}
+    assert CONFIGS["td3_nstep3"].algo == "td3" and CONFIGS["td3_nstep3"].hyperparams == {"n_steps": "3"}
+    # The recommended set is the zoo file as is
+    assert CONFIGS["td3x_recommended"].algo == "td3x" and CONFIGS["td3x_recommended"].hyperparams == {}
+
+
+@pytest.mark.parametrize(
+    "name, changed",
+    [
+        ("td3x_per", {"prioritized_replay": "'per'"}),
+        ("td3x_lap", {"prioritized_replay": "'lap'"}),
+        ("td3x_nstep3", {"n_steps": "3"}),
+        ("td3x_noise_decay", {"noise_schedule": "'linear'", "noise_final_std": "0.02"}),
+        ("td3x_noisy_factorized", {"policy": "'NoisyMlpPolicy'", "policy_kwargs": None, "noise_std": "0.0"}),
+        ("td3x_noisy_independent", {"policy": "'NoisyMlpPolicy'", "policy_kwargs": None, "noise_std": "0.0"}),
+    ],
+)
+def test_ablation_switches_exactly_one_extra(name, changed):
+    config = CONFIGS[name]
+    assert config.algo == "td3x"
+    differing = {key for key in set(config.hyperparams) | set(TD3X_OFF) if config.hyperparams.get(key) != TD3X_OFF.get(key)}
+    assert differing == set(changed)
+    for key, value in changed.items():
+        if value is not None:
+            assert config.hyperparams[key] == value
+    if "noisy" in name:
+        kind = name.rsplit("_", 1)[1]
+        kwargs = eval(config.hyperparams["policy_kwargs"])
+        assert kwargs == {"net_arch": [400, 300], "noise_kind": kind}
+
+
+def test_every_override_is_valid_python():
+    # RL Zoo evaluates each value: a missing quote would turn a string into a NameError at run time
+    for config in CONFIGS.values():
+        for value in config.hyperparams.values():
+            eval(value)
+
+
+def test_command_line(tmp_path):
+    (spec,) = runner.make_specs(["td3x_lap"], "Hopper-v4", [3], 100_000, tmp_path)
+    command = spec.command("python")
+    assert command[:3] == ["python", "-m", "sb3_td3x.train"]
+    joined = " ".join(command)
+    for part in ["--algo td3x", "--env Hopper-v4", "--seed 3", "-n 100000", "--eval-freq 10000", "--eval-episodes 10"]:
+        assert part in joined
+    assert "--num-threads 1" in joined
+    assert command[command.index("-f") + 1] == str(tmp_path / "Hopper-v4" / "td3x_lap" / "seed_3" / "zoo")
+    assert command[command.index("--hyperparams") + 1 :] == CONFIGS["td3x_lap"].hyperparams_args()
+    (stock,) = runner.make_specs(["td3"], "Hopper-v4", [0], 1000, tmp_path)
+    assert stock.command("python")[:3] == ["python", "-m", "rl_zoo3.train"]
+    assert "--hyperparams" not in stock.command("python")
+
+
+def test_make_specs_validation(tmp_path):
+    with pytest.raises(ValueError, match="unknown"):
+        runner.make_specs(["td4"], "Hopper-v4", [0], 1000, tmp_path)
+    with pytest.raises(ValueError, match="n_timesteps"):
+        runner.make_specs(["td3"], "Hopper-v4", [0], 0, tmp_path)
+    specs = runner.make_specs(["td3", "td3x_recommended"], "Hopper-v4", [0, 1], 1000, tmp_path)
+    # seed-major: every configuration gets its first seed before any second seed
+    assert [(s.config.name, s.seed) for s in specs] == [
+        ("td3", 0),
+        ("td3x_recommended", 0),
+        ("td3", 1),
+        ("td3x_recommended", 1),
+    ]
+
+
+def test_cli_expands_groups():
+    args = parse_args(["--configs", "ablation"])
+    assert set(args.configs) == set(REQUIRED)
+    assert parse_args(["--configs", "all"]).configs == list(CONFIGS)
+
+
+FAKE_TRAIN = textwrap.dedent(
+    """
+    # Stands in for `python -m rl_zoo3.train`: writes an RL Zoo style evaluations.npz and exits.
+    import os, sys
+    import numpy as np
+    args = sys.argv[3:]
+    folder, algo, env = args[args.index("-f") + 1], args[args.index("--algo") + 1], args[args.index("--env") + 1]
+    n, freq = int(args[args.index("-n") + 1]), int(args[args.index("--eval-freq") + 1])
+    seed = int(args[args.index("--seed") + 1])
+    mode = os.environ.get("FAKE_TRAIN_MODE", "ok")
+    if mode == "fail":
+        sys.exit(3)
+    # RL Zoo numbers a new sub-folder when one exists: a stale folder would show as <env>_2
+    run_id = 1
+    while os.path.exists(os.path.join(folder, algo, f"{env}_{run_id}")):
+        run_id += 1
+    out = os.path.join(folder, algo, f"{env}_{run_id}")
+    os.makedirs(out)
+    timesteps = np.arange(freq, n + 1, freq)
+    results = np.full((len(timesteps), 2), 10.0 * seed) + timesteps[:, None] / 100.0
+    np.savez(os.path.join(out, "evaluations.npz"), timesteps=timesteps, results=results, ep_lengths=results * 0 + 1)
+    """
+)
+
+
+@pytest.fixture
+def fake_python(tmp_path):
+    script = tmp_path / "fake_train.py"
+    script.write_text(FAKE_TRAIN)
+    python = tmp_path / "fake_python"
+    # The runner calls `<python> -m <module> ...`
+    python.write_text(f'#!/bin/sh\nexec {sys.executable} {script} "$@"\n')
+    python.chmod(0o755)
+    return str(python)
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_runner_runs_and_skips_finished(tmp_path, fake_python):
+    specs = runner.make_specs(["td3", "td3_nstep3"], "Fake-v0", [0, 1], 4000, tmp_path / "runs", eval_freq=1000)
+    events = []
+    records = runner.run_all(specs, jobs=2, python=fake_python, on_event=events.append, poll_interval=0.01)
+    assert len(records) == 4 and all(record["ok"] for record in records)
+    for spec in specs:
+        done = json.loads((spec.folder / runner.DONE_FILE).read_text())
+        assert done["seed"] == spec.seed and done["env_steps_per_s"] > 0
+        assert not (spec.folder / runner.CLAIM_FILE).exists()
+        assert (spec.folder / runner.LOG_FILE).read_text().startswith("$ ")
+    marker = specs[0].folder / runner.DONE_FILE
+    before = marker.stat().st_mtime_ns
+    assert runner.run_all(specs, jobs=2, python=fake_python, poll_interval=0.01) == []
+    assert marker.stat().st_mtime_ns == before
+
+
+def test_runner_restarts_killed_run_clean(tmp_path, fake_python):
+    (spec,) = runner.make_specs(["td3"], "Fake-v0", [0], 3000, tmp_path / "runs", eval_freq=1000)
+    # What a killed run leaves: a claim by a dead process, a partial RL Zoo folder, a half-written log
+    partial = spec.folder / "zoo" / "td3" / "Fake-v0_1"
+    partial.mkdir(parents=True)
+    (partial / "junk.txt").write_text("partial")
+    (spec.folder / runner.CLAIM_FILE).write_text(json.dumps({"runner_pid": _dead_pid(), "child_pid": _dead_pid()}))
+    assert runner.claim_holder(spec.folder) is None
+    (record,) = runner.run_all([spec], jobs=1, python=fake_python, poll_interval=0.01)
+    assert record["ok"]
+    assert sorted(p.name for p in (spec.folder / "zoo" / "td3").iterdir()) == ["Fake-v0_1"]
+    assert not (partial / "junk.txt").exists()
+    assert (partial / "evaluations.npz").exists()
+
+
+def test_runner_failed_run_is_retried(tmp_path, fake_python, monkeypatch):
+    (spec,) = runner.make_specs(["td3"], "Fake-v0", [0], 2000, tmp_path / "runs", eval_freq=1000)
+    monkeypatch.setenv("FAKE_TRAIN_MODE", "fail")
+    (record,) = runner.run_all([spec], jobs=1, python=fake_python, poll_interval=0.01)
+    assert not record["ok"] and record["returncode"] == 3
+    assert (spec.folder / runner.FAILED_FILE).exists() and not runner.is_done(spec)
+    monkeypatch.setenv("FAKE_TRAIN_MODE", "ok")
+    (record,) = runner.run_all([spec], jobs=1, python=fake_python, poll_interval=0.01)
+    assert record["ok"] and runner.is_done(spec) and not (spec.folder / runner.FAILED_FILE).exists()
+
+
+def test_runner_leaves_runs_claimed_by_live_runner(tmp_path, fake_python):
+    claimed, free = runner.make_specs(["td3", "td3_nstep3"], "Fake-v0", [0], 2000, tmp_path / "runs", eval_freq=1000)
+    claimed.folder.mkdir(parents=True)
+    (claimed.folder / runner.CLAIM_FILE).write_text(json.dumps({"runner_pid": os.getpid()}))
+    records = runner.run_all([claimed, free], jobs=2, python=fake_python, poll_interval=0.01)
+    assert [record["config"] for record in records] == ["td3_nstep3"]
+    assert not runner.is_done(claimed) and (claimed.folder / runner.CLAIM_FILE).exists()
+
+
+def test_runner_rejects_bad_jobs(tmp_path):
+    with pytest.raises(ValueError, match="jobs"):
+        runner.run_all(runner.make_specs(["td3"], "Fake-v0", [0], 10, tmp_path), jobs=0)
+
+
+def test_iqm_and_bootstrap():
+    assert report.iqm(np.arange(100)) == pytest.approx(np.arange(25, 75).mean())
+    assert report.iqm(np.array([1.0, 2.0, 3.0, 1000.0])) == pytest.approx(2.5)
+    data = np.random.default_rng(0).normal(5.0, 2.0, size=20)
+    point, low, high = report.bootstrap_ci(data, np.mean)
+    assert point == pytest.approx(data.mean())
+    assert low < point < high
+    # A normal-theory 95% interval of the mean is about +-1.96 standard errors
+    half_width = 1.96 * data.std(ddof=1) / np.sqrt(len(data))
+    assert (high - low) / 2 == pytest.approx(half_width, rel=0.3)
+    assert report.bootstrap_ci(np.array([3.0]), np.mean) == (3.0, 3.0, 3.0)
+    with pytest.raises(ValueError, match="confidence"):
+        report.bootstrap_ci(data, np.mean, confidence=1.5)
+
+
+def test_auc_and_steps_to_threshold():
+    steps = np.array([10_000, 20_000, 40_000, 50_000])
+    assert report.area_under_curve(steps, np.full(4, 7.0)) == pytest.approx(7.0)
+    # Linear curve from 0 to 100 over the span: average 50
+    assert report.area_under_curve(np.array([0, 10]), np.array([0.0, 100.0])) == pytest.approx(50.0)
+    assert report.steps_to_threshold(steps, np.array([1.0, 5.0, 4.0, 9.0]), 5.0) == 20_000
+    assert np.isnan(report.steps_to_threshold(steps, np.array([1.0, 2.0, 3.0, 4.0]), 5.0))
+
+
+def _synthetic_runs(root: Path, env_id: str, curves: dict[str, list[np.ndarray]], eval_freq: int = 10_000) -> None:
+    for name, per_seed in curves.items():
+        for seed, curve in enumerate(per_seed):
+            folder = root / env_id / name / f"seed_{seed}"
+            out = folder / "zoo" / CONFIGS[name].algo / f"{env_id}_1"
+            out.mkdir(parents=True)
+            timesteps = eval_freq * np.arange(1, len(curve) + 1)
+            results = np.repeat(np.asarray(curve, dtype=float)[:, None], 10, axis=1)
+            np.savez(out / "evaluations.npz", timesteps=timesteps, results=results, ep_lengths=results * 0 + 1000)
+            record = {"seed": seed, "env_steps_per_s": 100.0 + seed}
+            (folder / runner.DONE_FILE).write_text(json.dumps(record))
+
+
+def test_report_on_synthetic_runs(tmp_path):
+    steps = 10
+    ramp = np.linspace(100.0, 1000.0, steps)
+    _synthetic_runs(
+        tmp_path / "runs",
+        "Hopper-v4",
+        {
+            "td3": [np.full(steps, 500.0)] * 3,
+            "td3x_recommended": [ramp, ramp + 300.0, ramp + 600.0],
+        },
+    )
+    # An unfinished run (no done.json) is ignored
+    (tmp_path / "runs" / "Hopper-v4" / "td3" / "seed_9" / "zoo").mkdir(parents=True)
+    runs = report.load_runs(tmp_path / "runs", "Hopper-v4")
+    assert list(runs) == ["td3", "td3x_recommended"] and [r.seed for r in runs["td3"]] == [0, 1, 2]
+
+    paths = report.write_report(tmp_path / "runs", "Hopper-v4", tmp_path / "results", command="python -m x --seeds 0 1 2")
+    assert [p.name for p in paths] == ["curves.png", "ablation.png", "summary.csv", "summary.md"]
+    assert all(p.stat().st_size > 0 for p in paths)
+    summary = pd.read_csv(paths[2]).set_index("config")
+    td3, td3x = summary.loc["td3"], summary.loc["td3x_recommended"]
+    # Constant curve: every statistic is the constant and its CI collapses
+    for key in ("return_50k", "return_100k", "final_return", "final_iqm", "auc"):
+        assert td3[key] == pytest.approx(500.0)
+        assert td3[f"{key}_low"] == pytest.approx(500.0) and td3[f"{key}_high"] == pytest.approx(500.0)
+    assert np.isnan(td3["return_300k"]) and np.isnan(td3["return_1M"])
+    assert td3["seeds_reaching_threshold"] == 0 and np.isnan(td3["steps_to_threshold_median"])
+    # Ramp: final mean over seeds = 1000 + 300; CI contains it
+    assert td3x["final_return"] == pytest.approx(1300.0)
+    assert td3x["final_return_low"] <= 1300.0 <= td3x["final_return_high"]
+    assert td3x["final_return_low"] < td3x["final_return_high"]
+    assert td3x["auc"] == pytest.approx(ramp.mean() + 300.0)
+    # Threshold 1000 (Hopper default): seed 0 at the last eval (100k), seed 1 at 70k, seed 2 at 40k
+    assert td3x["threshold"] == 1000.0 and td3x["seeds_reaching_threshold"] == 3
+    assert td3x["steps_to_threshold_median"] == 70_000
+    assert td3x["env_steps_per_s"] == pytest.approx(101.0)
+    markdown = paths[3].read_text()
+    assert "python -m x --seeds 0 1 2" in markdown and "seeds: 0 1 2" in markdown and "100,000" in markdown
+    assert "| `td3x_recommended` | 3 |" in markdown and "1300 [" in markdown
+
+
+def test_report_threshold_fallback(tmp_path):
+    _synthetic_runs(tmp_path, "Unknown-v0", {"td3": [np.array([1.0, 3.0]), np.array([2.0, 5.0])]})
+    runs = report.load_runs(tmp_path, "Unknown-v0")
+    assert report.resolve_threshold("Unknown-v0", runs, None) == (4.0, "final mean return of td3")
+    assert report.resolve_threshold("Unknown-v0", runs, 7.0)[0] == 7.0
+    assert report.write_report(tmp_path, "Nothing-v0", tmp_path / "results") == []
+
+
+def test_memory_per_transition():
+    obs = spaces.Box(-1, 1, (3,), np.float32)
+    act = spaces.Box(-1, 1, (1,), np.float32)
+    memory = throughput.memory_per_transition(obs, act, buffer_size=1000)
+    # SB3: obs + next_obs (2 x 12 B) + action 4 B + reward, done, timeout (4 B each)
+    assert memory["sb3"] == pytest.approx(40.0)
+    assert memory["sb3_optimize_memory_usage"] == pytest.approx(28.0)
+    # PER adds a sum tree and a min tree of 2 * 1024 float64 nodes over 1000 transitions
+    assert memory["per"] - memory["sb3"] == pytest.approx(2 * 2 * 1024 * 8 / 1000)
+
+
+def test_sample_update_timing_smoke():
+    obs = spaces.Box(-1, 1, (3,), np.float32)
+    act = spaces.Box(-1, 1, (1,), np.float32)
+    for kind in ("sb3", "per", "lap"):
+        timing = throughput.time_sample_update(kind, obs, act, buffer_size=500, batch_size=32, iterations=3)
+        assert timing["total_ms"] > 0
+        assert (timing["update_ms"] > 0) == (kind != "sb3")
+    with pytest.raises(ValueError, match="kind"):
+        throughput.make_buffer("fifo", obs, act, 10)
+
+
+def test_throughput_smoke():
+    names = ["td3"]
+    try:
+        import sb3_td3x.td3x  # noqa: F401
+
+        names += ["td3x_off", "td3x_all_per"]
+    except ImportError:
+        pass
+    rounds = []
+    rates = throughput.measure_throughput(
+        names,
+        "Pendulum-v1",
+        chunk=20,
+        rounds=2,
+        learning_starts=50,
+        buffer_size=1000,
+        on_round=lambda i, r: rounds.append((i, sorted(r))),
+    )
+    assert sorted(rates) == sorted(names) and all(rate > 0 for rate in rates.values())
+    assert rounds == [(0, sorted(names)), (1, sorted(names))]
+    with pytest.raises(ValueError, match="unknown"):
+        throughput.measure_throughput(["ddpg"])
