@@ -118,6 +118,9 @@ FAKE_TRAIN = textwrap.dedent(
     mode = os.environ.get("FAKE_TRAIN_MODE", "ok")
     if mode == "fail":
         sys.exit(3)
+    if mode == "slow":
+        import time
+        time.sleep(60)
     # RL Zoo numbers a new sub-folder when one exists: a stale folder would show as <env>_2
     run_id = 1
     while os.path.exists(os.path.join(folder, algo, f"{env}_{run_id}")):
@@ -188,6 +191,25 @@ def test_runner_failed_run_is_retried(tmp_path, fake_python, monkeypatch):
     monkeypatch.setenv("FAKE_TRAIN_MODE", "ok")
     (record,) = runner.run_all([spec], jobs=1, python=fake_python, poll_interval=0.01)
     assert record["ok"] and runner.is_done(spec) and not (spec.folder / runner.FAILED_FILE).exists()
+
+
+def test_interrupted_runner_stops_its_runs(tmp_path, fake_python, monkeypatch):
+    (spec,) = runner.make_specs(["td3"], "Fake-v0", [0], 2000, tmp_path / "runs", eval_freq=1000)
+    monkeypatch.setenv("FAKE_TRAIN_MODE", "slow")
+    children = []
+
+    def interrupt(line):
+        if "started" in line:
+            children.append(json.loads((spec.folder / runner.CLAIM_FILE).read_text())["child_pid"])
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_all([spec], jobs=1, python=fake_python, on_event=interrupt, poll_interval=0.01)
+    assert len(children) == 1
+    # The training process is gone (reaped by the runner) and the folder is free for a clean restart
+    with pytest.raises(ProcessLookupError):
+        os.kill(children[0], 0)
+    assert runner.claim_holder(spec.folder) is None and not runner.is_done(spec)
 
 
 def test_runner_leaves_runs_claimed_by_live_runner(tmp_path, fake_python):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import signal
 import sys
 import time
 
@@ -64,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
 
     specs = make_specs(args.configs, args.env, args.seeds, args.n_timesteps, args.root, args.eval_freq, args.eval_episodes)
     failed = 0
+    # A plain `kill` of the runner unwinds through run_all, which stops its training processes: a killed
+    # benchmark leaves no orphan behind, and its unfinished runs restart cleanly on the next invocation.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     if not args.report_only:
         print(f"{len(specs)} runs: {', '.join(args.configs)} x seeds {args.seeds} on {args.env}, {args.n_timesteps} steps")
         start = time.time()

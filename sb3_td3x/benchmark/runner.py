@@ -208,6 +208,7 @@ class _Running:
         self.log.write("$ " + " ".join(self.command) + "\n")
         self.log.flush()
         self.start = time.time()
+        self.last_progress = (self.start, 0)
         self.process = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self._write_claim()
 
@@ -347,9 +348,11 @@ def _progress_line(specs: Sequence[RunSpec], running: Sequence[_Running]) -> str
     done = sum(is_done(spec) for spec in specs)
     parts = []
     for run in running:
-        steps = read_progress(run.spec)
-        elapsed = time.time() - run.start
-        rate = steps / elapsed if elapsed > 0 else 0.0
+        steps, now = read_progress(run.spec), time.time()
+        # Rate since the last report: the random warm-up steps at the start are much faster than training
+        last_time, last_steps = run.last_progress
+        rate = (steps - last_steps) / (now - last_time) if now > last_time else 0.0
+        run.last_progress = (now, steps)
         eta = (run.spec.n_timesteps - steps) / rate if rate > 0 else float("nan")
         parts.append(f"{run.spec.name} {steps}/{run.spec.n_timesteps} ({rate:.0f}/s, eta {eta / 60:.0f} min)")
     return f"[{time.strftime('%H:%M:%S')}] {done}/{len(specs)} done, {len(running)} running: " + "; ".join(parts)
