@@ -1,0 +1,512 @@
+"""
+NoisyNet policies for TD3: Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295
+
+The actor (and, optionally, the critics) are built from :class:`NoisyLinear` layers whose weights are
+``mu + sigma * epsilon`` with learned ``mu`` and ``sigma`` and a fresh noise sample ``epsilon``.
+
+Whether a forward pass uses the noisy or the mean weights is chosen by the ``deterministic`` flag of
+``predict`` and never by ``.training``: SB3 collects rollouts with the policy in eval mode, so tying the noise to
+train mode would switch exploration off exactly when it is needed.
+"""
+
+import itertools
+import math
+import numbers
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.policies import ContinuousCritic
+from stable_baselines3.common.preprocessing import get_action_dim
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, FlattenExtractor
+from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
+from stable_baselines3.td3.policies import Actor, TD3Policy
+from torch import nn
+from torch.nn import functional as F
+
+NOISE_KINDS = ("factorized", "independent")
+# Paper, section 3.2: sigma_0 = 0.5 for factorised noise (sigma = sigma_0 / sqrt(p)), 0.017 for independent noise
+DEFAULT_SIGMA_INIT = {"factorized": 0.5, "independent": 0.017}
+
+
+def _check_noise_kwargs(noise_kind: str, sigma_init: float | None) -> None:
+    if noise_kind not in NOISE_KINDS:
+        raise ValueError(f"noise_kind must be one of {NOISE_KINDS}, got {noise_kind!r}")
+    is_number = isinstance(sigma_init, numbers.Real) and not isinstance(sigma_init, bool)
+    if sigma_init is not None and not (is_number and 0 < sigma_init < math.inf):
+        raise ValueError(f"sigma_init must be a finite number > 0 (or None for the paper's default), got {sigma_init!r}")
+
+
+class NoisyLinear(nn.Module):
+    """
+    Linear layer with learned parametric noise on its weights and biases (NoisyNet, Fortunato et al. 2018, eq. 9):
+    ``y = (mu_w + sigma_w * eps_w) x + mu_b + sigma_b * eps_b``.
+
+    The noise ``eps`` lives in buffers: it moves with ``.to(device)``, is saved in the ``state_dict`` and only
+    changes when :meth:`reset_noise` is called (it draws from the torch RNG, so ``set_random_seed`` makes it
+    reproducible). ``use_noise`` chooses between the noisy weights and the mean weights ``mu``; it does not depend
+    on ``.training``.
+
+    :param in_features: Size of each input sample, >= 1 (``p`` in the paper)
+    :param out_features: Size of each output sample, >= 1
+    :param bias: If set to False, the layer will not learn an additive bias
+    :param noise_kind: ``"factorized"`` Gaussian noise (one noise per input and per output unit,
+        ``eps_w = f(eps_out) f(eps_in)^T``, ``eps_b = f(eps_out)``, ``f(x) = sgn(x) sqrt(|x|)``, paper eq. 10-11)
+        or ``"independent"`` Gaussian noise (one noise per weight and per bias)
+    :param sigma_init: ``sigma_0`` of the paper, > 0. Factorized: ``sigma = sigma_0 / sqrt(p)`` (default 0.5);
+        independent: ``sigma = sigma_0`` (default 0.017)
+    """
+
+    weight_epsilon: th.Tensor
+    bias_epsilon: th.Tensor | None
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        noise_kind: str = "factorized",
+        sigma_init: float | None = None,
+    ):
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        _check_noise_kwargs(noise_kind, sigma_init)
+
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.noise_kind = noise_kind
+        self.sigma_init = float(DEFAULT_SIGMA_INIT[noise_kind] if sigma_init is None else sigma_init)
+        # Noisy (mu + sigma * eps) or mean (mu) weights in forward; chosen by the caller, never by train/eval mode
+        self.use_noise = True
+
+        self.weight_mu = nn.Parameter(th.empty(out_features, in_features))
+        self.weight_sigma = nn.Parameter(th.empty(out_features, in_features))
+        self.register_buffer("weight_epsilon", th.zeros(out_features, in_features))
+        if bias:
+            self.bias_mu: nn.Parameter | None = nn.Parameter(th.empty(out_features))
+            self.bias_sigma: nn.Parameter | None = nn.Parameter(th.empty(out_features))
+            self.register_buffer("bias_epsilon", th.zeros(out_features))
+        else:
+            self.register_parameter("bias_mu", None)
+            self.register_parameter("bias_sigma", None)
+            self.register_buffer("bias_epsilon", None)
+
+        self.reset_parameters()
+        self.reset_noise()
+
+    def reset_parameters(self) -> None:
+        """
+        Initialise ``mu`` and ``sigma`` as in the paper (section 3.2), with ``p = in_features``:
+        factorized: ``mu ~ U[-1/sqrt(p), 1/sqrt(p)]``, ``sigma = sigma_0 / sqrt(p)``;
+        independent: ``mu ~ U[-sqrt(3/p), sqrt(3/p)]``, ``sigma = sigma_0``.
+        """
+        p = self.in_features
+        if self.noise_kind == "factorized":
+            mu_range = 1.0 / math.sqrt(p)
+            sigma = self.sigma_init / math.sqrt(p)
+        else:
+            mu_range = math.sqrt(3.0 / p)
+            sigma = self.sigma_init
+        with th.no_grad():
+            self.weight_mu.uniform_(-mu_range, mu_range)
+            self.weight_sigma.fill_(sigma)
+            if self.bias_mu is not None and self.bias_sigma is not None:
+                self.bias_mu.uniform_(-mu_range, mu_range)
+                self.bias_sigma.fill_(sigma)
+
+    @staticmethod
+    def _scale_noise(x: th.Tensor) -> th.Tensor:
+        """``f(x) = sgn(x) sqrt(|x|)`` of the factorised noise (paper, eq. 11)."""
+        return x.sign() * x.abs().sqrt()
+
+    @th.no_grad()
+    def reset_noise(self) -> None:
+        """
+        Draw fresh noise from the torch RNG. Factorized noise draws ``in_features`` then ``out_features``
+        standard normals; independent noise draws the weight noise then the bias noise.
+        """
+        device = self.weight_epsilon.device
+        if self.noise_kind == "factorized":
+            eps_in = self._scale_noise(th.randn(self.in_features, device=device))
+            eps_out = self._scale_noise(th.randn(self.out_features, device=device))
+            self.weight_epsilon.copy_(th.outer(eps_out, eps_in))
+            if self.bias_epsilon is not None:
+                self.bias_epsilon.copy_(eps_out)
+        else:
+            self.weight_epsilon.normal_()
+            if self.bias_epsilon is not None:
+                self.bias_epsilon.normal_()
+
+    def forward(self, x: th.Tensor) -> th.Tensor:
+        if not self.use_noise:
+            return F.linear(x, self.weight_mu, self.bias_mu)
+        weight = self.weight_mu + self.weight_sigma * self.weight_epsilon
+        bias = None
+        if self.bias_mu is not None and self.bias_sigma is not None and self.bias_epsilon is not None:
+            bias = self.bias_mu + self.bias_sigma * self.bias_epsilon
+        return F.linear(x, weight, bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias_mu is not None}, "
+            f"noise_kind={self.noise_kind}, sigma_init={self.sigma_init}"
+        )
+
+
+def create_noisy_mlp(
+    input_dim: int,
+    output_dim: int,
+    net_arch: list[int],
+    activation_fn: type[nn.Module] = nn.ReLU,
+    squash_output: bool = False,
+    with_bias: bool = True,
+    pre_linear_modules: list[type[nn.Module]] | None = None,
+    post_linear_modules: list[type[nn.Module]] | None = None,
+    noise_kind: str = "factorized",
+    sigma_init: float | None = None,
+) -> list[nn.Module]:
+    """
+    SB3's :func:`~stable_baselines3.common.torch_layers.create_mlp` with every ``nn.Linear`` replaced by a
+    :class:`NoisyLinear` (the paper makes every linear layer of the network noisy).
+
+    :param input_dim: Dimension of the input vector
+    :param output_dim: Dimension of the output (last layer, for instance, the number of actions)
+    :param net_arch: Architecture of the neural net: the number of units per layer
+    :param activation_fn: The activation function to use after each layer.
+    :param squash_output: Whether to squash the output using a Tanh activation function
+    :param with_bias: If set to False, the layers will not learn an additive bias
+    :param pre_linear_modules: List of nn.Module to add before the linear layers (see ``create_mlp``)
+    :param post_linear_modules: List of nn.Module to add after the linear layers (see ``create_mlp``)
+    :param noise_kind: ``"factorized"`` or ``"independent"`` Gaussian noise (see :class:`NoisyLinear`)
+    :param sigma_init: ``sigma_0`` of the paper, > 0; None for the paper's default of the noise kind
+    :return: The list of layers of the neural network
+    """
+    _check_noise_kwargs(noise_kind, sigma_init)
+    pre_linear_modules = pre_linear_modules or []
+    post_linear_modules = post_linear_modules or []
+
+    def linear(in_dim: int, out_dim: int) -> NoisyLinear:
+        return NoisyLinear(in_dim, out_dim, bias=with_bias, noise_kind=noise_kind, sigma_init=sigma_init)
+
+    modules: list[nn.Module] = []
+    layer_dims = [input_dim, *net_arch]
+    for in_dim, out_dim in itertools.pairwise(layer_dims):
+        modules.extend(module(in_dim) for module in pre_linear_modules)
+        modules.append(linear(in_dim, out_dim))
+        modules.extend(module(out_dim) for module in post_linear_modules)
+        modules.append(activation_fn())
+
+    if output_dim > 0:
+        last_layer_dim = layer_dims[-1]
+        modules.extend(module(last_layer_dim) for module in pre_linear_modules)
+        modules.append(linear(last_layer_dim, output_dim))
+    if squash_output:
+        modules.append(nn.Tanh())
+    return modules
+
+
+def noisy_layers(module: nn.Module) -> list[NoisyLinear]:
+    """
+    :param module: Any network
+    :return: The :class:`NoisyLinear` layers inside ``module``
+    """
+    return [layer for layer in module.modules() if isinstance(layer, NoisyLinear)]
+
+
+@contextmanager
+def mean_weights(module: nn.Module) -> Iterator[None]:
+    """
+    Context in which every :class:`NoisyLinear` inside ``module`` uses its mean weights ``mu``;
+    the noise samples are left untouched and the previous setting is restored on exit.
+
+    :param module: Any network
+    """
+    layers = noisy_layers(module)
+    previous = [layer.use_noise for layer in layers]
+    for layer in layers:
+        layer.use_noise = False
+    try:
+        yield
+    finally:
+        for layer, use_noise in zip(layers, previous, strict=True):
+            layer.use_noise = use_noise
+
+
+class NoisyActor(Actor):
+    """
+    TD3 actor whose deterministic policy network ``mu`` is made of :class:`NoisyLinear` layers.
+
+    ``forward`` uses the current noise sample (training: the paper's ``mu(s; zeta + Sigma * eps)``);
+    ``_predict(deterministic=False)`` first draws fresh noise, so that SB3, which calls
+    ``predict(deterministic=False)`` once per env step while collecting, acts with new noise at every step;
+    ``_predict(deterministic=True)`` uses the mean weights and leaves the noise as it is.
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param net_arch: Network architecture
+    :param features_extractor: Network to extract features
+        (a CNN when using images, a nn.Flatten() layer otherwise)
+    :param features_dim: Number of features
+    :param activation_fn: Activation function
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param noise_kind: ``"factorized"`` or ``"independent"`` Gaussian noise (see :class:`NoisyLinear`)
+    :param sigma_init: ``sigma_0`` of the paper, > 0; None for the paper's default of the noise kind
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        net_arch: list[int],
+        features_extractor: nn.Module,
+        features_dim: int,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        normalize_images: bool = True,
+        noise_kind: str = "factorized",
+        sigma_init: float | None = None,
+    ):
+        _check_noise_kwargs(noise_kind, sigma_init)
+        super().__init__(
+            observation_space,
+            action_space,
+            net_arch=net_arch,
+            features_extractor=features_extractor,
+            features_dim=features_dim,
+            activation_fn=activation_fn,
+            normalize_images=normalize_images,
+        )
+        self.noise_kind = noise_kind
+        self.sigma_init = sigma_init
+        # Replace the plain MLP built by the parent
+        action_dim = get_action_dim(self.action_space)
+        actor_net = create_noisy_mlp(
+            features_dim, action_dim, net_arch, activation_fn, squash_output=True, noise_kind=noise_kind, sigma_init=sigma_init
+        )
+        self.mu = nn.Sequential(*actor_net)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(dict(noise_kind=self.noise_kind, sigma_init=self.sigma_init))
+        return data
+
+    def reset_noise(self) -> None:
+        """Draw fresh noise for every noisy layer."""
+        for layer in noisy_layers(self):
+            layer.reset_noise()
+
+    def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> th.Tensor:
+        if deterministic:
+            with mean_weights(self):
+                return self(observation)
+        self.reset_noise()
+        return self(observation)
+
+
+class NoisyContinuousCritic(ContinuousCritic):
+    """
+    SB3's :class:`~stable_baselines3.common.policies.ContinuousCritic` whose Q-networks are made of
+    :class:`NoisyLinear` layers (they always use the current noise sample).
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param net_arch: Network architecture
+    :param features_extractor: Network to extract features
+        (a CNN when using images, a nn.Flatten() layer otherwise)
+    :param features_dim: Number of features
+    :param activation_fn: Activation function
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param n_critics: Number of critic networks to create.
+    :param share_features_extractor: Whether the features extractor is shared or not
+        between the actor and the critic (this saves computation time)
+    :param noise_kind: ``"factorized"`` or ``"independent"`` Gaussian noise (see :class:`NoisyLinear`)
+    :param sigma_init: ``sigma_0`` of the paper, > 0; None for the paper's default of the noise kind
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        net_arch: list[int],
+        features_extractor: BaseFeaturesExtractor,
+        features_dim: int,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        normalize_images: bool = True,
+        n_critics: int = 2,
+        share_features_extractor: bool = True,
+        noise_kind: str = "factorized",
+        sigma_init: float | None = None,
+    ):
+        _check_noise_kwargs(noise_kind, sigma_init)
+        super().__init__(
+            observation_space,
+            action_space,
+            net_arch=net_arch,
+            features_extractor=features_extractor,
+            features_dim=features_dim,
+            activation_fn=activation_fn,
+            normalize_images=normalize_images,
+            n_critics=n_critics,
+            share_features_extractor=share_features_extractor,
+        )
+        self.noise_kind = noise_kind
+        self.sigma_init = sigma_init
+        # Replace the plain Q-networks built by the parent (same module names qf0, qf1, ...)
+        action_dim = get_action_dim(self.action_space)
+        self.q_networks = []
+        for idx in range(n_critics):
+            q_net = nn.Sequential(
+                *create_noisy_mlp(
+                    features_dim + action_dim, 1, net_arch, activation_fn, noise_kind=noise_kind, sigma_init=sigma_init
+                )
+            )
+            self.add_module(f"qf{idx}", q_net)
+            self.q_networks.append(q_net)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(dict(noise_kind=self.noise_kind, sigma_init=self.sigma_init))
+        return data
+
+    def reset_noise(self) -> None:
+        """Draw fresh noise for every noisy layer."""
+        for layer in noisy_layers(self):
+            layer.reset_noise()
+
+
+class NoisyTD3Policy(TD3Policy):
+    """
+    TD3 policy with a NoisyNet actor (and optionally NoisyNet critics), from
+    Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295
+
+    The actor target (and critic target) have their own, independent noise. ``predict(deterministic=False)``
+    acts with freshly drawn noise, ``predict(deterministic=True)`` with the mean weights, in train and eval mode
+    alike. During training, :meth:`reset_noise` should be called before every gradient step (``TD3X`` does);
+    with stock SB3 ``TD3`` the noise used for the gradient steps is the one last drawn.
+
+    :param observation_space: Observation space
+    :param action_space: Action space, must be a ``gymnasium.spaces.Box``
+    :param lr_schedule: Learning rate schedule (could be constant)
+    :param net_arch: The specification of the policy and value networks.
+    :param activation_fn: Activation function
+    :param features_extractor_class: Features extractor to use.
+    :param features_extractor_kwargs: Keyword arguments
+        to pass to the features extractor.
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param optimizer_class: The optimizer to use,
+        ``th.optim.Adam`` by default
+    :param optimizer_kwargs: Additional keyword arguments,
+        excluding the learning rate, to pass to the optimizer
+    :param n_critics: Number of critic networks to create.
+    :param share_features_extractor: Whether to share or not the features extractor
+        between the actor and the critic (this saves computation time)
+    :param noise_kind: ``"factorized"`` or ``"independent"`` Gaussian noise (see :class:`NoisyLinear`)
+    :param sigma_init: ``sigma_0`` of the paper, > 0; None for the paper's default
+        (0.5 factorized, 0.017 independent)
+    :param noisy_critic: Whether the critics are made of noisy layers too
+    """
+
+    actor: NoisyActor
+    actor_target: NoisyActor
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        lr_schedule: Schedule,
+        net_arch: list[int] | dict[str, list[int]] | None = None,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        features_extractor_class: type[BaseFeaturesExtractor] = FlattenExtractor,
+        features_extractor_kwargs: dict[str, Any] | None = None,
+        normalize_images: bool = True,
+        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
+        optimizer_kwargs: dict[str, Any] | None = None,
+        n_critics: int = 2,
+        share_features_extractor: bool = False,
+        noise_kind: str = "factorized",
+        sigma_init: float | None = None,
+        noisy_critic: bool = False,
+    ):
+        if not isinstance(action_space, spaces.Box):
+            raise ValueError(f"action_space must be a gymnasium.spaces.Box for NoisyTD3Policy, got {action_space}")
+        _check_noise_kwargs(noise_kind, sigma_init)
+        # Set before the parent's constructor, which builds the networks through make_actor() / make_critic()
+        self.noise_kind = noise_kind
+        self.sigma_init = sigma_init
+        self.noisy_critic = bool(noisy_critic)
+        super().__init__(
+            observation_space,
+            action_space,
+            lr_schedule,
+            net_arch=net_arch,
+            activation_fn=activation_fn,
+            features_extractor_class=features_extractor_class,
+            features_extractor_kwargs=features_extractor_kwargs,
+            normalize_images=normalize_images,
+            optimizer_class=optimizer_class,
+            optimizer_kwargs=optimizer_kwargs,
+            n_critics=n_critics,
+            share_features_extractor=share_features_extractor,
+        )
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        super()._build(lr_schedule)
+        # The targets were loaded from the online networks' state_dict, noise included: give them their own noise
+        self.actor_target.reset_noise()
+        if isinstance(self.critic_target, NoisyContinuousCritic):
+            self.critic_target.reset_noise()
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(dict(noise_kind=self.noise_kind, sigma_init=self.sigma_init, noisy_critic=self.noisy_critic))
+        return data
+
+    def make_actor(self, features_extractor: BaseFeaturesExtractor | None = None) -> NoisyActor:
+        actor_kwargs = self._update_features_extractor(self.actor_kwargs, features_extractor)
+        return NoisyActor(**actor_kwargs, noise_kind=self.noise_kind, sigma_init=self.sigma_init).to(self.device)
+
+    def make_critic(self, features_extractor: BaseFeaturesExtractor | None = None) -> ContinuousCritic:
+        if not self.noisy_critic:
+            return super().make_critic(features_extractor)
+        critic_kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
+        return NoisyContinuousCritic(**critic_kwargs, noise_kind=self.noise_kind, sigma_init=self.sigma_init).to(self.device)
+
+    def reset_noise(self) -> None:
+        """
+        Draw fresh, independent noise for the actor, the actor target and, with ``noisy_critic``,
+        the critics and their targets.
+        """
+        networks: list[nn.Module] = [self.actor, self.actor_target]
+        if self.noisy_critic:
+            networks += [self.critic, self.critic_target]
+        for network in networks:
+            for layer in noisy_layers(network):
+                layer.reset_noise()
+
+    def noisy_sigma_mean(self) -> float:
+        """
+        :return: Mean ``|sigma|`` over all the weights and biases of the noisy layers of the actor
+            and (with ``noisy_critic``) of the critics; the targets, being Polyak copies, are left out.
+        """
+        networks: list[nn.Module] = [self.actor, self.critic] if self.noisy_critic else [self.actor]
+        sigmas = [
+            sigma.detach().abs().flatten()
+            for network in networks
+            for layer in noisy_layers(network)
+            for sigma in (layer.weight_sigma, layer.bias_sigma)
+            if sigma is not None
+        ]
+        return th.cat(sigmas).mean().item()
+
+    def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> th.Tensor:
+        # Unlike TD3Policy, the deterministic flag matters: mean weights, or noisy weights with fresh noise
+        return self.actor._predict(observation, deterministic=deterministic)
+
+
+NoisyMlpPolicy = NoisyTD3Policy
