@@ -274,6 +274,16 @@ def test_report_on_synthetic_runs(tmp_path):
             "td3x_recommended": [ramp, ramp + 300.0, ramp + 600.0],
         },
     )
+    # RL Zoo's config.yml (an OrderedDict) gives the hyperparameters each configuration actually used
+    zoo_config = tmp_path / "runs" / "Hopper-v4" / "td3x_recommended" / "seed_0" / "zoo" / "td3x" / "Hopper-v4_1" / "Hopper-v4"
+    zoo_config.mkdir()
+    (zoo_config / "config.yml").write_text(
+        "!!python/object/apply:collections.OrderedDict\n- - - n_steps\n    - 3\n  - - prioritized_replay\n    - lap\n"
+    )
+    assert report.effective_hyperparams(tmp_path / "runs", "Hopper-v4", "td3x_recommended") == {
+        "n_steps": 3,
+        "prioritized_replay": "lap",
+    }
     # An unfinished run (no done.json) is ignored
     (tmp_path / "runs" / "Hopper-v4" / "td3" / "seed_9" / "zoo").mkdir(parents=True)
     runs = report.load_runs(tmp_path / "runs", "Hopper-v4")
@@ -302,6 +312,7 @@ def test_report_on_synthetic_runs(tmp_path):
     markdown = paths[3].read_text()
     assert "python -m x --seeds 0 1 2" in markdown and "seeds: 0 1 2" in markdown and "100,000" in markdown
     assert "| `td3x_recommended` | 3 |" in markdown and "1300 [" in markdown
+    assert "- `td3x_recommended`: n_steps=3, prioritized_replay=lap" in markdown
 
 
 def test_report_threshold_fallback(tmp_path):

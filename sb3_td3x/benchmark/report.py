@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from sb3_td3x.benchmark.configs import CONFIGS
 from sb3_td3x.benchmark.runner import DONE_FILE
@@ -82,6 +83,35 @@ def load_runs(root: Path | str, env_id: str, configs: Sequence[str] | None = Non
         if seed_runs:
             runs[name] = sorted(seed_runs, key=lambda run: run.seed)
     return runs
+
+
+class _ZooConfigLoader(yaml.SafeLoader):
+    """Safe loader that also reads the ``OrderedDict`` RL Zoo writes to ``config.yml``."""
+
+
+_ZooConfigLoader.add_constructor(
+    "tag:yaml.org,2002:python/object/apply:collections.OrderedDict",
+    lambda loader, node: dict(loader.construct_sequence(node.value[0], deep=True)),  # type: ignore[arg-type]
+)
+
+
+def effective_hyperparams(root: Path | str, env_id: str, config: str) -> dict[str, object]:
+    """
+    Hyperparameters a configuration actually trained with: RL Zoo's ``config.yml`` (zoo file + overrides)
+    of its first finished seed.
+
+    :param root: Root folder of the runs.
+    :param env_id: Gymnasium environment id.
+    :param config: Configuration name.
+    :return: the hyperparameters, empty if none is found.
+    """
+    for seed_folder in sorted((Path(root) / env_id / config).glob("seed_*")):
+        if not (seed_folder / DONE_FILE).is_file():
+            continue
+        for path in sorted(seed_folder.glob("zoo/*/*/*/config.yml")):
+            loaded = yaml.load(path.read_text(), Loader=_ZooConfigLoader)
+            return dict(loaded) if isinstance(loaded, dict) else {}
+    return {}
 
 
 def _ordered(names: object) -> list[str]:
@@ -440,6 +470,12 @@ def write_report(
         for name in summary["config"]
         if name in CONFIGS
     )
+    effective = []
+    for name in summary["config"]:
+        params = effective_hyperparams(root, env_id, name)
+        shown = ", ".join(f"{key}={value}" for key, value in params.items() if key != "n_timesteps")
+        effective.append(f"- `{name}`: {shown or 'n/a'}")
+    effective_text = "\n".join(effective)
     text = f"""# {env_id}: TD3X against stock TD3
 
 - Command: `{command or "python -m sb3_td3x.benchmark"}`
@@ -456,6 +492,9 @@ def write_report(
 
 Configurations:
 {described}
+
+Hyperparameters each configuration trained with (RL Zoo's config.yml: zoo file + overrides):
+{effective_text}
 
 ![learning curves](curves.png)
 
