@@ -1,0 +1,272 @@
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from stable_baselines3 import TD3
+from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
+from stable_baselines3.common.callbacks import BaseCallback, EveryNTimesteps
+from stable_baselines3.common.evaluation import evaluate_policy
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.noise import NormalActionNoise, VectorizedActionNoise
+from stable_baselines3.common.utils import set_random_seed
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from sb3_td3x import TD3X
+from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.noise import DecayingNormalActionNoise
+
+SMALL = dict(learning_starts=100, batch_size=32, buffer_size=2_000, policy_kwargs=dict(net_arch=[32, 32]))
+
+
+def normal_noise(sigma=0.2):
+    return NormalActionNoise(mean=np.zeros(1), sigma=sigma * np.ones(1))
+
+
+def assert_same_parameters(model_a, model_b):
+    params_a, params_b = model_a.policy.state_dict(), model_b.policy.state_dict()
+    assert params_a.keys() == params_b.keys()
+    for key in params_a:
+        assert th.equal(params_a[key], params_b[key]), key
+
+
+@pytest.mark.parametrize("n_steps", [1, 3])
+def test_all_extras_off_reproduces_stock_td3(n_steps):
+    kwargs = dict(SMALL, seed=3, n_steps=n_steps, action_noise=normal_noise(), train_freq=2, gradient_steps=3)
+    stock = TD3("MlpPolicy", "Pendulum-v1", **kwargs).learn(600)
+    ours = TD3X("MlpPolicy", "Pendulum-v1", **kwargs).learn(600)
+    assert type(ours.replay_buffer) is (NStepReplayBuffer if n_steps > 1 else ReplayBuffer)
+    assert ours._n_updates == stock._n_updates > 0
+    assert_same_parameters(stock, ours)
+
+
+@pytest.mark.parametrize("kind, buffer_class", [("per", PrioritizedReplayBuffer), ("lap", LAPReplayBuffer)])
+def test_prioritized_replay_by_argument_or_by_class(kind, buffer_class):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "n_steps is ignored" warning from SB3
+        by_arg = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay=kind, n_steps=3, gamma=0.9, alpha=0.5, **SMALL)
+        by_class = TD3X(
+            "MlpPolicy",
+            "Pendulum-v1",
+            replay_buffer_class=buffer_class,
+            replay_buffer_kwargs=dict(alpha=0.5),
+            n_steps=3,
+            gamma=0.9,
+            **SMALL,
+        )
+    for model in (by_arg, by_class):
+        buffer = model.replay_buffer
+        assert type(buffer) is buffer_class
+        assert (buffer.n_steps, buffer.gamma, buffer.alpha) == (3, 0.9, 0.5)
+
+
+def test_per_trains_with_is_weights_and_writes_priorities_back():
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="per", seed=0, action_noise=normal_noise(), **SMALL)
+    model.learn(400)
+    buffer = model.replay_buffer
+    leaves = buffer.sum_tree[np.arange(buffer.pos)]
+    # sampled transitions got their own priority, the rest still hold a running max
+    assert len(np.unique(leaves)) > 50
+    assert buffer.max_priority >= leaves.max() - 1e-12
+    model.train(gradient_steps=2, batch_size=32)
+    logged = model.logger.name_to_value
+    for key in ("train/beta", "train/is_weight_mean", "train/max_priority", "train/exploration_sigma", "train/critic_loss"):
+        assert key in logged, key
+    assert 0.0 < logged["train/is_weight_mean"] <= 1.0
+
+
+def test_per_critic_loss_is_importance_weighted():
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="per", seed=1, **SMALL)
+    model.learn(150)
+    buffer = model.replay_buffer
+    # make the IS weights far from 1, then compare the logged loss with a hand computation on the same batch
+    buffer.update_priorities(np.arange(buffer.pos), np.geomspace(1e-3, 1e2, buffer.pos))
+    buffer.beta = 1.0
+    state = np.random.get_state(), th.get_rng_state()
+    batch = buffer.sample(32)
+    with th.no_grad():
+        noise = batch.actions.clone().data.normal_(0, model.target_policy_noise).clamp(-0.5, 0.5)
+        next_actions = (model.actor_target(batch.next_observations) + noise).clamp(-1, 1)
+        next_q = th.min(th.cat(model.critic_target(batch.next_observations, next_actions), dim=1), dim=1, keepdim=True)[0]
+        target = batch.rewards + (1 - batch.dones) * batch.discounts * next_q
+        q1, q2 = model.critic(batch.observations, batch.actions)
+        expected = (batch.weights * (q1 - target) ** 2).mean() + (batch.weights * (q2 - target) ** 2).mean()
+        unweighted = ((q1 - target) ** 2).mean() + ((q2 - target) ** 2).mean()
+        expected_td = th.max((q1 - target).abs(), (q2 - target).abs()).ravel().numpy()
+    np.random.set_state(state[0])
+    th.set_rng_state(state[1])
+    model.train(gradient_steps=1, batch_size=32)
+    assert model.logger.name_to_value["train/critic_loss"] == pytest.approx(expected.item(), rel=1e-5)
+    assert not np.isclose(expected.item(), unweighted.item(), rtol=1e-2)
+    # the priorities written back are (max over critics of |delta| + eps)^alpha of that batch
+    # (a slot drawn twice gets two target-smoothing noises: the later row of the batch wins)
+    last = {slot: row for row, slot in enumerate(batch.indices)}
+    slots, rows = np.array(list(last)), np.array(list(last.values()))
+    np.testing.assert_allclose(buffer.sum_tree[slots], (expected_td[rows] + buffer.priority_eps) ** buffer.alpha, rtol=1e-5)
+
+
+def test_lap_uses_huber_loss_and_clipped_priorities():
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", seed=0, **SMALL)
+    model.learn(300)
+    buffer = model.replay_buffer
+    assert isinstance(buffer, LAPReplayBuffer) and (buffer.alpha, buffer.min_priority) == (0.4, 1.0)
+    assert buffer.sum_tree[np.arange(buffer.pos)].min() >= 1.0 - 1e-12  # max(|delta|, 1)^alpha >= 1
+    model.train(gradient_steps=1, batch_size=32)
+    assert "train/beta" not in model.logger.name_to_value  # LAP has no IS weights to anneal
+
+
+def test_beta_anneals_from_beta0_to_one():
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="per", beta0=0.2, **SMALL)
+    betas = []
+
+    class RecordBeta(BaseCallback):
+        def _on_step(self) -> bool:
+            betas.append(self.model.replay_buffer.beta)
+            return True
+
+    model.learn(400, callback=EveryNTimesteps(100, RecordBeta()))
+    assert betas == sorted(betas) and len(betas) == 4
+    assert model.replay_buffer.beta == pytest.approx(1.0)
+    # halfway through the run beta is halfway from beta0 to 1 (the callback sees the value of the step before)
+    assert betas[1] == pytest.approx(0.2 + 0.8 * 199 / 400)
+
+
+def test_decaying_noise_schedule_with_vec_env():
+    env = DummyVecEnv([lambda: gym.make("Pendulum-v1")] * 2)
+    model = TD3X(
+        "MlpPolicy",
+        env,
+        action_noise=normal_noise(0.4),
+        noise_schedule="linear",
+        noise_final_std=0.0,
+        **SMALL,
+    )
+    model.learn(400)
+    assert isinstance(model.action_noise, VectorizedActionNoise)
+    for noise in model.action_noise.noises:
+        assert isinstance(noise, DecayingNormalActionNoise)
+        np.testing.assert_allclose(noise.current_sigma, 0.0, atol=1e-12)  # decayed over the 400 total steps
+    model.train(gradient_steps=1, batch_size=32)
+    assert model.logger.name_to_value["train/exploration_sigma"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_per_with_several_envs_and_timeouts():
+    env = DummyVecEnv([lambda: gym.wrappers.TimeLimit(gym.make("Pendulum-v1"), 50)] * 3)
+    model = TD3X("MlpPolicy", env, prioritized_replay="per", n_steps=3, seed=0, **SMALL)
+    model.learn(600)
+    buffer = model.replay_buffer
+    assert buffer.n_envs == 3 and buffer.timeouts[: buffer.pos].any()
+    batch = buffer.sample(512)
+    _, envs = np.unravel_index(batch.indices, (buffer.buffer_size, 3))
+    assert set(envs) == {0, 1, 2}
+
+
+def noisy_decaying_per_model(env="Pendulum-v1", **kwargs):
+    return TD3X(
+        "NoisyMlpPolicy",
+        env,
+        prioritized_replay="per",
+        n_steps=3,
+        action_noise=normal_noise(0.3),
+        noise_schedule="exponential",
+        noise_final_std=0.05,
+        noise_decay_steps=1_000,
+        seed=0,
+        **kwargs,
+        **{k: v for k, v in SMALL.items() if k != "policy_kwargs"},
+        policy_kwargs=dict(net_arch=[32, 32], noise_kind="independent", noisy_critic=True),
+    )
+
+
+def continue_exactly(model, steps):
+    """Continue training from a fixed RNG and env state, so two copies of a model can be compared."""
+    set_random_seed(11)
+    model.env.seed(11)
+    model._last_obs = None
+    return model.learn(steps, reset_num_timesteps=False)
+
+
+def test_save_load_continues_as_if_never_stopped(tmp_path):
+    model = noisy_decaying_per_model()
+    model.learn(300)
+    model.save(tmp_path / "model.zip")
+    model.save_replay_buffer(tmp_path / "buffer.pkl")
+
+    loaded = TD3X.load(tmp_path / "model.zip", env=gym.make("Pendulum-v1"))
+    loaded.load_replay_buffer(tmp_path / "buffer.pkl")
+    for attr in ("prioritized_replay", "noise_schedule", "noise_final_std", "num_timesteps", "_n_updates"):
+        assert getattr(loaded, attr) == getattr(model, attr), attr
+    assert loaded.policy.actor.mu[0].noise_kind == "independent"
+    buffer, loaded_buffer = model.replay_buffer, loaded.replay_buffer
+    np.testing.assert_array_equal(buffer.sum_tree.tree, loaded_buffer.sum_tree.tree)
+    np.testing.assert_array_equal(buffer.min_tree.tree, loaded_buffer.min_tree.tree)
+    assert (loaded_buffer.beta, loaded_buffer.max_priority) == (buffer.beta, buffer.max_priority)
+    np.testing.assert_array_equal(loaded.action_noise.current_sigma, model.action_noise.current_sigma)
+
+    continue_exactly(model, 200)
+    continue_exactly(loaded, 200)
+    assert_same_parameters(model, loaded)
+    np.testing.assert_array_equal(model.replay_buffer.sum_tree.tree, loaded.replay_buffer.sum_tree.tree)
+    assert loaded.replay_buffer.beta == model.replay_buffer.beta
+    np.testing.assert_array_equal(loaded.action_noise.current_sigma, model.action_noise.current_sigma)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(alpha=-0.5, prioritized_replay="per"), "alpha"),
+        (dict(beta0=1.2, prioritized_replay="per"), "beta0"),
+        (dict(beta0=-0.1, prioritized_replay="per"), "beta0"),
+        (dict(priority_eps=0.0, prioritized_replay="per"), "priority_eps"),
+        (dict(min_priority=-1.0, prioritized_replay="lap"), "min_priority"),
+        (dict(n_steps=0), "n_steps"),
+        (dict(prioritized_replay="rank"), "prioritized_replay"),
+        (dict(prioritized_replay="per", replay_buffer_class=LAPReplayBuffer), "prioritized_replay"),
+        (dict(noise_schedule="cosine", action_noise=normal_noise()), "noise_schedule"),
+        (dict(noise_schedule="linear"), "action_noise"),
+        (dict(noise_schedule="linear", action_noise=normal_noise()), "noise_final_std"),
+        (dict(noise_schedule="exponential", action_noise=normal_noise(), noise_final_std=0.0), "noise_final_std"),
+        (
+            dict(noise_schedule="linear", action_noise=normal_noise(), noise_final_std=0.1, noise_decay_steps=0),
+            "noise_decay_steps",
+        ),
+        (dict(noise_final_std=0.1), "noise_schedule"),
+        (dict(policy_kwargs=dict(noise_kind="gaussian")), "noise_kind"),
+        (dict(prioritized_replay="per", alpha=0.5, replay_buffer_kwargs=dict(alpha=0.7)), "alpha"),
+    ],
+)
+def test_bad_input_is_rejected_before_training(kwargs, match):
+    policy = "NoisyMlpPolicy" if "policy_kwargs" in kwargs else "MlpPolicy"
+    with pytest.raises(ValueError, match=match):
+        TD3X(policy, "Pendulum-v1", **kwargs)
+
+
+def test_noisy_policy_on_discrete_actions_is_rejected():
+    with pytest.raises(ValueError, match="Box"):
+        TD3X("NoisyMlpPolicy", "CartPole-v1")
+
+
+def test_learns_pendulum_with_all_extras_on():
+    set_random_seed(0)
+    model = TD3X(
+        "NoisyMlpPolicy",
+        "Pendulum-v1",
+        learning_rate=1e-3,
+        gamma=0.98,
+        buffer_size=20_000,
+        learning_starts=1_000,
+        batch_size=128,
+        n_steps=3,
+        prioritized_replay="per",
+        action_noise=normal_noise(0.1),
+        noise_schedule="linear",
+        noise_final_std=0.02,
+        policy_kwargs=dict(net_arch=[64, 64], noise_kind="factorized"),
+        seed=0,
+    )
+    model.learn(15_000)
+    eval_env = Monitor(gym.make("Pendulum-v1"))
+    eval_env.reset(seed=123)
+    mean_return, _ = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)
+    assert mean_return > -400
