@@ -34,8 +34,9 @@ def test_config_table_complete():
     # The stock baselines are plain RL Zoo TD3, the second with SB3's own n-step returns only
     assert CONFIGS["td3"].algo == "td3" and CONFIGS["td3"].hyperparams == {}
     assert CONFIGS["td3_nstep3"].algo == "td3" and CONFIGS["td3_nstep3"].hyperparams == {"n_steps": "3"}
-    # The recommended set is the zoo file as is
-    assert CONFIGS["td3x_recommended"].algo == "td3x" and CONFIGS["td3x_recommended"].hyperparams == {}
+    # The recommended set: the zoo file with LAP and 3-step returns
+    assert CONFIGS["td3x_recommended"].algo == "td3x"
+    assert CONFIGS["td3x_recommended"].hyperparams == {"prioritized_replay": "'lap'", "n_steps": "3"}
 
 
 @pytest.mark.parametrize(
