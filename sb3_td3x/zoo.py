@@ -1,0 +1,472 @@
+"""
+RL Baselines3 Zoo integration: ``--algo td3x`` for ``rl_zoo3.train``, ``enjoy``, ``record_video`` and ``--optimize``.
+
+RL Zoo has no plugin entry point, so TD3X is added to its tables right after RL Zoo's own modules are executed,
+by the start-up hook ``_sb3_td3x_zoo_hook`` (installed with the package as ``sb3_td3x_zoo_hook.pth``), or
+explicitly by :func:`register` (``python -m sb3_td3x.train``). Each ``patch_*`` function receives one RL Zoo module:
+
+- :func:`patch_utils`: ``ALGOS["td3x"] = TD3X``
+- :func:`patch_hyperparams_opt`: :func:`sample_td3x_params` and :func:`convert_td3x_params` for ``--optimize``
+- :func:`patch_exp_manager`: for ``--algo td3x`` only, ``ExperimentManager``
+
+  - reads ``hyperparams/td3x.yml`` shipped in this package when no ``--conf-file`` is given
+    (and RL Zoo has no ``td3x.yml`` of its own),
+  - accepts ``noise_type: null`` to switch RL Zoo's action noise off (for the NoisyNet policy),
+  - writes checkpoints (``--save-freq``) that carry the replay buffer with ``--save-replay-buffer``
+    (:class:`ResumableCheckpointCallback`: taken between two iterations, each file written whole or not at all),
+  - resumes from such a checkpoint (``-i .../rl_model_<steps>_steps.zip``) with the replay buffer
+    (priorities included) and the ``VecNormalize`` statistics saved with it, ends the trajectories of the
+    loaded buffer there (``--truncate-last-trajectory``, on by default), and keeps counting timesteps from
+    the checkpoint, so beta annealing and the noise schedule go on where they were.
+
+  ``PrioritizedReplayBuffer`` and ``LAPReplayBuffer`` also become names that ``replay_buffer_class`` can take
+  in a yml file (RL Zoo evaluates that string in its ``exp_manager`` module).
+
+On a Linux machine without a display, ``MUJOCO_GL`` is set to ``egl`` (or ``osmesa``) unless it is set already,
+so that ``rl_zoo3.record_video`` renders MuJoCo headless (:func:`select_headless_rendering`).
+
+Nothing in RL Zoo is changed on disk, and every other ``--algo`` runs exactly as before.
+"""
+
+import ctypes
+import functools
+import os
+import re
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.callbacks import CheckpointCallback
+from stable_baselines3.common.noise import NormalActionNoise
+from stable_baselines3.common.vec_env import VecEnv, VecNormalize
+
+from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.td3x import TD3X
+
+if TYPE_CHECKING:
+    import optuna
+
+ALGO_NAME = "td3x"
+#: The hyperparameter file that ``--algo td3x`` reads without ``--conf-file``
+HYPERPARAMS_FILE = Path(__file__).parent / "hyperparams" / f"{ALGO_NAME}.yml"
+
+#: Network sizes of the sampler (the names and sizes of RL Zoo's off-policy samplers)
+NET_ARCHS: dict[str, list[int]] = {"small": [64, 64], "medium": [256, 256], "big": [400, 300]}
+#: Exploration kinds of the sampler: RL Zoo's Gaussian action noise, or a NoisyNet actor of either noise kind
+EXPLORATION_KINDS = ("normal", "noisy_factorized", "noisy_independent")
+
+# Marks the ExperimentManager class once patched, so that patching twice changes nothing
+_PATCHED_MARK = "_sb3_td3x_patched"
+
+
+def sample_td3x_params(trial: "optuna.Trial", n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
+    """
+    Optuna sampler for TD3X (``HYPERPARAMS_SAMPLER["td3x"]``), RL Zoo's sampler signature.
+
+    Samples the learning rate, the batch size, the network size, ``n_steps``, the kind of prioritized replay
+    (``none`` / ``per`` / ``lap``) with ``alpha`` (PER and LAP) and ``beta0`` (PER), and the exploration:
+    Gaussian action noise (its std and its schedule: ``constant`` / ``linear`` / ``exponential`` with the final
+    std as a fraction of the initial one) or a NoisyNet actor (``factorized`` / ``independent``). Parameters
+    that only exist for one choice are only sampled for it (a conditional search space).
+
+    :param trial: Optuna trial
+    :param n_actions: Dimension of the action space (for the action noise)
+    :param n_envs: Number of parallel environments (unused)
+    :param additional_args: RL Zoo's extra arguments (unused: TD3X does not combine with HER)
+    :return: keyword arguments of ``TD3X``, overriding those of the yml file
+    """
+    sampled: dict[str, Any] = {
+        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 2e-3, log=True),
+        # 2**6 = 64 to 2**10 = 1024
+        "batch_size_pow": trial.suggest_int("batch_size_pow", 6, 10),
+        "net_arch": trial.suggest_categorical("net_arch", list(NET_ARCHS)),
+        "n_steps": trial.suggest_int("n_steps", 1, 5),
+        "prioritized_replay": trial.suggest_categorical("prioritized_replay", ["none", "per", "lap"]),
+    }
+    if sampled["prioritized_replay"] != "none":
+        sampled["alpha"] = trial.suggest_float("alpha", 0.1, 1.0)
+    if sampled["prioritized_replay"] == "per":
+        sampled["beta0"] = trial.suggest_float("beta0", 0.1, 1.0)
+    sampled["exploration"] = trial.suggest_categorical("exploration", list(EXPLORATION_KINDS))
+    if sampled["exploration"] == "normal":
+        sampled["noise_std"] = trial.suggest_float("noise_std", 0.05, 0.5)
+        sampled["noise_schedule"] = trial.suggest_categorical("noise_schedule", ["constant", "linear", "exponential"])
+        if sampled["noise_schedule"] != "constant":
+            sampled["noise_final_fraction"] = trial.suggest_float("noise_final_fraction", 0.05, 0.5)
+
+    hyperparams = convert_td3x_params(sampled)
+    trial.set_user_attr("batch_size", hyperparams["batch_size"])
+    trial.set_user_attr("policy_kwargs", str(hyperparams["policy_kwargs"]))
+    # RL Zoo has already turned noise_type/noise_std of the yml file into an action noise object when the
+    # sampler runs, so the sampled noise is built here
+    noise_type = hyperparams.pop("noise_type")
+    noise_std = hyperparams.pop("noise_std")
+    hyperparams["action_noise"] = (
+        NormalActionNoise(mean=np.zeros(n_actions), sigma=noise_std * np.ones(n_actions)) if noise_type == "normal" else None
+    )
+    return hyperparams
+
+
+def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
+    """
+    Turn the parameters of a trial of :func:`sample_td3x_params` into hyperparameters in RL Zoo's yml form
+    (``HYPERPARAMS_CONVERTER["td3x"]``: used by ``--storage ... --study-name ... --trial-id ...``).
+
+    Every TD3X key the sampler decides is set, including those that the choice switches off (``None``), so
+    that the values of the yml file they override cannot leak into the trial's configuration.
+
+    :param sampled_params: ``trial.params`` of a trial of :func:`sample_td3x_params`
+    :return: hyperparameters, with the action noise as ``noise_type`` / ``noise_std``
+    """
+    kind = sampled_params["prioritized_replay"]
+    exploration = sampled_params["exploration"]
+    if exploration not in EXPLORATION_KINDS:
+        raise ValueError(f"exploration must be one of {EXPLORATION_KINDS}, got {exploration!r}")
+    net_arch = NET_ARCHS[sampled_params["net_arch"]]
+    hyperparams: dict[str, Any] = {
+        "learning_rate": sampled_params["learning_rate"],
+        "batch_size": 2 ** sampled_params["batch_size_pow"],
+        "n_steps": sampled_params["n_steps"],
+        # the kind of prioritized replay is chosen by prioritized_replay alone
+        "replay_buffer_class": None,
+        "prioritized_replay": kind,
+        "alpha": sampled_params.get("alpha") if kind != "none" else None,
+        "beta0": sampled_params.get("beta0") if kind == "per" else None,
+        "noise_decay_steps": None,
+    }
+    # Arguments of the other kind of prioritized replay would only raise a warning
+    if kind != "per":
+        hyperparams["priority_eps"] = None
+    if kind != "lap":
+        hyperparams["min_priority"] = None
+
+    if exploration == "normal":
+        schedule = sampled_params["noise_schedule"]
+        noise_std = sampled_params["noise_std"]
+        hyperparams.update(
+            policy="MlpPolicy",
+            policy_kwargs=dict(net_arch=net_arch),
+            noise_type="normal",
+            noise_std=noise_std,
+            noise_schedule=schedule,
+            noise_final_std=None if schedule == "constant" else noise_std * sampled_params["noise_final_fraction"],
+        )
+    else:
+        # The NoisyNet actor explores by itself: no action noise
+        hyperparams.update(
+            policy="NoisyMlpPolicy",
+            policy_kwargs=dict(net_arch=net_arch, noise_kind=exploration.removeprefix("noisy_")),
+            noise_type=None,
+            noise_std=0.0,
+            noise_schedule="constant",
+            noise_final_std=None,
+        )
+    return hyperparams
+
+
+class ResumableCheckpointCallback(CheckpointCallback):
+    """
+    SB3's ``CheckpointCallback`` (same arguments, same file names), made for resuming after a crash.
+
+    - The checkpoint of step ``N`` is written between two iterations of ``learn()``: after the transition of
+      step ``N`` is in the replay buffer and the gradient steps that follow it are done, before step ``N + 1``
+      (SB3's callback saves inside step ``N``, before its transition is stored). Model, replay buffer and
+      timestep count then agree, and a run resumed from the checkpoint goes on exactly from there.
+    - Each file appears whole or not at all: it is written under a temporary name, then renamed; the replay
+      buffer and the ``VecNormalize`` statistics first, the model zip last. A process killed at any moment,
+      even with SIGKILL, leaves every ``rl_model_<N>_steps.zip`` complete, with its companions complete.
+
+    :param save_freq: Save checkpoints every ``save_freq`` call of the callback.
+    :param save_path: Path to the folder where the model will be saved.
+    :param name_prefix: Common prefix to the saved models
+    :param save_replay_buffer: Save the model replay buffer
+    :param save_vecnormalize: Save the ``VecNormalize`` statistics
+    :param verbose: Verbosity level (kept for compatibility: nothing is printed)
+    """
+
+    def __init__(
+        self,
+        save_freq: int,
+        save_path: str,
+        name_prefix: str = "rl_model",
+        save_replay_buffer: bool = False,
+        save_vecnormalize: bool = False,
+        verbose: int = 0,
+    ):
+        super().__init__(save_freq, save_path, name_prefix, save_replay_buffer, save_vecnormalize, verbose)
+        self.checkpoint_due = False
+
+    def _on_step(self) -> bool:
+        if self.n_calls % self.save_freq == 0:
+            self.checkpoint_due = True
+        return True
+
+    def _on_rollout_start(self) -> None:
+        if self.checkpoint_due:
+            self.save_checkpoint()
+
+    def _on_training_end(self) -> None:
+        if self.checkpoint_due:
+            self.save_checkpoint()
+
+    def save_checkpoint(self) -> None:
+        """Write the checkpoint of the current timestep: replay buffer, ``VecNormalize`` statistics, then model."""
+        self.checkpoint_due = False
+        if self.save_replay_buffer and getattr(self.model, "replay_buffer", None) is not None:
+            _write_atomically(self.model.save_replay_buffer, self._checkpoint_path("replay_buffer_", extension="pkl"))  # type: ignore[attr-defined]
+        vec_normalize = self.model.get_vec_normalize_env()
+        if self.save_vecnormalize and vec_normalize is not None:
+            _write_atomically(vec_normalize.save, self._checkpoint_path("vecnormalize_", extension="pkl"))
+        _write_atomically(self.model.save, self._checkpoint_path(extension="zip"))
+
+
+def truncate_last_transitions(replay_buffer: ReplayBuffer) -> None:
+    """
+    Mark the newest transition of each environment in ``replay_buffer`` as truncated (as a time limit does),
+    unless it ends its episode anyway. A resumed run starts from freshly reset environments, so the
+    trajectories in the buffer end there: without the mark, n-step returns computed from the last
+    transitions would run on into the first ones collected after the restart.
+
+    :param replay_buffer: A loaded replay buffer (SB3's ``ReplayBuffer`` or a subclass)
+    """
+    if replay_buffer.pos == 0 and not replay_buffer.full:
+        return
+    last = (replay_buffer.pos - 1) % replay_buffer.buffer_size
+    replay_buffer.timeouts[last] = np.logical_or(replay_buffer.timeouts[last], np.logical_not(replay_buffer.dones[last]))
+
+
+def _write_atomically(save: Callable[[str], Any], path: str) -> None:
+    """Call ``save`` on a temporary name next to ``path``, then rename it to ``path`` in one step."""
+    temporary_path = f"{path}.partial"
+    save(temporary_path)
+    os.replace(temporary_path, path)
+
+
+def checkpoint_companion(model_path: str, checkpoint_type: str) -> str | None:
+    """
+    The file that ``CheckpointCallback`` writes next to a checkpoint, e.g. ``rl_model_replay_buffer_500_steps.pkl``
+    for ``rl_model_500_steps.zip`` and ``checkpoint_type="replay_buffer_"``.
+
+    :param model_path: Path of a model zip file
+    :param checkpoint_type: ``"replay_buffer_"`` or ``"vecnormalize_"``
+    :return: the companion path, or None when ``model_path`` is not a checkpoint (a final or best model)
+    """
+    match = re.fullmatch(r"(?P<prefix>.+)_(?P<steps>\d+)_steps\.zip", os.path.basename(model_path))
+    if match is None:
+        return None
+    name = f"{match['prefix']}_{checkpoint_type}{match['steps']}_steps.pkl"
+    return os.path.join(os.path.dirname(model_path), name)
+
+
+def _default_config_path(exp_manager_module: ModuleType, algo: str) -> Path:
+    """Where ``ExperimentManager`` looks for ``hyperparams/<algo>.yml`` without ``--conf-file`` (its own rule)."""
+    package_dir = Path(exp_manager_module.__file__ or "").parent
+    root = package_dir if (package_dir / "hyperparams").is_dir() else package_dir.parent
+    return root / "hyperparams" / f"{algo}.yml"
+
+
+def select_headless_rendering() -> str | None:
+    """
+    On a Linux machine without a display, set ``MUJOCO_GL`` to MuJoCo's offscreen OpenGL backend that can be
+    loaded, ``egl`` (libEGL) or else ``osmesa`` (libOSMesa), so that ``rl_zoo3.record_video`` renders MuJoCo
+    environments headless. Without it, MuJoCo falls back to GLFW, which needs a display. Nothing is changed when
+    ``MUJOCO_GL`` is already set, when a display is available, or once MuJoCo has been imported.
+
+    :return: the backend chosen, or None when nothing was changed
+    """
+    if (
+        not sys.platform.startswith("linux")
+        or "MUJOCO_GL" in os.environ
+        or os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or "mujoco" in sys.modules
+    ):
+        return None
+    for backend, library in (("egl", "libEGL.so.1"), ("osmesa", "libOSMesa.so.8")):
+        # MuJoCo's EGL and OSMesa contexts go through PyOpenGL, which must be set for the same platform
+        if os.environ.get("PYOPENGL_PLATFORM", backend) != backend:
+            continue
+        try:
+            ctypes.CDLL(library)
+        except OSError:
+            continue
+        os.environ["MUJOCO_GL"] = backend
+        return backend
+    return None
+
+
+def patch_utils(module: ModuleType) -> None:
+    """
+    Add TD3X to RL Zoo's ``ALGOS`` table, from which ``--algo`` takes its choices and models are created and loaded;
+    select headless MuJoCo rendering where there is no display (:func:`select_headless_rendering`).
+
+    :param module: ``rl_zoo3.utils``
+    """
+    module.ALGOS.setdefault(ALGO_NAME, TD3X)
+    select_headless_rendering()
+
+
+def patch_hyperparams_opt(module: ModuleType) -> None:
+    """
+    Add the TD3X sampler and converter to RL Zoo's tables for ``--optimize`` and ``--trial-id``.
+
+    :param module: ``rl_zoo3.hyperparams_opt``
+    """
+    module.HYPERPARAMS_SAMPLER.setdefault(ALGO_NAME, sample_td3x_params)
+    module.HYPERPARAMS_CONVERTER.setdefault(ALGO_NAME, convert_td3x_params)
+
+
+def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
+    """
+    Teach ``ExperimentManager`` what ``--algo td3x`` needs (see the module docstring); other algorithms see
+    no change: every patched method calls RL Zoo's own one unless the algorithm is TD3X.
+
+    :param module: ``rl_zoo3.exp_manager``
+    """
+    # replay_buffer_class strings of a yml file are evaluated in this module's namespace
+    for buffer_class in (PrioritizedReplayBuffer, LAPReplayBuffer):
+        module.__dict__.setdefault(buffer_class.__name__, buffer_class)
+
+    manager_class = module.ExperimentManager
+    if getattr(manager_class, _PATCHED_MARK, False):
+        return
+    default_config = _default_config_path(module, ALGO_NAME)
+
+    original_init = manager_class.__init__
+
+    @functools.wraps(original_init)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        if self.algo == ALGO_NAME and Path(self.config) == default_config and not default_config.is_file():
+            self.config = str(HYPERPARAMS_FILE)
+
+    original_preprocess_action_noise = manager_class._preprocess_action_noise
+
+    @functools.wraps(original_preprocess_action_noise)
+    def _preprocess_action_noise(self, hyperparams: dict[str, Any], saved_hyperparams: dict[str, Any], env: VecEnv):
+        if self.algo == ALGO_NAME and "noise_type" in hyperparams and hyperparams["noise_type"] is None:
+            # noise_type: null means no action noise: RL Zoo would pass both keys on to the constructor
+            del hyperparams["noise_type"]
+            hyperparams.pop("noise_std", None)
+        return original_preprocess_action_noise(self, hyperparams, saved_hyperparams, env)
+
+    original_create_callbacks = manager_class.create_callbacks
+
+    @functools.wraps(original_create_callbacks)
+    def create_callbacks(self) -> None:
+        original_create_callbacks(self)
+        if self.algo != ALGO_NAME:
+            return
+        for index, callback in enumerate(self.callbacks):
+            if type(callback) is CheckpointCallback:
+                self.callbacks[index] = ResumableCheckpointCallback(
+                    save_freq=callback.save_freq,
+                    save_path=callback.save_path,
+                    name_prefix=callback.name_prefix,
+                    save_replay_buffer=self.save_replay_buffer,
+                    save_vecnormalize=True,
+                    verbose=callback.verbose,
+                )
+
+    original_maybe_normalize = manager_class._maybe_normalize
+
+    @functools.wraps(original_maybe_normalize)
+    def _maybe_normalize(self, env: VecEnv, eval_env: bool) -> VecEnv:
+        if self.algo == ALGO_NAME and self.continue_training:
+            path = checkpoint_companion(self.trained_agent, "vecnormalize_")
+            if path is not None and os.path.isfile(path):
+                # The statistics of the checkpoint itself, not the latest ones RL Zoo saved in the run folder
+                env = VecNormalize.load(path, env)
+                if eval_env:
+                    env.training = False
+                    env.norm_reward = False
+                return env
+        return original_maybe_normalize(self, env, eval_env)
+
+    original_load_pretrained_agent = manager_class._load_pretrained_agent
+
+    @functools.wraps(original_load_pretrained_agent)
+    def _load_pretrained_agent(self, hyperparams: dict[str, Any], env: VecEnv) -> BaseAlgorithm:
+        model = original_load_pretrained_agent(self, hyperparams, env)
+        if self.algo != ALGO_NAME:
+            return model
+        # A final model: RL Zoo has loaded replay_buffer.pkl next to it, if any; a checkpoint: its own buffer
+        replay_buffer_path = checkpoint_companion(self.trained_agent, "replay_buffer_")
+        if replay_buffer_path is not None and os.path.isfile(replay_buffer_path):
+            model.load_replay_buffer(replay_buffer_path, truncate_last_traj=self.truncate_last_trajectory)  # type: ignore[attr-defined]
+        elif replay_buffer_path is not None:
+            warnings.warn(
+                f"No replay buffer was saved with the checkpoint {self.trained_agent} (no {replay_buffer_path}): "
+                "training resumes without the transitions collected before it. "
+                "Train with --save-replay-buffer to checkpoint the replay buffer too."
+            )
+        replay_buffer = getattr(model, "replay_buffer", None)
+        if self.truncate_last_trajectory and isinstance(replay_buffer, ReplayBuffer):
+            truncate_last_transitions(replay_buffer)
+        return model
+
+    original_learn = manager_class.learn
+
+    @functools.wraps(original_learn)
+    def learn(self, model: BaseAlgorithm) -> None:
+        if self.algo != ALGO_NAME or not self.continue_training:
+            original_learn(self, model)
+            return
+        # RL Zoo's learn(), except reset_num_timesteps=False: a resumed run keeps counting from the
+        # loaded model's timesteps (checkpoint names, logs, beta annealing, noise schedule); -n is still
+        # the number of timesteps to add
+        kwargs: dict[str, Any] = {}
+        if self.log_interval > -1:
+            kwargs = {"log_interval": self.log_interval}
+        elif self.log_interval < -1:
+            kwargs = {"log_interval": None}
+        if len(self.callbacks) > 0:
+            kwargs["callback"] = self.callbacks
+        try:
+            model.learn(self.n_timesteps, reset_num_timesteps=False, **kwargs)
+        except KeyboardInterrupt:
+            # as RL Zoo: the model is saved when training is interrupted
+            pass
+        finally:
+            if len(self.callbacks) > 0:
+                self.callbacks[0].on_training_end()
+            try:
+                assert model.env is not None
+                model.env.close()
+            except EOFError:
+                pass
+
+    manager_class.__init__ = __init__
+    manager_class._preprocess_action_noise = _preprocess_action_noise
+    manager_class.create_callbacks = create_callbacks
+    manager_class._maybe_normalize = _maybe_normalize
+    manager_class._load_pretrained_agent = _load_pretrained_agent
+    manager_class.learn = learn
+    setattr(manager_class, _PATCHED_MARK, True)
+
+
+def register() -> None:
+    """
+    Register TD3X with RL Baselines3 Zoo in this process: what the start-up hook does by itself when RL Zoo is
+    imported. Calling it again changes nothing.
+
+    .. code-block:: python
+
+        import sb3_td3x.zoo
+        sb3_td3x.zoo.register()
+        from rl_zoo3.train import train
+        train()  # accepts --algo td3x
+    """
+    import rl_zoo3.exp_manager
+    import rl_zoo3.hyperparams_opt
+    import rl_zoo3.utils
+
+    patch_utils(rl_zoo3.utils)
+    patch_hyperparams_opt(rl_zoo3.hyperparams_opt)
+    patch_exp_manager(rl_zoo3.exp_manager)
