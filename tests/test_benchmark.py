@@ -368,3 +368,15 @@ def test_throughput_smoke():
     assert rounds == [(0, sorted(names)), (1, sorted(names))]
     with pytest.raises(ValueError, match="unknown"):
         throughput.measure_throughput(["ddpg"])
+
+
+def test_throughput_cli_smoke(tmp_path, capsys):
+    markdown = tmp_path / "throughput.md"
+    argv = ["--env", "Pendulum-v1", "--variants", "td3", "--chunk", "10", "--rounds", "1", "--learning-starts", "50"]
+    argv += ["--buffer-size", "500", "--per-buffer-size", "500", "--iterations", "2", "--markdown", str(markdown)]
+    throughput.main(argv)
+    printed = capsys.readouterr().out
+    text = markdown.read_text()
+    for expected in ("ratio to td3", "td3 ", "PER n_steps=1", "target: PER sample + update < 1 ms", "sb3 ", "per "):
+        assert expected in printed and expected in text
+    assert "--per-buffer-size 500" in text

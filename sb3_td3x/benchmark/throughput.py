@@ -303,22 +303,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--iterations", type=int, default=1000, help="repetitions of the sample + update timing")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--markdown", default=None, help="also write the output to this markdown file")
     parser.add_argument("--skip-training", action="store_true", help="only the buffer timing and memory")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    lines: list[str] = []
+
+    def emit(line: str = "", flush: bool = True) -> None:
+        print(line, flush=flush)
+        lines.extend(line.splitlines() or [""])
+
     th.set_num_threads(args.threads)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"torch {th.__version__}, {th.get_num_threads()} torch thread(s), {os.cpu_count()} cores, load avg {load:.2f}")
+    emit(f"torch {th.__version__}, {th.get_num_threads()} torch thread(s), {os.cpu_count()} cores, load avg {load:.2f}")
     env = gym.make(args.env)
     obs_space, act_space = env.observation_space, env.action_space
     env.close()
     ok = True
 
     if not args.skip_training:
-        print(
+        emit(
             f"\n== env steps/s on {args.env}: {args.rounds} rounds x {args.chunk} steps per variant (after "
             f"{args.learning_starts} random steps), batch 256, net [400, 300], buffer {args.buffer_size:,}"
         )
@@ -330,20 +337,20 @@ def main(argv: list[str] | None = None) -> int:
             args.learning_starts,
             args.buffer_size,
             args.seed,
-            on_round=lambda i, r: print(f"round {i}: " + ", ".join(f"{k} {v:.0f}" for k, v in r.items()), flush=True),
+            on_round=lambda i, r: emit(f"round {i}: " + ", ".join(f"{k} {v:.0f}" for k, v in r.items()), flush=True),
         )
         reference = rates.get("td3", float("nan"))
-        print(f"{'variant':26s} {'steps/s':>8s} {'ratio to td3':>13s}")
+        emit(f"{'variant':26s} {'steps/s':>8s} {'ratio to td3':>13s}")
         for name, rate in rates.items():
-            print(f"{name:26s} {rate:8.1f} {rate / reference:13.3f}")
+            emit(f"{name:26s} {rate:8.1f} {rate / reference:13.3f}")
         for name in ("td3x_all_per", "td3x_all_lap"):
             if name in rates and np.isfinite(reference):
                 ratio = rates[name] / reference
                 verdict = "meets" if ratio >= 0.9 else "MISSES"
                 ok &= ratio >= 0.9
-                print(f"target: {name} keeps >= 90% of td3 throughput: {ratio:.1%} -> {verdict}")
+                emit(f"target: {name} keeps >= 90% of td3 throughput: {ratio:.1%} -> {verdict}")
 
-    print(
+    emit(
         f"\n== one sample({args.batch_size}) + update_priorities on a full {args.per_buffer_size:,} buffer "
         f"({args.env} spaces), median of {args.iterations}"
     )
@@ -352,17 +359,17 @@ def main(argv: list[str] | None = None) -> int:
             kind, obs_space, act_space, args.per_buffer_size, args.batch_size, n_steps, args.iterations, args.seed
         )
         label = "SB3 ReplayBuffer (sample only)" if kind == "sb3" else f"{kind.upper()} n_steps={n_steps}"
-        print(
+        emit(
             f"{label:32s} sample {timing['sample_ms']:.3f} ms + update {timing['update_ms']:.3f} ms "
             f"= {timing['total_ms']:.3f} ms"
         )
         if kind == "per" and n_steps == 1:
             verdict = "meets" if timing["total_ms"] < 1.0 else "MISSES"
             ok &= timing["total_ms"] < 1.0
-            print(f"target: PER sample + update < 1 ms: {timing['total_ms']:.3f} ms -> {verdict}")
+            emit(f"target: PER sample + update < 1 ms: {timing['total_ms']:.3f} ms -> {verdict}")
 
     memory = memory_per_transition(obs_space, act_space, args.per_buffer_size)
-    print(
+    emit(
         f"\n== memory per stored transition ({args.env}: obs {obs_space.shape} {obs_space.dtype}, "
         f"action {act_space.shape} {act_space.dtype}), capacity {args.per_buffer_size:,}"
     )
@@ -370,7 +377,13 @@ def main(argv: list[str] | None = None) -> int:
         extra = (
             "" if name.startswith("sb3") else f"  (+{value - memory['sb3']:.1f} B, +{value / memory['sb3'] - 1:.1%} vs sb3)"
         )
-        print(f"{name:28s} {value:8.1f} B{extra}")
+        emit(f"{name:28s} {value:8.1f} B{extra}")
+    if args.markdown:
+        command = "python -m sb3_td3x.benchmark.throughput " + " ".join(argv if argv is not None else sys.argv[1:])
+        text = f"# Throughput and memory: TD3X against stock TD3\n\n- Command: `{command.strip()}`\n"
+        text += f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n\n```\n" + "\n".join(lines) + "\n```\n"
+        with open(args.markdown, "w") as file:
+            file.write(text)
     return 0 if ok else 1
 
 
