@@ -52,12 +52,11 @@ class SegmentTree:
             return
         nodes = indices + self.size
         self.tree[nodes] = np.broadcast_to(np.asarray(values, dtype=np.float64), nodes.shape)
-        nodes = np.unique(nodes // 2)
-        while nodes[0] >= 1:
+        # Siblings and duplicates share parents: those parents are just written more than once with the same value,
+        # which is cheaper than deduplicating the index array at every level
+        for _ in range(self.depth):
+            nodes = nodes >> 1
             self.tree[nodes] = self.operation(self.tree[2 * nodes], self.tree[2 * nodes + 1])
-            if nodes[0] == 1:
-                break
-            nodes = np.unique(nodes // 2)
 
     def __getitem__(self, indices: np.ndarray) -> np.ndarray:
         return self.tree[self._check_indices(indices) + self.size]
