@@ -76,6 +76,12 @@ def registered() -> None:
     register()
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch) -> None:
+    # MuJoCo writes MUJOCO_LOG.TXT into the working directory
+    monkeypatch.chdir(tmp_path)
+
+
 # --- the yml file ---------------------------------------------------------------------------------------------
 
 
