@@ -166,6 +166,12 @@ def test_runner_runs_and_skips_finished(tmp_path, fake_python):
     before = marker.stat().st_mtime_ns
     assert runner.run_all(specs, jobs=2, python=fake_python, poll_interval=0.01) == []
     assert marker.stat().st_mtime_ns == before
+    # Another budget on the same root keeps the finished runs and says so
+    longer = runner.make_specs(["td3"], "Fake-v0", [0], 8000, tmp_path / "runs", eval_freq=1000)
+    events.clear()
+    assert runner.run_all(longer, jobs=1, python=fake_python, on_event=events.append, poll_interval=0.01) == []
+    assert any("n_timesteps=4000, not 8000" in line for line in events)
+    assert marker.stat().st_mtime_ns == before
 
 
 def test_runner_restarts_killed_run_clean(tmp_path, fake_python):

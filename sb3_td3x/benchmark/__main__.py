@@ -33,7 +33,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--eval-freq", type=int, default=10_000, help="evaluate every N env steps")
     parser.add_argument("--eval-episodes", type=int, default=10, help="deterministic episodes per evaluation")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="concurrent runs (default: all cores)")
-    parser.add_argument("--root", default="runs/benchmark", help="folder of the run folders (not committed)")
+    parser.add_argument(
+        "--root", default="runs/benchmark", help="folder of the run folders (not committed); one budget per root"
+    )
     parser.add_argument("--results", default="results", help="folder of the report (results/<env>/)")
     parser.add_argument("--threshold", type=float, default=None, help="return threshold for steps-to-threshold")
     parser.add_argument("--report-only", action="store_true", help="skip training, only write the report")

@@ -283,6 +283,7 @@ def run_all(
     skipped = len(specs) - len(pending)
     if skipped:
         emit(f"{skipped}/{len(specs)} runs already finished, skipped")
+    _warn_other_budgets(specs, emit)
     roots = {spec.root for spec in specs}
     running: list[_Running] = []
     records: list[dict[str, Any]] = []
@@ -319,6 +320,15 @@ def run_all(
         for run in running:
             run.terminate()
     return records
+
+
+def _warn_other_budgets(specs: Sequence[RunSpec], emit: Callable[[str], None]) -> None:
+    # One budget per root: a finished run is never thrown away, another budget takes another root
+    for spec in specs:
+        if is_done(spec):
+            budget = json.loads((spec.folder / DONE_FILE).read_text()).get("n_timesteps")
+            if budget != spec.n_timesteps:
+                emit(f"{spec.name} finished with n_timesteps={budget}, not {spec.n_timesteps}: kept as is")
 
 
 def _start_next(
