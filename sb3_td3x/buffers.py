@@ -82,11 +82,7 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
         priority_eps: float = 1e-6,
     ):
         check_n_steps(n_steps)
-        check_alpha(alpha)
-        if not 0.0 <= beta0 <= 1.0:
-            raise ValueError(f"beta0 must be in [0, 1], got {beta0}")
-        if not priority_eps > 0.0:
-            raise ValueError(f"priority_eps must be > 0, got {priority_eps}")
+        check_priority_args(alpha=alpha, beta0=beta0, priority_eps=priority_eps)
         if isinstance(observation_space, spaces.Dict):
             raise ValueError("observation_space: prioritized replay does not support Dict observation spaces")
         super().__init__(
@@ -292,8 +288,7 @@ class LAPReplayBuffer(PrioritizedReplayBuffer):
         alpha: float = 0.4,
         min_priority: float = 1.0,
     ):
-        if not min_priority > 0.0:
-            raise ValueError(f"min_priority must be > 0, got {min_priority}")
+        check_priority_args(min_priority=min_priority)
         super().__init__(
             buffer_size,
             observation_space,
@@ -328,10 +323,26 @@ def check_n_steps(n_steps: int) -> None:
         raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
 
 
-def check_alpha(alpha: float) -> None:
+def check_priority_args(
+    alpha: float | None = None,
+    beta0: float | None = None,
+    priority_eps: float | None = None,
+    min_priority: float | None = None,
+) -> None:
     """
-    :param alpha: Priority exponent
-    :raises ValueError: unless ``alpha`` is a finite number >= 0
+    Check the prioritized-replay arguments that are given (None: not given).
+
+    :param alpha: Priority exponent, a finite number >= 0
+    :param beta0: Initial importance-sampling exponent, in [0, 1]
+    :param priority_eps: PER constant added to ``|delta|``, > 0
+    :param min_priority: LAP lower clip of ``|delta|``, > 0
+    :raises ValueError: naming the first argument out of its range
     """
-    if not (np.isfinite(alpha) and alpha >= 0.0):
+    if alpha is not None and not (np.isfinite(alpha) and alpha >= 0.0):
         raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
+    if beta0 is not None and not 0.0 <= beta0 <= 1.0:
+        raise ValueError(f"beta0 must be in [0, 1], got {beta0}")
+    if priority_eps is not None and not priority_eps > 0.0:
+        raise ValueError(f"priority_eps must be > 0, got {priority_eps}")
+    if min_priority is not None and not min_priority > 0.0:
+        raise ValueError(f"min_priority must be > 0, got {min_priority}")

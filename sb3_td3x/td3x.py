@@ -14,7 +14,7 @@ from stable_baselines3.td3 import TD3
 from stable_baselines3.td3.policies import TD3Policy
 from torch.nn import functional as F
 
-from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer, check_alpha, check_n_steps
+from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer, check_n_steps, check_priority_args
 from sb3_td3x.noise import DecayingNormalActionNoise
 from sb3_td3x.policies import NoisyMlpPolicy
 
@@ -208,14 +208,7 @@ class TD3X(TD3):
                     f"prioritized_replay={prioritized_replay!r} conflicts with replay_buffer_class="
                     f"{replay_buffer_class.__name__}: pass one or the other"
                 )
-        if alpha is not None:
-            check_alpha(alpha)
-        if beta0 is not None and not 0.0 <= beta0 <= 1.0:
-            raise ValueError(f"beta0 must be in [0, 1], got {beta0}")
-        if priority_eps is not None and not priority_eps > 0.0:
-            raise ValueError(f"priority_eps must be > 0, got {priority_eps}")
-        if min_priority is not None and not min_priority > 0.0:
-            raise ValueError(f"min_priority must be > 0, got {min_priority}")
+        check_priority_args(alpha=alpha, beta0=beta0, priority_eps=priority_eps, min_priority=min_priority)
         for name, value in (
             ("alpha", alpha),
             ("beta0", beta0),
