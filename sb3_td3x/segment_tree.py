@@ -9,7 +9,9 @@ duplicate indices are handled (the last write wins), and no float error accumula
 updates are made (nothing is ever updated incrementally by a delta).
 """
 
+import operator
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +26,11 @@ class SegmentTree:
     :param neutral_element: Value of an empty leaf for ``operation`` (0 for sums, +inf for minimums)
     """
 
-    def __init__(self, capacity: int, operation: Callable[[np.ndarray, np.ndarray], np.ndarray], neutral_element: float):
+    # ``operation`` on two scalars for single-leaf updates (same result, less overhead than a ufunc call);
+    # a class attribute, so that trees pickled by earlier versions load unchanged
+    scalar_operation: Callable[[Any, Any], Any] | None = None
+
+    def __init__(self, capacity: int, operation: np.ufunc, neutral_element: float):
         if not isinstance(capacity, (int, np.integer)) or capacity < 1:
             raise ValueError(f"capacity must be an integer >= 1, got {capacity!r}")
         self.capacity = int(capacity)
@@ -50,13 +56,33 @@ class SegmentTree:
         indices = self._check_indices(indices)
         if indices.size == 0:
             return
+        values = np.broadcast_to(np.asarray(values, dtype=np.float64), indices.shape)
+        if indices.size == 1:
+            self._update_one(int(indices[0]), float(values[0]))
+            return
         nodes = indices + self.size
-        self.tree[nodes] = np.broadcast_to(np.asarray(values, dtype=np.float64), nodes.shape)
+        self.tree[nodes] = values
         # Siblings and duplicates share parents: those parents are just written more than once with the same value,
         # which is cheaper than deduplicating the index array at every level
+        tree, operation = self.tree, self.operation
         for _ in range(self.depth):
             nodes = nodes >> 1
-            self.tree[nodes] = self.operation(self.tree[2 * nodes], self.tree[2 * nodes + 1])
+            left = nodes << 1
+            tree[nodes] = operation(tree[left], tree[left | 1])
+
+    def _update_one(self, leaf: int, value: float) -> None:
+        """
+        :meth:`update` of a single leaf (the new transition of a single env, at every env step): the same
+        arithmetic on scalars, which avoids the fixed cost of two NumPy calls per level.
+        """
+        tree = self.tree
+        operation = self.scalar_operation or self.operation
+        node = leaf + self.size
+        tree[node] = value
+        node >>= 1
+        while node:
+            tree[node] = operation(tree[2 * node], tree[2 * node + 1])
+            node >>= 1
 
     def __getitem__(self, indices: np.ndarray) -> np.ndarray:
         return self.tree[self._check_indices(indices) + self.size]
@@ -73,6 +99,8 @@ class SumSegmentTree(SegmentTree):
 
     :param capacity: Number of leaves
     """
+
+    scalar_operation = staticmethod(operator.add)
 
     def __init__(self, capacity: int):
         super().__init__(capacity, np.add, 0.0)
@@ -91,12 +119,14 @@ class SumSegmentTree(SegmentTree):
         """
         values = np.asarray(prefixsums, dtype=np.float64).reshape(-1).copy()
         nodes = np.ones(values.shape, dtype=np.int64)
+        tree = self.tree
         for _ in range(self.depth):
-            left = 2 * nodes
-            left_sum = self.tree[left]
+            left = nodes << 1
+            left_sum = tree[left]
             go_right = values >= left_sum
-            values = np.where(go_right, values - left_sum, values)
-            nodes = np.where(go_right, left + 1, left)
+            # subtracting 0.0 where going left leaves the value exactly as it is (sums are finite)
+            values -= left_sum * go_right
+            nodes = left + go_right
         # Rounding in the subtraction can push a value just past the last non-empty leaf
         return np.minimum(nodes - self.size, self.capacity - 1)
 
@@ -107,6 +137,8 @@ class MinSegmentTree(SegmentTree):
 
     :param capacity: Number of leaves
     """
+
+    scalar_operation = staticmethod(min)
 
     def __init__(self, capacity: int):
         super().__init__(capacity, np.minimum, float("inf"))

@@ -58,6 +58,26 @@ def test_no_float_drift_after_very_many_updates():
     assert tree.total() == pytest.approx(np.sum(leaves), rel=1e-12)
 
 
+@pytest.mark.parametrize("capacity", [1, 5, 1024])
+def test_single_leaf_updates_equal_batched_updates(capacity):
+    # One leaf (the add path, every env step) takes a scalar path; it must build the very same tree
+    rng = np.random.default_rng(3)
+    tree, min_tree = SumSegmentTree(capacity), MinSegmentTree(capacity)
+    for _ in range(3000):
+        size = 1 if rng.uniform() < 0.7 else int(rng.integers(2, 20))
+        idx = rng.integers(0, capacity, size=size)
+        values = rng.uniform(0.0, 1e3, size=size) ** rng.uniform(0.1, 2.0)
+        tree.update(idx, values if size > 1 else float(values[0]))
+        min_tree.update(idx, values)
+    leaves = tree[np.arange(capacity)]
+    np.testing.assert_array_equal(min_tree[np.arange(capacity)], leaves)
+    fresh, fresh_min = SumSegmentTree(capacity), MinSegmentTree(capacity)
+    fresh.update(np.arange(capacity), leaves)
+    fresh_min.update(np.arange(capacity), leaves)
+    np.testing.assert_array_equal(tree.tree, fresh.tree)
+    np.testing.assert_array_equal(min_tree.tree, fresh_min.tree)
+
+
 def test_tree_rejects_bad_input():
     with pytest.raises(ValueError, match="capacity"):
         SumSegmentTree(0)
