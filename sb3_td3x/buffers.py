@@ -21,7 +21,7 @@ from stable_baselines3.common.buffers import NStepReplayBuffer
 from stable_baselines3.common.type_aliases import ReplayBufferSamples
 from stable_baselines3.common.vec_env import VecNormalize
 
-from sb3_td3x.segment_tree import MinSegmentTree, SumSegmentTree
+from sb3_td3x.segment_tree import MinSegmentTree, SumSegmentTree, update_trees
 
 
 class PrioritizedReplayBufferSamples(NamedTuple):
@@ -122,8 +122,7 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
         row = self.pos
         super().add(obs, next_obs, action, reward, done, infos)
         slots = row * self.n_envs + np.arange(self.n_envs)
-        self.sum_tree.update(slots, self.max_priority)
-        self.min_tree.update(slots, self.max_priority)
+        update_trees((self.sum_tree, self.min_tree), slots, self.max_priority)
 
     def sample(self, batch_size: int, env: VecNormalize | None = None) -> PrioritizedReplayBufferSamples:  # type: ignore[override]
         """
@@ -178,6 +177,8 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
         """
         if env_indices is None:
             return super()._get_samples(batch_inds, env=env)
+        if self.n_steps == 1:
+            return self._get_one_step_samples(batch_inds, env_indices, env)
         env_col = env_indices[:, None]
         # self.pos is where the next transition goes: its predecessor must end every n-step window
         last_valid_index = self.pos - 1
@@ -212,6 +213,27 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
             discounts=self.to_torch(target_q_discounts),
         )
 
+    def _get_one_step_samples(
+        self, batch_inds: np.ndarray, env_indices: np.ndarray, env: VecNormalize | None
+    ) -> ReplayBufferSamples:
+        """
+        :meth:`_get_samples` for ``n_steps == 1``, without the window arithmetic: the same values as SB3's
+        ``NStepReplayBuffer`` (a one-step window always ends on its own transition, so the return is the reward,
+        the discount is ``gamma`` and the ``pos - 1`` trick cannot change ``dones * (1 - timeouts)``).
+        """
+        obs = self._normalize_obs(self.observations[batch_inds, env_indices], env)
+        next_obs = self._normalize_obs(self.next_observations[batch_inds, env_indices], env)
+        dones = self.dones[batch_inds, env_indices] * (1.0 - self.timeouts[batch_inds, env_indices])
+        rewards = self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env)
+        return ReplayBufferSamples(
+            observations=self.to_torch(obs),  # type: ignore[arg-type]
+            actions=self.to_torch(self.actions[batch_inds, env_indices]),
+            next_observations=self.to_torch(next_obs),  # type: ignore[arg-type]
+            dones=self.to_torch(dones.reshape(-1, 1).astype(np.float32)),
+            rewards=self.to_torch(rewards),
+            discounts=self.to_torch(np.full((len(batch_inds), 1), self.gamma, dtype=np.float32)),
+        )
+
     def _priority(self, td_errors: np.ndarray) -> np.ndarray:
         """Schaul et al. 2016, section 3.3: ``p_i = (|delta_i| + eps)^alpha`` (the value stored in the trees)."""
         return (np.abs(td_errors) + self.priority_eps) ** self.alpha
@@ -241,8 +263,7 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
         if indices.size == 0:
             return
         priorities = self._priority(td_errors)
-        self.sum_tree.update(indices, priorities)
-        self.min_tree.update(indices, priorities)
+        update_trees((self.sum_tree, self.min_tree), indices, priorities)
         self.max_priority = max(self.max_priority, float(priorities.max()))
 
 

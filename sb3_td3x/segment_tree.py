@@ -10,7 +10,7 @@ updates are made (nothing is ever updated incrementally by a delta).
 """
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -53,22 +53,7 @@ class SegmentTree:
         :param indices: Leaf indices, shape (batch,)
         :param values: New leaf values, shape (batch,) or a scalar
         """
-        indices = self._check_indices(indices)
-        if indices.size == 0:
-            return
-        values = np.broadcast_to(np.asarray(values, dtype=np.float64), indices.shape)
-        if indices.size == 1:
-            self._update_one(int(indices[0]), float(values[0]))
-            return
-        nodes = indices + self.size
-        self.tree[nodes] = values
-        # Siblings and duplicates share parents: those parents are just written more than once with the same value,
-        # which is cheaper than deduplicating the index array at every level
-        tree, operation = self.tree, self.operation
-        for _ in range(self.depth):
-            nodes = nodes >> 1
-            left = nodes << 1
-            tree[nodes] = operation(tree[left], tree[left | 1])
+        update_trees((self,), indices, values)
 
     def _update_one(self, leaf: int, value: float) -> None:
         """
@@ -118,15 +103,25 @@ class SumSegmentTree(SegmentTree):
         :return: Leaf indices, shape (batch,)
         """
         values = np.asarray(prefixsums, dtype=np.float64).reshape(-1).copy()
-        nodes = np.ones(values.shape, dtype=np.int64)
         tree = self.tree
-        for _ in range(self.depth):
-            left = nodes << 1
-            left_sum = tree[left]
+        # The top of the tree in one search: the level with about as many nodes as values, found by a binary search
+        # over the running sums of its nodes (each value then only keeps its offset inside the node it fell in)
+        level = min(self.depth, max(values.size.bit_length() - 1, 0))
+        first = 1 << level
+        level_sums = tree[first : 2 * first]
+        running = np.cumsum(level_sums)
+        offsets = np.minimum(np.searchsorted(running, values, side="right"), first - 1)
+        values -= running[offsets] - level_sums[offsets]
+        np.maximum(values, 0.0, out=values)
+        nodes = offsets + first
+        # Then one vectorized step per level below it
+        for _ in range(self.depth - level):
+            nodes <<= 1
+            left_sum = tree[nodes]
             go_right = values >= left_sum
             # subtracting 0.0 where going left leaves the value exactly as it is (sums are finite)
             values -= left_sum * go_right
-            nodes = left + go_right
+            nodes += go_right
         # Rounding in the subtraction can push a value just past the last non-empty leaf
         return np.minimum(nodes - self.size, self.capacity - 1)
 
@@ -146,3 +141,52 @@ class MinSegmentTree(SegmentTree):
     def min(self) -> float:
         """:return: Smallest leaf value."""
         return self.reduce()
+
+
+def update_trees(trees: Sequence[SegmentTree], indices: np.ndarray, values: np.ndarray | float) -> None:
+    """
+    Set the leaves ``indices`` of several trees of the same capacity to the same ``values`` and refresh their
+    ancestors, sharing the index arithmetic (the sum and the min tree of a prioritized buffer change together).
+
+    Each parent is recomputed from its two children, level by level: siblings and duplicates share parents,
+    which are then just written more than once with the same value (cheaper than deduplicating the indices at
+    every level; the last write of a duplicated leaf wins). Near the root, where a level has no more nodes than
+    the batch, the whole level is recomputed at once from contiguous views. A single leaf takes a scalar path.
+
+    :param trees: Trees with the same capacity
+    :param indices: Leaf indices, shape (batch,)
+    :param values: New leaf values, shape (batch,) or a scalar
+    """
+    if not trees:
+        return
+    first = trees[0]
+    if any(tree.size != first.size or tree.capacity != first.capacity for tree in trees):
+        raise ValueError("update_trees needs trees of the same capacity")
+    indices = first._check_indices(indices)
+    if indices.size == 0:
+        return
+    values = np.broadcast_to(np.asarray(values, dtype=np.float64), indices.shape)
+    if indices.size == 1:
+        for tree in trees:
+            tree._update_one(int(indices[0]), float(values[0]))
+        return
+    nodes = indices + first.size
+    for tree in trees:
+        tree.tree[nodes] = values
+    level = first.size
+    for _ in range(first.depth):
+        level >>= 1
+        if level <= indices.size:
+            # Whole level (nodes level .. 2 level - 1) from its children, one ufunc call per tree
+            for tree in trees:
+                array = tree.tree
+                tree.operation(
+                    array[2 * level : 4 * level : 2], array[2 * level + 1 : 4 * level : 2], out=array[level : 2 * level]
+                )
+        else:
+            nodes >>= 1
+            left = nodes << 1
+            right = left | 1
+            for tree in trees:
+                array = tree.tree
+                array[nodes] = tree.operation(array[left], array[right])

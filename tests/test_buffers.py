@@ -1,10 +1,12 @@
 import warnings
 
+import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.buffers import NStepReplayBuffer
+from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
 
@@ -48,6 +50,28 @@ def test_nstep_samples_match_sb3(buffer_class, n_steps, n_envs, n_rows):
         th.testing.assert_close(getattr(got, field), getattr(expected, field), rtol=0, atol=0, msg=field)
     # the pos-1 trick is temporary: the stored timeouts are left as they were
     np.testing.assert_array_equal(ours.timeouts, reference.timeouts)
+
+
+@pytest.mark.parametrize("n_steps", [1, 3])
+def test_nstep_samples_match_sb3_with_vec_normalize(n_steps):
+    # Observations and rewards go through VecNormalize exactly as in SB3's buffer (one-step fast path included)
+    venv = VecNormalize(DummyVecEnv([lambda: gym.make("Pendulum-v1")]), gamma=0.9)
+    venv.obs_rms.mean, venv.obs_rms.var = np.array([1.0, -2.0, 0.5]), np.array([4.0, 0.25, 9.0])
+    venv.ret_rms.var = np.array(7.0)
+    kwargs = dict(device="cpu", n_envs=2, n_steps=n_steps, gamma=0.9)
+    ours = PrioritizedReplayBuffer(128, OBS_SPACE, ACT_SPACE, **kwargs)
+    reference = NStepReplayBuffer(128, OBS_SPACE, ACT_SPACE, **kwargs)
+    fill([ours, reference], 100, 2)
+    batch_inds = np.arange(ours.buffer_size if ours.full else ours.pos)
+    np.random.seed(7)
+    expected = reference._get_samples(batch_inds, env=venv)
+    np.random.seed(7)
+    env_indices = np.random.randint(0, 2, size=batch_inds.shape)
+    got = ours._get_samples(batch_inds, env=venv, env_indices=env_indices)
+    for field in ("observations", "actions", "next_observations", "dones", "rewards", "discounts"):
+        th.testing.assert_close(getattr(got, field), getattr(expected, field), rtol=0, atol=0, msg=field)
+    # the normalization did happen
+    assert not th.equal(got.observations, ours.to_torch(ours.observations[batch_inds, env_indices]))
 
 
 @pytest.mark.parametrize("n_envs", [1, 4])

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sb3_td3x.segment_tree import MinSegmentTree, SumSegmentTree
+from sb3_td3x.segment_tree import MinSegmentTree, SumSegmentTree, update_trees
 
 
 @pytest.mark.parametrize("capacity", [1, 2, 7, 1000, 1024])
@@ -23,20 +23,44 @@ def test_trees_match_brute_force_over_random_operations(capacity):
         assert min_tree.min() == min_leaves.min()
 
 
-def test_prefixsum_search_matches_cumsum():
+@pytest.mark.parametrize("batch", [1, 7, 256, 5000])
+def test_prefixsum_search_matches_cumsum(batch):
+    # The search starts at the level with about `batch` nodes, then descends: both parts are exercised
     rng = np.random.default_rng(1)
     capacity = 777
     tree = SumSegmentTree(capacity)
     leaves = rng.uniform(0.1, 5.0, size=capacity)
     leaves[rng.integers(0, capacity, size=50)] = 0.0  # empty leaves can never be found
     tree.update(np.arange(capacity), leaves)
-    values = rng.uniform(0.0, tree.total(), size=5000)
-    expected = np.searchsorted(np.cumsum(leaves), values, side="right")
-    found = tree.find_prefixsum_idx(values)
+    found, expected = [], []
+    for _ in range(max(1, 5000 // batch)):
+        values = rng.uniform(0.0, tree.total(), size=batch)
+        expected.append(np.searchsorted(np.cumsum(leaves), values, side="right"))
+        found.append(tree.find_prefixsum_idx(values))
+    found, expected = np.concatenate(found), np.concatenate(expected)
     # cumsum and the tree add in a different order: allow a miss only where the value sits on a boundary
     mismatch = found != expected
     assert mismatch.mean() < 1e-3
     assert np.all(leaves[found] > 0)
+    # the edges: 0 finds the first non-empty leaf, a value just below the total the last one
+    edges = tree.find_prefixsum_idx(np.array([0.0, np.nextafter(tree.total(), 0.0)]))
+    np.testing.assert_array_equal(edges, [np.flatnonzero(leaves)[0], np.flatnonzero(leaves)[-1]])
+
+
+def test_update_trees_together_equals_separate_updates():
+    rng = np.random.default_rng(4)
+    together = SumSegmentTree(1000), MinSegmentTree(1000)
+    separate = SumSegmentTree(1000), MinSegmentTree(1000)
+    for size in (1, 3, 100, 256, 1000, 2000):
+        idx = rng.integers(0, 1000, size=size)
+        values = rng.uniform(0.0, 10.0, size=size)
+        update_trees(together, idx, values)
+        for tree in separate:
+            tree.update(idx, values)
+        for a, b in zip(together, separate, strict=True):
+            np.testing.assert_array_equal(a.tree, b.tree)
+    with pytest.raises(ValueError, match="same capacity"):
+        update_trees((SumSegmentTree(10), MinSegmentTree(20)), np.array([0]), 1.0)
 
 
 def test_no_float_drift_after_very_many_updates():
