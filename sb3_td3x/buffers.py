@@ -178,7 +178,38 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
         if env_indices is None:
             return super()._get_samples(batch_inds, env=env)
         if self.n_steps == 1:
-            return self._get_one_step_samples(batch_inds, env_indices, env)
+            # A one-step window always ends on its own transition: the return is the reward, the discount is gamma,
+            # and the pos - 1 trick of _n_step_targets cannot change dones * (1 - timeouts): same values, no window arithmetic
+            next_obs = self._normalize_obs(self.next_observations[batch_inds, env_indices], env)
+            dones = self.dones[batch_inds, env_indices] * (1.0 - self.timeouts[batch_inds, env_indices])
+            final_dones = dones.reshape(-1, 1).astype(np.float32)
+            n_step_returns = self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env)
+            target_q_discounts = np.full((len(batch_inds), 1), self.gamma, dtype=np.float32)
+        else:
+            next_obs, final_dones, n_step_returns, target_q_discounts = self._n_step_targets(batch_inds, env_indices, env)
+        obs = self._normalize_obs(self.observations[batch_inds, env_indices], env)
+        actions = self.actions[batch_inds, env_indices]
+        return ReplayBufferSamples(
+            observations=self.to_torch(obs),  # type: ignore[arg-type]
+            actions=self.to_torch(actions),
+            next_observations=self.to_torch(next_obs),  # type: ignore[arg-type]
+            dones=self.to_torch(final_dones),
+            rewards=self.to_torch(n_step_returns),
+            discounts=self.to_torch(target_q_discounts),
+        )
+
+    def _n_step_targets(
+        self, batch_inds: np.ndarray, env_indices: np.ndarray, env: VecNormalize | None
+    ) -> tuple[np.ndarray | dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+        """
+        The window part of SB3's ``NStepReplayBuffer._get_samples`` for the given slots.
+
+        :param batch_inds: Row indices of the samples
+        :param env_indices: Env index of each sample
+        :param env: Optional VecNormalize to normalize observations/rewards
+        :return: next observations at the end of each window, done flags (timeouts excluded), n-step returns,
+            discounts ``gamma ** window length``
+        """
         env_col = env_indices[:, None]
         # self.pos is where the next transition goes: its predecessor must end every n-step window
         last_valid_index = self.pos - 1
@@ -202,37 +233,7 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
             final_dones = next_dones * (1.0 - next_timeouts)
         finally:
             self.timeouts[last_valid_index] = original_timeout_values
-        obs = self._normalize_obs(self.observations[batch_inds, env_indices], env)
-        actions = self.actions[batch_inds, env_indices]
-        return ReplayBufferSamples(
-            observations=self.to_torch(obs),  # type: ignore[arg-type]
-            actions=self.to_torch(actions),
-            next_observations=self.to_torch(next_obs),  # type: ignore[arg-type]
-            dones=self.to_torch(final_dones),
-            rewards=self.to_torch(n_step_returns),
-            discounts=self.to_torch(target_q_discounts),
-        )
-
-    def _get_one_step_samples(
-        self, batch_inds: np.ndarray, env_indices: np.ndarray, env: VecNormalize | None
-    ) -> ReplayBufferSamples:
-        """
-        :meth:`_get_samples` for ``n_steps == 1``, without the window arithmetic: the same values as SB3's
-        ``NStepReplayBuffer`` (a one-step window always ends on its own transition, so the return is the reward,
-        the discount is ``gamma`` and the ``pos - 1`` trick cannot change ``dones * (1 - timeouts)``).
-        """
-        obs = self._normalize_obs(self.observations[batch_inds, env_indices], env)
-        next_obs = self._normalize_obs(self.next_observations[batch_inds, env_indices], env)
-        dones = self.dones[batch_inds, env_indices] * (1.0 - self.timeouts[batch_inds, env_indices])
-        rewards = self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env)
-        return ReplayBufferSamples(
-            observations=self.to_torch(obs),  # type: ignore[arg-type]
-            actions=self.to_torch(self.actions[batch_inds, env_indices]),
-            next_observations=self.to_torch(next_obs),  # type: ignore[arg-type]
-            dones=self.to_torch(dones.reshape(-1, 1).astype(np.float32)),
-            rewards=self.to_torch(rewards),
-            discounts=self.to_torch(np.full((len(batch_inds), 1), self.gamma, dtype=np.float32)),
-        )
+        return next_obs, final_dones, n_step_returns, target_q_discounts
 
     def _priority(self, td_errors: np.ndarray) -> np.ndarray:
         """Schaul et al. 2016, section 3.3: ``p_i = (|delta_i| + eps)^alpha`` (the value stored in the trees)."""
