@@ -93,7 +93,7 @@ def test_per_critic_loss_is_importance_weighted():
         q1, q2 = model.critic(batch.observations, batch.actions)
         expected = (batch.weights * (q1 - target) ** 2).mean() + (batch.weights * (q2 - target) ** 2).mean()
         unweighted = ((q1 - target) ** 2).mean() + ((q2 - target) ** 2).mean()
-        expected_td = th.max((q1 - target).abs(), (q2 - target).abs()).ravel().numpy()
+        expected_td = th.max((q1 - target).abs(), (q2 - target).abs()).ravel().cpu().numpy()
     np.random.set_state(state[0])
     th.set_rng_state(state[1])
     model.train(gradient_steps=1, batch_size=32)

@@ -32,6 +32,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("-n", "--n-timesteps", type=int, default=100_000, help="training budget per run (env steps)")
     parser.add_argument("--eval-freq", type=int, default=10_000, help="evaluate every N env steps")
     parser.add_argument("--eval-episodes", type=int, default=10, help="deterministic episodes per evaluation")
+    parser.add_argument(
+        "--device", default="cpu", help="PyTorch device of the training processes (cpu, cuda, auto); default cpu"
+    )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="concurrent runs (default: all cores)")
     parser.add_argument(
         "--root", default="runs/benchmark", help="folder of the run folders (not committed); one budget per root"
@@ -65,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from sb3_td3x.benchmark.runner import make_specs, run_all
 
-    specs = make_specs(args.configs, args.env, args.seeds, args.n_timesteps, args.root, args.eval_freq, args.eval_episodes)
+    specs = make_specs(
+        args.configs, args.env, args.seeds, args.n_timesteps, args.root, args.eval_freq, args.eval_episodes, args.device
+    )
     failed = 0
     # A plain `kill` of the runner unwinds through run_all, which stops its training processes: a killed
     # benchmark leaves no orphan behind, and its unfinished runs restart cleanly on the next invocation.

@@ -51,6 +51,7 @@ class RunSpec:
     :param eval_freq: Evaluate every ``eval_freq`` env steps.
     :param eval_episodes: Deterministic episodes per evaluation.
     :param root: Root folder of all runs.
+    :param device: PyTorch device of the training process (``"cpu"``, ``"cuda"``, ``"auto"``).
     """
 
     config: BenchmarkConfig
@@ -60,6 +61,7 @@ class RunSpec:
     eval_freq: int
     eval_episodes: int
     root: Path
+    device: str = "cpu"
 
     @property
     def name(self) -> str:
@@ -93,7 +95,7 @@ class RunSpec:
             "--num-threads",
             "1",
             "--device",
-            "cpu",
+            self.device,
             "-f",
             str(self.folder / "zoo"),
         ]
@@ -110,6 +112,7 @@ def make_specs(
     root: Path | str,
     eval_freq: int = 10_000,
     eval_episodes: int = 10,
+    device: str = "cpu",
 ) -> list[RunSpec]:
     """
     Build the run list, seed-major so that every configuration gets its first seeds early.
@@ -121,6 +124,7 @@ def make_specs(
     :param root: Root folder of the runs.
     :param eval_freq: Evaluation frequency in env steps.
     :param eval_episodes: Episodes per evaluation.
+    :param device: PyTorch device of the training processes.
     :return: the run specifications.
     """
     unknown = [name for name in config_names if name not in CONFIGS]
@@ -131,7 +135,7 @@ def make_specs(
     if eval_freq <= 0 or eval_episodes <= 0:
         raise ValueError(f"eval_freq={eval_freq} and eval_episodes={eval_episodes} must be > 0")
     return [
-        RunSpec(CONFIGS[name], env_id, seed, n_timesteps, eval_freq, eval_episodes, Path(root))
+        RunSpec(CONFIGS[name], env_id, seed, n_timesteps, eval_freq, eval_episodes, Path(root), device)
         for seed in seeds
         for name in config_names
     ]
@@ -228,6 +232,7 @@ class _Running:
             "n_timesteps": self.spec.n_timesteps,
             "eval_freq": self.spec.eval_freq,
             "eval_episodes": self.spec.eval_episodes,
+            "device": self.spec.device,
             "returncode": returncode,
             "wall_time_s": wall,
             "env_steps_per_s": self.spec.n_timesteps / wall if wall > 0 else float("nan"),
