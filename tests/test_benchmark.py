@@ -1,8 +1,10 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ import pytest
 from gymnasium import spaces
 
 from sb3_td3x.benchmark import report, runner, throughput
+from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
 from sb3_td3x.benchmark.configs import ABLATION, CONFIGS, HEAD_TO_HEAD, TD3X_OFF
 
@@ -131,8 +134,17 @@ FAKE_TRAIN = textwrap.dedent(
     timesteps = np.arange(freq, n + 1, freq)
     results = np.full((len(timesteps), 2), 10.0 * seed) + timesteps[:, None] / 100.0
     np.savez(os.path.join(out, "evaluations.npz"), timesteps=timesteps, results=results, ep_lengths=results * 0 + 1)
+    os.makedirs(os.path.join(out, env))
+    with open(os.path.join(out, env, "config.yml"), "w") as file:
+        file.write(f"!!python/object/apply:collections.OrderedDict\\n- - - n_timesteps\\n    - {n}\\n")
     """
 )
+
+
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path, monkeypatch):
+    # The runner's default results folder is relative: no test writes into the repository's results/
+    monkeypatch.chdir(tmp_path)
 
 
 @pytest.fixture
@@ -162,6 +174,12 @@ def test_runner_runs_and_skips_finished(tmp_path, fake_python):
         assert done["seed"] == spec.seed and done["env_steps_per_s"] > 0
         assert not (spec.folder / runner.CLAIM_FILE).exists()
         assert (spec.folder / runner.LOG_FILE).read_text().startswith("$ ")
+        # The committed part: evaluations, effective hyperparameters and the record
+        result = Path("results") / "runs" / "Fake-v0" / spec.config.name / f"seed_{spec.seed}"
+        assert spec.result_folder == result
+        assert sorted(p.name for p in result.iterdir()) == ["config.yml", "evaluations.npz", "run.json"]
+        assert json.loads((result / "run.json").read_text()) == done
+        assert "n_timesteps" in (result / "config.yml").read_text()
     marker = specs[0].folder / runner.DONE_FILE
     before = marker.stat().st_mtime_ns
     assert runner.run_all(specs, jobs=2, python=fake_python, poll_interval=0.01) == []
@@ -172,6 +190,44 @@ def test_runner_runs_and_skips_finished(tmp_path, fake_python):
     assert runner.run_all(longer, jobs=1, python=fake_python, on_event=events.append, poll_interval=0.01) == []
     assert any("n_timesteps=4000, not 8000" in line for line in events)
     assert marker.stat().st_mtime_ns == before
+
+
+def test_runner_skips_runs_with_committed_results(tmp_path, fake_python):
+    # A clean checkout: result files, no scratch folder. Those runs are not repeated; the others run.
+    specs = runner.make_specs(["td3"], "Fake-v0", [0, 1], 2000, tmp_path / "runs", eval_freq=1000)
+    runner.run_all(specs[:1], jobs=1, python=fake_python, poll_interval=0.01)
+    shutil.rmtree(tmp_path / "runs")
+    assert runner.is_done(specs[0]) and not runner.is_done(specs[1])
+    records = runner.run_all(specs, jobs=1, python=fake_python, poll_interval=0.01)
+    assert [record["seed"] for record in records] == [1]
+    assert not specs[0].folder.exists()
+
+
+def test_runner_collects_runs_finished_by_an_older_runner(tmp_path, fake_python):
+    (spec,) = runner.make_specs(["td3"], "Fake-v0", [0], 2000, tmp_path / "runs", eval_freq=1000)
+    runner.run_all([spec], jobs=1, python=fake_python, poll_interval=0.01)
+    shutil.rmtree("results")
+    assert runner.collect_finished([spec]) == 1
+    assert runner.has_result(spec.result_folder)
+    assert runner.collect_finished([spec]) == 0
+    assert not runner.collect_result(tmp_path / "nowhere", tmp_path / "dest") and not (tmp_path / "dest").exists()
+
+
+def test_runner_does_not_start_runs_that_cannot_finish(tmp_path, fake_python):
+    specs = runner.make_specs(["td3"], "Fake-v0", [0, 1], 2000, tmp_path / "runs", eval_freq=1000)
+    # No finished run: the budget at the default rate (2000 steps / 50 per s = 40 s)
+    assert runner.estimate_seconds(specs[0]) == pytest.approx(40.0)
+    assert runner.estimate_seconds(specs[0], default_rate=1000.0) == pytest.approx(2.0)
+    events = []
+    assert runner.run_all(specs, jobs=1, python=fake_python, on_event=events.append, deadline=time.time() + 30) == []
+    assert sum("not started: expected to take 1 min, 0 min left" in line for line in events) == 2
+    # Once a run of that budget finished, its wall time is the estimate
+    (record,) = runner.run_all(specs[:1], jobs=1, python=fake_python, poll_interval=0.01)
+    assert runner.estimate_seconds(specs[1]) == pytest.approx(record["wall_time_s"])
+    (record,) = runner.run_all(specs, jobs=1, python=fake_python, poll_interval=0.01, deadline=time.time() + 600)
+    assert record["seed"] == 1
+    with pytest.raises(ValueError, match="default_rate"):
+        runner.run_all(specs, jobs=1, default_rate=0.0)
 
 
 def test_runner_restarts_killed_run_clean(tmp_path, fake_python):
@@ -233,19 +289,65 @@ def test_runner_rejects_bad_jobs(tmp_path):
         runner.run_all(runner.make_specs(["td3"], "Fake-v0", [0], 10, tmp_path), jobs=0)
 
 
-def test_iqm_and_bootstrap():
-    assert report.iqm(np.arange(100)) == pytest.approx(np.arange(25, 75).mean())
-    assert report.iqm(np.array([1.0, 2.0, 3.0, 1000.0])) == pytest.approx(2.5)
-    data = np.random.default_rng(0).normal(5.0, 2.0, size=20)
-    point, low, high = report.bootstrap_ci(data, np.mean)
-    assert point == pytest.approx(data.mean())
-    assert low < point < high
-    # A normal-theory 95% interval of the mean is about +-1.96 standard errors
-    half_width = 1.96 * data.std(ddof=1) / np.sqrt(len(data))
-    assert (high - low) / 2 == pytest.approx(half_width, rel=0.3)
-    assert report.bootstrap_ci(np.array([3.0]), np.mean) == (3.0, 3.0, 3.0)
-    with pytest.raises(ValueError, match="confidence"):
-        report.bootstrap_ci(data, np.mean, confidence=1.5)
+def test_rliable_statistics():
+    rng = np.random.default_rng(0)
+    scores = {"flat": np.full((5, 1), 7.0), "spread": rng.normal(100.0, 10.0, (10, 1))}
+    estimates = report.interval_estimates(scores, report.iqm_and_mean, reps=500)
+    # Constant scores: IQM = mean = the constant, and the CI collapses onto it
+    for values in estimates["flat"]:
+        assert values == pytest.approx([7.0, 7.0])
+    (iqm, mean), (iqm_low, mean_low), (iqm_high, mean_high) = estimates["spread"]
+    assert mean == pytest.approx(scores["spread"].mean())
+    assert mean_low < mean < mean_high and iqm_low < iqm < iqm_high
+    # rliable's IQM: the mean of the middle half of the runs
+    assert report.iqm_and_mean(np.array([[1.0], [2.0], [3.0], [1000.0]]))[0] == pytest.approx(2.5)
+    # One run: no interval
+    one = report.interval_estimates({"one": np.array([[3.0]])}, report.iqm_and_mean)["one"]
+    assert [values[1] for values in one] == [3.0, 3.0, 3.0]
+
+
+def test_probability_of_improvement_and_verdict():
+    low_runs, high_runs = np.arange(10.0)[:, None], np.arange(100.0, 110.0)[:, None]
+    overlapping = np.arange(5.0, 15.0)[:, None]
+    result = report.probability_of_improvement(
+        {"td3": low_runs, "high": high_runs, "same": low_runs.copy(), "overlap": overlapping}, reps=500
+    )
+    assert set(result) == {"high", "same", "overlap"}
+    assert result["high"] == (1.0, 1.0, 1.0)
+    point, low, high = result["same"]
+    assert point == 0.5 and low < 0.5 < high
+    # P(X > Y) counted by hand over the 10 x 10 pairs, X = 5..14 against Y = 0..9, a tie counting one half
+    pairs = [(x > y) + 0.5 * (x == y) for x in range(5, 15) for y in range(10)]
+    assert result["overlap"][0] == pytest.approx(sum(pairs) / 100) == pytest.approx(0.875)
+    assert report.verdict(0.6, 0.9) == "better" and report.verdict(0.1, 0.4) == "worse"
+    assert report.verdict(0.3, 0.7) == "no difference shown"
+    assert report.probability_of_improvement({"high": high_runs}) == {}
+
+
+def test_performance_profile():
+    scores = {"a": np.array([[1.0], [2.0], [3.0], [4.0]])}
+    ((profile, low, high),) = report.performance_profile(scores, np.array([0.0, 2.5, 5.0]), reps=500).values()
+    assert profile == pytest.approx([1.0, 0.5, 0.0])
+    assert (low <= profile).all() and (profile <= high).all()
+
+
+def _run(timesteps, means, lengths=None) -> "report.SeedRun":
+    returns = np.repeat(np.asarray(means, dtype=float)[:, None], 4, axis=1)
+    ep_lengths = np.full(returns.shape, 500) if lengths is None else np.asarray(lengths)
+    return report.SeedRun(0, np.asarray(timesteps), returns, ep_lengths)
+
+
+def test_completion_rate_and_stuck_runs():
+    steps = [20_000, 40_000, 60_000, 80_000]
+    lengths = np.array([[22] * 4, [22] * 4, [1000, 22, 22, 22], [1000, 1000, 1000, 400]])
+    assert report.completion_rate(_run(steps, [1, 2, 3, 4], lengths), 1000) == 0.75
+    assert report.completion_rate(_run(steps, [1, 2, 3, 4], lengths), 1000, index=2) == 0.25
+    assert np.isnan(report.completion_rate(_run(steps, [1, 2, 3, 4], lengths), None))
+    # Stuck: nothing above 200 from 50k on, even if it was better before
+    assert report.is_stuck(_run(steps, [900, 300, 38, 39]), 200.0) is True
+    assert report.is_stuck(_run(steps, [38, 39, 38, 250]), 200.0) is False
+    assert report.is_stuck(_run(steps[:2], [38, 39]), 200.0) is None
+    assert report.max_episode_steps_of("Hopper-v4") == 1000 and report.max_episode_steps_of("Nothing-v0") is None
 
 
 def test_auc_and_steps_to_threshold():
@@ -257,69 +359,96 @@ def test_auc_and_steps_to_threshold():
     assert np.isnan(report.steps_to_threshold(steps, np.array([1.0, 2.0, 3.0, 4.0]), 5.0))
 
 
-def _synthetic_runs(root: Path, env_id: str, curves: dict[str, list[np.ndarray]], eval_freq: int = 10_000) -> None:
+def _synthetic_runs(
+    runs_dir: Path, env_id: str, curves: dict[str, list[np.ndarray]], eval_freq: int = 10_000, lengths: int = 1000
+) -> None:
     for name, per_seed in curves.items():
         for seed, curve in enumerate(per_seed):
-            folder = root / env_id / name / f"seed_{seed}"
-            out = folder / "zoo" / CONFIGS[name].algo / f"{env_id}_1"
-            out.mkdir(parents=True)
+            folder = runs_dir / env_id / name / f"seed_{seed}"
+            folder.mkdir(parents=True)
             timesteps = eval_freq * np.arange(1, len(curve) + 1)
             results = np.repeat(np.asarray(curve, dtype=float)[:, None], 10, axis=1)
-            np.savez(out / "evaluations.npz", timesteps=timesteps, results=results, ep_lengths=results * 0 + 1000)
-            record = {"seed": seed, "env_steps_per_s": 100.0 + seed}
-            (folder / runner.DONE_FILE).write_text(json.dumps(record))
+            np.savez(folder / "evaluations.npz", timesteps=timesteps, results=results, ep_lengths=results * 0 + lengths)
+            record = {"seed": seed, "env_steps_per_s": 100.0 + seed, "n_timesteps": int(timesteps[-1])}
+            (folder / runner.RESULT_FILE).write_text(json.dumps(record))
 
 
 def test_report_on_synthetic_runs(tmp_path):
     steps = 10
     ramp = np.linspace(100.0, 1000.0, steps)
+    runs_dir = tmp_path / "results" / "runs"
     _synthetic_runs(
-        tmp_path / "runs",
+        runs_dir,
         "Hopper-v4",
         {
-            "td3": [np.full(steps, 500.0)] * 3,
+            "td3": [np.full(steps, 500.0)] * 3 + [np.full(steps, 30.0)],
             "td3x_recommended": [ramp, ramp + 300.0, ramp + 600.0],
         },
     )
     # RL Zoo's config.yml (an OrderedDict) gives the hyperparameters each configuration actually used
-    zoo_config = tmp_path / "runs" / "Hopper-v4" / "td3x_recommended" / "seed_0" / "zoo" / "td3x" / "Hopper-v4_1" / "Hopper-v4"
-    zoo_config.mkdir()
-    (zoo_config / "config.yml").write_text(
+    (runs_dir / "Hopper-v4" / "td3x_recommended" / "seed_0" / "config.yml").write_text(
         "!!python/object/apply:collections.OrderedDict\n- - - n_steps\n    - 3\n  - - prioritized_replay\n    - lap\n"
     )
-    assert report.effective_hyperparams(tmp_path / "runs", "Hopper-v4", "td3x_recommended") == {
-        "n_steps": 3,
-        "prioritized_replay": "lap",
-    }
-    # An unfinished run (no done.json) is ignored
-    (tmp_path / "runs" / "Hopper-v4" / "td3" / "seed_9" / "zoo").mkdir(parents=True)
-    runs = report.load_runs(tmp_path / "runs", "Hopper-v4")
-    assert list(runs) == ["td3", "td3x_recommended"] and [r.seed for r in runs["td3"]] == [0, 1, 2]
+    # An unfinished run (no run.json) is ignored
+    (runs_dir / "Hopper-v4" / "td3" / "seed_9").mkdir(parents=True)
+    runs = report.load_runs(runs_dir, "Hopper-v4")
+    assert list(runs) == ["td3", "td3x_recommended"] and [r.seed for r in runs["td3"]] == [0, 1, 2, 3]
+    assert report.effective_hyperparams(runs["td3x_recommended"]) == {"n_steps": 3, "prioritized_replay": "lap"}
 
-    paths = report.write_report(tmp_path / "runs", "Hopper-v4", tmp_path / "results", command="python -m x --seeds 0 1 2")
-    assert [p.name for p in paths] == ["curves.png", "ablation.png", "summary.csv", "summary.md"]
+    paths = report.write_report(runs_dir, "Hopper-v4", tmp_path / "out", command="python -m x --report-only", reps=500)
+    assert [p.name for p in paths] == ["curves.png", "profile.png", "ablation.png", "summary.csv", "summary.md"]
     assert all(p.stat().st_size > 0 for p in paths)
-    summary = pd.read_csv(paths[2]).set_index("config")
+    summary = pd.read_csv(paths[3]).set_index("config")
     td3, td3x = summary.loc["td3"], summary.loc["td3x_recommended"]
-    # Constant curve: every statistic is the constant and its CI collapses
-    for key in ("return_50k", "return_100k", "final_return", "final_iqm", "auc"):
-        assert td3[key] == pytest.approx(500.0)
-        assert td3[f"{key}_low"] == pytest.approx(500.0) and td3[f"{key}_high"] == pytest.approx(500.0)
+    # Final scores 500, 500, 500, 30: IQM of the middle two runs = 500, mean = 382.5
+    assert td3["final_iqm"] == pytest.approx(500.0) and td3["final_return"] == pytest.approx(382.5)
+    assert td3["final_return_low"] < 382.5 < td3["final_return_high"]
     assert np.isnan(td3["return_300k"]) and np.isnan(td3["return_1M"])
     assert td3["seeds_reaching_threshold"] == 0 and np.isnan(td3["steps_to_threshold_median"])
-    # Ramp: final mean over seeds = 1000 + 300; CI contains it
+    # The 30-return run never passes 200 after 50k: stuck; every final episode lasted the 1000-step limit
+    assert td3["stuck_runs"] == 1 and td3["stuck_checked"] == 4
+    assert td3["completion_rate"] == 1.0 and td3["completed_episodes"] == 40
+    # Ramp: final mean over seeds = 1000 + 300; every td3x run ends above every td3 run
     assert td3x["final_return"] == pytest.approx(1300.0)
     assert td3x["final_return_low"] <= 1300.0 <= td3x["final_return_high"]
-    assert td3x["final_return_low"] < td3x["final_return_high"]
+    assert td3x["p_improvement"] == 1.0 and td3x["vs_baseline"] == "better"
     assert td3x["auc"] == pytest.approx(ramp.mean() + 300.0)
     # Threshold 1000 (Hopper default): seed 0 at the last eval (100k), seed 1 at 70k, seed 2 at 40k
     assert td3x["threshold"] == 1000.0 and td3x["seeds_reaching_threshold"] == 3
     assert td3x["steps_to_threshold_median"] == 70_000
     assert td3x["env_steps_per_s"] == pytest.approx(101.0)
-    markdown = paths[3].read_text()
-    assert "python -m x --seeds 0 1 2" in markdown and "seeds: 0 1 2" in markdown and "100,000" in markdown
-    assert "| `td3x_recommended` | 3 |" in markdown and "1300 [" in markdown
+    markdown = paths[4].read_text()
+    assert "python -m x --report-only" in markdown and "seeds: 0-3" in markdown and "100,000" in markdown
+    assert "| `td3x_recommended` | 3 |" in markdown and "1.00 [1.00, 1.00] | better |" in markdown
+    assert "100% (40/40) | 1/4 |" in markdown
     assert "- `td3x_recommended`: n_steps=3, prioritized_replay=lap" in markdown
+    assert "- `td3`: 0: 500, 1: 500, 2: 500, 3: 30" in markdown
+
+
+def test_report_merges_runs_folders(tmp_path):
+    _synthetic_runs(tmp_path / "a", "Hopper-v4", {"td3": [np.full(3, 1.0)]})
+    _synthetic_runs(tmp_path / "b", "Hopper-v4", {"td3": [np.full(3, 2.0), np.full(3, 5.0)], "td3_nstep3": [np.ones(3)]})
+    runs = report.load_runs([tmp_path / "a", tmp_path / "b"], "Hopper-v4")
+    # seed 0 from the first folder, seed 1 from the second
+    assert [run.returns[-1, 0] for run in runs["td3"]] == [1.0, 5.0] and len(runs["td3_nstep3"]) == 1
+    assert list(report.load_runs([tmp_path / "a", tmp_path / "b"], "Hopper-v4", seeds=lambda seed: seed > 0)) == ["td3"]
+
+
+def test_report_only_cli_rebuilds_from_result_files(tmp_path):
+    curves = {"td3": [np.full(3, 100.0 * (i + 1)) for i in range(3)], "td3_nstep3": [np.full(3, 50.0)] * 3}
+    _synthetic_runs(tmp_path / "results" / "runs", "Hopper-v4", curves)
+    # Screening seeds (>= 100) go to their own report
+    screening = tmp_path / "results" / "runs" / "Hopper-v4" / "td3x_lap" / "seed_100"
+    shutil.copytree(tmp_path / "results" / "runs" / "Hopper-v4" / "td3" / "seed_0", screening)
+    record = json.loads((screening / "run.json").read_text())
+    (screening / "run.json").write_text(json.dumps({**record, "seed": 100}))
+    assert bench_main(["--env", "Hopper-v4", "--report-only"]) == 0
+    head = pd.read_csv(tmp_path / "results" / "Hopper-v4" / "summary.csv")
+    assert list(head["config"]) == ["td3", "td3_nstep3"] and list(head["n_seeds"]) == [3, 3]
+    screen = pd.read_csv(tmp_path / "results" / "Hopper-v4" / "screening" / "summary.csv")
+    assert list(screen["config"]) == ["td3x_lap"] and list(screen["seeds"].astype(str)) == ["100"]
+    with pytest.raises(SystemExit):
+        parse_args(["--time-left", "0"])
 
 
 def test_report_threshold_fallback(tmp_path):

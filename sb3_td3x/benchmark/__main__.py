@@ -15,8 +15,9 @@ import shlex
 import signal
 import sys
 import time
+from collections.abc import Callable
 
-from sb3_td3x.benchmark.configs import ABLATION, CONFIGS, HEAD_TO_HEAD
+from sb3_td3x.benchmark.configs import ABLATION, CONFIGS, HEAD_TO_HEAD, SCREENING_SEED_START
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -25,10 +26,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--configs",
         nargs="+",
-        default=list(HEAD_TO_HEAD),
-        help=f"configurations to run, or 'all' / 'ablation' (known: {', '.join(CONFIGS)})",
+        default=None,
+        help=f"configurations to run, or 'all' / 'ablation' (known: {', '.join(CONFIGS)}); default: "
+        f"{' '.join(HEAD_TO_HEAD)} for training, every configuration with finished runs for the report",
     )
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2], help="random seeds")
+    parser.add_argument(
+        "--seeds",
+        nargs="+",
+        type=int,
+        default=None,
+        help=f"random seeds (default 0-9); seeds >= {SCREENING_SEED_START} are screening seeds, reported apart "
+        "(<results>/<env>/screening/); default for the report: every finished seed",
+    )
     parser.add_argument("-n", "--n-timesteps", type=int, default=100_000, help="training budget per run (env steps)")
     parser.add_argument("--eval-freq", type=int, default=10_000, help="evaluate every N env steps")
     parser.add_argument("--eval-episodes", type=int, default=10, help="deterministic episodes per evaluation")
@@ -39,23 +48,49 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--root", default="runs/benchmark", help="folder of the run folders (not committed); one budget per root"
     )
-    parser.add_argument("--results", default="results", help="folder of the report (results/<env>/)")
+    parser.add_argument(
+        "--results",
+        default="results",
+        help="results folder: finished runs' result files go to <results>/runs/<env>/, the report to <results>/<env>/",
+    )
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        default=None,
+        help="folders of finished runs' result files that the report reads and merges (default: <results>/runs)",
+    )
     parser.add_argument("--threshold", type=float, default=None, help="return threshold for steps-to-threshold")
+    parser.add_argument(
+        "--time-left",
+        type=float,
+        default=None,
+        help="minutes this machine has left: a run expected to take longer (from the wall time of finished runs "
+        "of the same budget) is not started",
+    )
     parser.add_argument("--report-only", action="store_true", help="skip training, only write the report")
     parser.add_argument("--no-report", action="store_true", help="skip the report")
     parser.add_argument("--list", action="store_true", help="list the configurations and exit")
     parser.add_argument("--progress-interval", type=float, default=60.0, help="seconds between progress lines")
     args = parser.parse_args(argv)
+    if args.time_left is not None and not args.time_left > 0:
+        parser.error(f"--time-left must be > 0 minutes, got {args.time_left}")
+    args.report_configs = None if args.configs is None else _expand(args.configs)
+    args.configs = _expand(args.configs or list(HEAD_TO_HEAD))
+    args.report_seeds = args.seeds
+    args.seeds = args.seeds if args.seeds is not None else list(range(10))
+    return args
+
+
+def _expand(names: list[str]) -> list[str]:
     expanded: list[str] = []
-    for name in args.configs:
+    for name in names:
         if name == "all":
             expanded += list(CONFIGS)
         elif name == "ablation":
             expanded += ["td3", "td3_nstep3", *ABLATION, "td3x_recommended"]
         else:
             expanded.append(name)
-    args.configs = list(dict.fromkeys(expanded))
-    return args
+    return list(dict.fromkeys(expanded))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,7 +104,15 @@ def main(argv: list[str] | None = None) -> int:
     from sb3_td3x.benchmark.runner import make_specs, run_all
 
     specs = make_specs(
-        args.configs, args.env, args.seeds, args.n_timesteps, args.root, args.eval_freq, args.eval_episodes, args.device
+        args.configs,
+        args.env,
+        args.seeds,
+        args.n_timesteps,
+        args.root,
+        args.eval_freq,
+        args.eval_episodes,
+        args.device,
+        args.results,
     )
     failed = 0
     # A plain `kill` of the runner unwinds through run_all, which stops its training processes: a killed
@@ -83,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             jobs=args.jobs,
             on_event=lambda line: print(line, flush=True),
             progress_interval=args.progress_interval,
+            deadline=None if args.time_left is None else start + 60.0 * args.time_left,
         )
         failed = sum(not record["ok"] for record in records)
         print(f"finished {len(records) - failed} runs, {failed} failed, in {(time.time() - start) / 60:.1f} min")
@@ -90,11 +134,27 @@ def main(argv: list[str] | None = None) -> int:
         from sb3_td3x.benchmark.report import write_report
 
         command = "python -m sb3_td3x.benchmark " + " ".join(shlex.quote(arg) for arg in (argv or sys.argv[1:]))
-        paths = write_report(
-            args.root, args.env, args.results, configs=args.configs, threshold=args.threshold, command=command
-        )
-        for path in paths:
-            print(f"wrote {path}")
+        runs_dirs = args.runs or [os.path.join(args.results, "runs")]
+        chosen = set(args.report_seeds) if args.report_seeds is not None else None
+
+        def in_group(screening: bool) -> Callable[[int], bool]:
+            return lambda seed: (seed >= SCREENING_SEED_START) == screening and (chosen is None or seed in chosen)
+
+        # Head-to-head seeds and screening seeds never share a table
+        groups = [("", "TD3X against stock TD3", False), ("screening", "screening of candidate configurations", True)]
+        for sub, title, screening in groups:
+            paths = write_report(
+                runs_dirs,
+                args.env,
+                os.path.join(args.results, args.env, sub),
+                configs=args.report_configs,
+                seeds=in_group(screening),
+                threshold=args.threshold,
+                command=command,
+                title=title,
+            )
+            for path in paths:
+                print(f"wrote {path}")
     return 1 if failed else 0
 
 

@@ -97,3 +97,7 @@ ABLATION: tuple[str, ...] = (
     "td3x_noisy_independent",
     "td3x_noise_decay",
 )
+
+# Seeds from this one on are screening seeds: candidates are picked on them, and they are reported apart from the
+# head-to-head seeds below it (0-9), on which no choice was made.
+SCREENING_SEED_START = 100

@@ -1,9 +1,20 @@
 """
-Report of a benchmark: learning curves, ablation chart and a summary table from RL Zoo's ``evaluations.npz`` files.
+Report of a benchmark: learning curves, performance profile, ablation chart and a summary table, from the result
+files of finished runs (``<results>/runs/<env>/<config>/seed_<n>/``: ``evaluations.npz``, ``config.yml``,
+``run.json``).
 
-Statistics over seeds follow Agarwal et al. (2021), "Deep Reinforcement Learning at the Edge of the Statistical
-Precipice" (rliable): the interquartile mean (IQM) next to the mean, and 95% percentile bootstrap confidence
-intervals obtained by resampling runs (seeds) with replacement. Implemented with NumPy only.
+Statistics over runs (seeds) follow Agarwal et al. (2021), "Deep Reinforcement Learning at the Edge of the
+Statistical Precipice", computed with their library rliable: the interquartile mean (IQM) of the per-run scores
+next to the mean, 95% stratified percentile bootstrap confidence intervals, the probability of improvement of each
+configuration over stock ``td3`` (with its CI) and the performance profile (share of runs above each return).
+A run's score is the mean return of its evaluation episodes.
+
+Two more measures of how a configuration fails:
+
+- completion rate: the share of final-evaluation episodes that reach the environment's time limit (e.g. 1000 steps
+  on Hopper) without terminating, i.e. without falling;
+- stuck runs: runs none of whose evaluations from ``stuck_after`` env steps on (default 50k) has a mean return above
+  ``stuck_return`` (default 200 on the MuJoCo locomotion tasks), i.e. runs that never leave a policy that falls at once.
 """
 
 from __future__ import annotations
@@ -12,6 +23,7 @@ import datetime
 import json
 import os
 import platform
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +33,7 @@ import pandas as pd
 import yaml
 
 from sb3_td3x.benchmark.configs import CONFIGS
-from sb3_td3x.benchmark.runner import DONE_FILE
+from sb3_td3x.benchmark.runner import RESULT_CONFIG, RESULT_EVALUATIONS, RESULT_FILE, has_result
 
 # Budgets at which the table reports the return (when the runs went that far).
 BUDGETS: tuple[int, ...] = (50_000, 100_000, 300_000, 1_000_000)
@@ -39,6 +51,22 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
     "Pendulum-v1": -400.0,
 }
 
+# A run is stuck when no evaluation from STUCK_AFTER env steps on has a mean return above its env's threshold here
+STUCK_RETURNS: dict[str, float] = {
+    "Hopper-v4": 200.0,
+    "Hopper-v5": 200.0,
+    "Walker2d-v4": 200.0,
+    "Walker2d-v5": 200.0,
+}
+STUCK_AFTER = 50_000
+
+# Stratified bootstrap resamples for every confidence interval, and the generator seed (reports are reproducible)
+BOOTSTRAP_REPS = 2000
+BOOTSTRAP_SEED = 0
+
+# The reference of "probability of improvement"
+BASELINE = "td3"
+
 
 @dataclass
 class SeedRun:
@@ -48,41 +76,61 @@ class SeedRun:
     :param seed: Random seed.
     :param timesteps: Env steps of each evaluation, shape (n_evals,).
     :param returns: Episode returns, shape (n_evals, n_episodes).
+    :param ep_lengths: Episode lengths, shape (n_evals, n_episodes).
     :param env_steps_per_s: Wall-clock env steps per second of the whole run (training and evaluations).
+    :param config_file: The run's ``config.yml`` (hyperparameters it trained with), if any.
     """
 
     seed: int
     timesteps: np.ndarray
     returns: np.ndarray
+    ep_lengths: np.ndarray
     env_steps_per_s: float = float("nan")
+    config_file: Path | None = None
 
 
-def load_runs(root: Path | str, env_id: str, configs: Sequence[str] | None = None) -> dict[str, list[SeedRun]]:
+def load_runs(
+    runs_dirs: Path | str | Sequence[Path | str],
+    env_id: str,
+    configs: Sequence[str] | None = None,
+    seeds: Callable[[int], bool] | None = None,
+) -> dict[str, list[SeedRun]]:
     """
-    Load every finished run (with ``done.json``) of an environment.
+    Load every finished run of an environment from one or more runs folders (``<dir>/<env>/<config>/seed_<n>/``).
+    Folders are merged; a (configuration, seed) found in several is taken from the first.
 
-    :param root: Root folder of the runs.
+    :param runs_dirs: Runs folder(s), e.g. ``results/runs``.
     :param env_id: Gymnasium environment id.
     :param configs: Only these configurations (default: all found, in :data:`CONFIGS` order).
+    :param seeds: Only the seeds for which this returns True (default: all).
     :return: configuration name -> runs sorted by seed (configurations without finished runs are left out).
     """
-    env_folder = Path(root) / env_id
-    names = list(configs) if configs is not None else _ordered(p.name for p in env_folder.glob("*") if p.is_dir())
-    runs: dict[str, list[SeedRun]] = {}
-    for name in names:
-        seed_runs = []
-        for seed_folder in sorted((env_folder / name).glob("seed_*")):
-            done = seed_folder / DONE_FILE
-            evaluations = sorted(seed_folder.glob("zoo/*/*/evaluations.npz"))
-            if not done.is_file() or not evaluations:
+    dirs = [Path(runs_dirs)] if isinstance(runs_dirs, (str, Path)) else [Path(d) for d in runs_dirs]
+    found: dict[str, dict[int, SeedRun]] = {}
+    for runs_dir in dirs:
+        for folder in sorted((runs_dir / env_id).glob("*/seed_*")):
+            name = folder.parent.name
+            if (configs is not None and name not in configs) or not has_result(folder):
                 continue
-            record = json.loads(done.read_text())
-            with np.load(evaluations[0]) as data:
-                timesteps, returns = np.asarray(data["timesteps"]), np.asarray(data["results"], dtype=np.float64)
-            seed_runs.append(SeedRun(int(record["seed"]), timesteps, returns, float(record.get("env_steps_per_s", "nan"))))
-        if seed_runs:
-            runs[name] = sorted(seed_runs, key=lambda run: run.seed)
-    return runs
+            record = json.loads((folder / RESULT_FILE).read_text())
+            seed = int(record["seed"])
+            if (seeds is not None and not seeds(seed)) or seed in found.get(name, {}):
+                continue
+            with np.load(folder / RESULT_EVALUATIONS) as data:
+                returns = np.asarray(data["results"], dtype=np.float64)
+                ep_lengths = np.asarray(data["ep_lengths"]) if "ep_lengths" in data else np.full(returns.shape, np.nan)
+                timesteps = np.asarray(data["timesteps"])
+            config_file = folder / RESULT_CONFIG
+            found.setdefault(name, {})[seed] = SeedRun(
+                seed,
+                timesteps,
+                returns,
+                ep_lengths,
+                float(record.get("env_steps_per_s", "nan")),
+                config_file if config_file.is_file() else None,
+            )
+    names = list(configs) if configs is not None else _ordered(found)
+    return {name: [found[name][seed] for seed in sorted(found[name])] for name in names if found.get(name)}
 
 
 class _ZooConfigLoader(yaml.SafeLoader):
@@ -95,21 +143,17 @@ _ZooConfigLoader.add_constructor(
 )
 
 
-def effective_hyperparams(root: Path | str, env_id: str, config: str) -> dict[str, object]:
+def effective_hyperparams(runs: Sequence[SeedRun]) -> dict[str, object]:
     """
     Hyperparameters a configuration actually trained with: RL Zoo's ``config.yml`` (zoo file + overrides)
-    of its first finished seed.
+    of its first run that has one.
 
-    :param root: Root folder of the runs.
-    :param env_id: Gymnasium environment id.
-    :param config: Configuration name.
+    :param runs: Runs of one configuration.
     :return: the hyperparameters, empty if none is found.
     """
-    for seed_folder in sorted((Path(root) / env_id / config).glob("seed_*")):
-        if not (seed_folder / DONE_FILE).is_file():
-            continue
-        for path in sorted(seed_folder.glob("zoo/*/*/*/config.yml")):
-            loaded = yaml.load(path.read_text(), Loader=_ZooConfigLoader)
+    for run in runs:
+        if run.config_file is not None:
+            loaded = yaml.load(run.config_file.read_text(), Loader=_ZooConfigLoader)
             return dict(loaded) if isinstance(loaded, dict) else {}
     return {}
 
@@ -120,47 +164,141 @@ def _ordered(names: object) -> list[str]:
     return known + sorted(name for name in found if name not in CONFIGS)
 
 
-def iqm(values: np.ndarray) -> float:
+def interval_estimates(
+    scores: dict[str, np.ndarray], statistic: Callable[[np.ndarray], np.ndarray], reps: int = BOOTSTRAP_REPS
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """
-    Interquartile mean: the mean of the middle 50% of the values (``scipy.stats.trim_mean(values, 0.25)``).
+    Point estimates and 95% stratified percentile bootstrap CIs of a statistic of each score matrix
+    (``rliable.library.get_interval_estimates``, with a fixed generator so that a report is reproducible).
 
-    :param values: Any array, flattened.
-    :return: the IQM.
+    :param scores: name -> scores of shape (n_runs, n_tasks) or (n_runs, n_tasks, n_points).
+    :param statistic: Maps a score matrix to an array of statistics (e.g. ``[IQM, mean]``).
+    :param reps: Bootstrap resamples.
+    :return: name -> (point estimates, lower bounds, upper bounds), each an array like the statistic's output.
     """
-    flat = np.sort(np.asarray(values, dtype=np.float64).ravel())
-    cut = int(0.25 * flat.size)
-    return float(flat[cut : flat.size - cut].mean())
+    from rliable import library as rly
+
+    estimates: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    for name, matrix in scores.items():
+        point = np.atleast_1d(np.asarray(statistic(matrix), dtype=np.float64))
+        if matrix.shape[0] < 2:
+            estimates[name] = (point, point.copy(), point.copy())
+            continue
+        with warnings.catch_warnings():
+            # arch (under rliable) deprecates the RandomState that rliable passes; same resamples either way
+            warnings.simplefilter("ignore", FutureWarning)
+            _, cis = rly.get_interval_estimates(
+                {name: matrix}, statistic, reps=reps, random_state=np.random.RandomState(BOOTSTRAP_SEED)
+            )
+        low, high = np.asarray(cis[name], dtype=np.float64).reshape(2, -1)
+        estimates[name] = (point, low, high)
+    return estimates
 
 
-def bootstrap_ci(
-    per_seed: np.ndarray,
-    statistic: Callable[[np.ndarray], float],
-    confidence: float = 0.95,
-    n_bootstrap: int = 2000,
-    seed: int = 0,
-) -> tuple[float, float, float]:
+def iqm_and_mean(matrix: np.ndarray) -> np.ndarray:
+    """:return: ``[IQM, mean]`` of a score matrix (n_runs, n_tasks), as rliable aggregates them."""
+    from rliable import metrics
+
+    return np.array([metrics.aggregate_iqm(matrix), metrics.aggregate_mean(matrix)])
+
+
+def per_point_iqm_and_mean(matrix: np.ndarray) -> np.ndarray:
+    """:return: IQMs then means of each point of a score array (n_runs, n_tasks, n_points) (learning curves)."""
+    from rliable import metrics
+
+    n_points = matrix.shape[-1]
+    iqms = [metrics.aggregate_iqm(matrix[..., i]) for i in range(n_points)]
+    means = [metrics.aggregate_mean(matrix[..., i]) for i in range(n_points)]
+    return np.array(iqms + means)
+
+
+def probability_of_improvement(
+    scores: dict[str, np.ndarray], baseline: str = BASELINE, reps: int = BOOTSTRAP_REPS
+) -> dict[str, tuple[float, float, float]]:
     """
-    Percentile bootstrap confidence interval of a statistic over runs, resampling the runs with replacement.
+    Probability that a run of each configuration scores higher than a run of ``baseline``
+    (``rliable.metrics.probability_of_improvement``, the Mann-Whitney U statistic), with its 95% stratified
+    bootstrap CI (runs of both configurations resampled).
 
-    :param per_seed: One row per run (seed); the statistic receives a resampled stack of rows.
-    :param statistic: Maps an array of rows to a number (e.g. ``np.mean`` or :func:`iqm`).
-    :param confidence: Confidence level in (0, 1).
-    :param n_bootstrap: Number of bootstrap resamples.
-    :param seed: Seed of the resampling generator.
-    :return: (point estimate, lower bound, upper bound).
+    :param scores: name -> scores of shape (n_runs, n_tasks).
+    :param baseline: Reference configuration.
+    :return: name -> (probability, lower bound, upper bound), for every configuration but the baseline.
     """
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence={confidence} must be in (0, 1)")
-    data = np.asarray(per_seed, dtype=np.float64)
-    point = float(statistic(data))
-    if len(data) < 2:
-        return point, point, point
-    rng = np.random.default_rng(seed)
-    indices = rng.integers(0, len(data), size=(n_bootstrap, len(data)))
-    estimates = np.array([statistic(data[row]) for row in indices])
-    tail = 100.0 * (1.0 - confidence) / 2.0
-    low, high = np.percentile(estimates, [tail, 100.0 - tail])
-    return point, float(low), float(high)
+    from rliable import library as rly
+    from rliable import metrics
+
+    if baseline not in scores:
+        return {}
+    result: dict[str, tuple[float, float, float]] = {}
+    for name, matrix in scores.items():
+        if name == baseline:
+            continue
+        pair = (matrix, scores[baseline])
+        point = float(metrics.probability_of_improvement(*pair))
+        if min(matrix.shape[0], scores[baseline].shape[0]) < 2:
+            result[name] = (point, point, point)
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            _, cis = rly.get_interval_estimates(
+                {name: pair},  # type: ignore[dict-item]
+                metrics.probability_of_improvement,
+                reps=reps,
+                random_state=np.random.RandomState(BOOTSTRAP_SEED),
+            )
+        low, high = np.asarray(cis[name], dtype=np.float64).ravel()
+        result[name] = (point, float(low), float(high))
+    return result
+
+
+def performance_profile(
+    scores: dict[str, np.ndarray], taus: np.ndarray, reps: int = BOOTSTRAP_REPS
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """
+    Performance profile: the share of runs whose score is above each threshold ``tau`` (rliable's run-score
+    distribution), with 95% stratified bootstrap bands.
+
+    :param scores: name -> scores of shape (n_runs, n_tasks).
+    :param taus: Thresholds.
+    :return: name -> (profile, lower band, upper band), each of shape (len(taus),).
+    """
+    return interval_estimates(scores, lambda matrix: np.array([(matrix > tau).mean() for tau in taus]), reps)
+
+
+def completion_rate(run: SeedRun, max_episode_steps: int | None, index: int = -1) -> float:
+    """
+    :param run: A run.
+    :param max_episode_steps: The environment's time limit (None: unknown).
+    :param index: Which evaluation (default: the last).
+    :return: the share of that evaluation's episodes that lasted the whole time limit (NaN when unknown).
+    """
+    if max_episode_steps is None or not np.isfinite(run.ep_lengths[index]).all():
+        return float("nan")
+    return float(np.mean(run.ep_lengths[index] >= max_episode_steps))
+
+
+def is_stuck(run: SeedRun, stuck_return: float, stuck_after: int = STUCK_AFTER) -> bool | None:
+    """
+    :param run: A run.
+    :param stuck_return: Return that a run must beat at least once from ``stuck_after`` on.
+    :param stuck_after: Env steps from which evaluations count.
+    :return: whether no evaluation from ``stuck_after`` steps on has a mean return above ``stuck_return``
+        (None when the run did not train that long).
+    """
+    late = run.timesteps >= stuck_after
+    if not late.any():
+        return None
+    return bool((run.returns[late].mean(axis=1) <= stuck_return).all())
+
+
+def max_episode_steps_of(env_id: str) -> int | None:
+    """:return: the time limit of a registered Gymnasium environment, None if unknown."""
+    try:
+        import gymnasium
+
+        return gymnasium.spec(env_id).max_episode_steps
+    except Exception:
+        return None
 
 
 def area_under_curve(timesteps: np.ndarray, values: np.ndarray) -> float:
@@ -190,22 +328,19 @@ def steps_to_threshold(timesteps: np.ndarray, values: np.ndarray, threshold: flo
     return float(np.asarray(timesteps)[reached[0]]) if reached.size else float("nan")
 
 
-def _common(runs: Sequence[SeedRun]) -> tuple[np.ndarray, np.ndarray]:
-    """:return: evaluation steps shared by all runs and returns of shape (n_seeds, n_evals, n_episodes)."""
+def _common(runs: Sequence[SeedRun]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:return: evaluation steps shared by all runs, returns and episode lengths of shape (n_seeds, n_evals, n_episodes)."""
     n_evals = min(len(run.timesteps) for run in runs)
     n_episodes = min(run.returns.shape[1] for run in runs)
     timesteps = runs[0].timesteps[:n_evals]
     returns = np.stack([run.returns[:n_evals, :n_episodes] for run in runs])
-    return timesteps, returns
-
-
-def _mean_of_seed_means(rows: np.ndarray) -> float:
-    return float(rows.mean())
+    lengths = np.stack([run.ep_lengths[:n_evals, :n_episodes] for run in runs])
+    return timesteps, returns, lengths
 
 
 @dataclass
 class Curve:
-    """Aggregated learning curve of one configuration: mean and IQM with 95% bootstrap CIs, per evaluation."""
+    """Aggregated learning curve of one configuration: IQM and mean over runs with 95% CIs, per evaluation."""
 
     timesteps: np.ndarray
     mean: np.ndarray
@@ -214,30 +349,22 @@ class Curve:
     iqm: np.ndarray
     iqm_low: np.ndarray
     iqm_high: np.ndarray
-    per_seed: np.ndarray  # (n_seeds, n_evals): mean return over the evaluation episodes
+    per_seed: np.ndarray  # (n_seeds, n_evals): score of each run (mean return over the evaluation episodes)
 
 
-def aggregate(runs: Sequence[SeedRun], n_bootstrap: int = 2000) -> Curve:
+def aggregate(runs: Sequence[SeedRun], reps: int = BOOTSTRAP_REPS) -> Curve:
     """
-    Mean and IQM learning curves with 95% bootstrap confidence bands.
+    IQM and mean learning curves over runs, with 95% stratified bootstrap bands (rliable).
 
     :param runs: Runs of one configuration.
-    :param n_bootstrap: Bootstrap resamples.
+    :param reps: Bootstrap resamples.
     :return: the curve.
     """
-    timesteps, returns = _common(runs)
+    timesteps, returns, _ = _common(runs)
     per_seed = returns.mean(axis=2)
-    stats = np.array(
-        [
-            (
-                *bootstrap_ci(per_seed[:, i], _mean_of_seed_means, n_bootstrap=n_bootstrap),
-                *bootstrap_ci(returns[:, i, :], iqm, n_bootstrap=n_bootstrap),
-            )
-            for i in range(len(timesteps))
-        ]
-    )
-    mean, mean_low, mean_high, iqm_, iqm_low, iqm_high = stats.T
-    return Curve(timesteps, mean, mean_low, mean_high, iqm_, iqm_low, iqm_high, per_seed)
+    n = len(timesteps)
+    ((point, low, high),) = interval_estimates({"curve": per_seed[:, None, :]}, per_point_iqm_and_mean, reps).values()
+    return Curve(timesteps, point[n:], low[n:], high[n:], point[:n], low[:n], high[:n], per_seed)
 
 
 def _at_budget(curve: Curve, budget: int) -> tuple[float, float, float]:
@@ -248,24 +375,48 @@ def _at_budget(curve: Curve, budget: int) -> tuple[float, float, float]:
     return float(curve.mean[i]), float(curve.mean_low[i]), float(curve.mean_high[i])
 
 
+def verdict(low: float, high: float) -> str:
+    """:return: what a probability-of-improvement CI shows: ``better``, ``worse`` or ``no difference shown``."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "-"
+    if low > 0.5:
+        return "better"
+    if high < 0.5:
+        return "worse"
+    return "no difference shown"
+
+
 def summarize(
-    runs: dict[str, list[SeedRun]], threshold: float, n_bootstrap: int = 2000
+    runs: dict[str, list[SeedRun]],
+    threshold: float,
+    max_episode_steps: int | None = None,
+    stuck_return: float | None = None,
+    stuck_after: int = STUCK_AFTER,
+    baseline: str = BASELINE,
+    reps: int = BOOTSTRAP_REPS,
 ) -> tuple[pd.DataFrame, dict[str, Curve]]:
     """
-    One row per configuration: return at each budget, final return (mean and IQM), normalized AUC,
-    steps to threshold and wall-clock env steps per second, with 95% bootstrap CIs over seeds.
+    One row per configuration: final score IQM and mean, probability of improvement over ``baseline``, completion
+    rate, stuck runs, return at each budget, normalized AUC, steps to threshold and wall-clock env steps per second,
+    with 95% stratified bootstrap CIs over runs.
 
     :param runs: Output of :func:`load_runs`.
     :param threshold: Return threshold of the steps-to-threshold column.
-    :param n_bootstrap: Bootstrap resamples.
+    :param max_episode_steps: Time limit of the environment (completion rate; None: not reported).
+    :param stuck_return: Return of the stuck-run test (None: not reported).
+    :param stuck_after: Env steps from which the stuck-run test looks at the evaluations.
+    :param baseline: Reference of the probability of improvement.
+    :param reps: Bootstrap resamples.
     :return: the summary table and the aggregated curves.
     """
+    curves = {name: aggregate(seed_runs, reps) for name, seed_runs in runs.items()}
+    final_scores = {name: curve.per_seed[:, -1:] for name, curve in curves.items()}
+    final = interval_estimates(final_scores, iqm_and_mean, reps)
+    improvement = probability_of_improvement(final_scores, baseline, reps)
     rows = []
-    curves = {}
     for name, seed_runs in runs.items():
-        curve = aggregate(seed_runs, n_bootstrap)
-        curves[name] = curve
-        _, returns = _common(seed_runs)
+        curve = curves[name]
+        _, _, lengths = _common(seed_runs)
         row: dict[str, object] = {
             "config": name,
             "algo": CONFIGS[name].algo if name in CONFIGS else "",
@@ -273,28 +424,33 @@ def summarize(
             "n_seeds": len(seed_runs),
             "steps": int(curve.timesteps[-1]),
         }
+        (iqm_, mean), (iqm_low, mean_low), (iqm_high, mean_high) = final[name]
+        row["final_iqm"], row["final_iqm_low"], row["final_iqm_high"] = iqm_, iqm_low, iqm_high
+        row["final_return"], row["final_return_low"], row["final_return_high"] = mean, mean_low, mean_high
+        row["p_improvement"], row["p_improvement_low"], row["p_improvement_high"] = improvement.get(name, (float("nan"),) * 3)
+        row["vs_baseline"] = verdict(row["p_improvement_low"], row["p_improvement_high"])  # type: ignore[arg-type]
+        final_lengths = lengths[:, -1, :]
+        if max_episode_steps is not None and np.isfinite(final_lengths).all():
+            row["completed_episodes"] = int((final_lengths >= max_episode_steps).sum())
+            row["completion_rate"] = row["completed_episodes"] / final_lengths.size  # type: ignore[operator]
+        else:
+            row["completed_episodes"], row["completion_rate"] = -1, float("nan")
+        row["final_episodes"] = int(final_lengths.size)
+        stuck = [is_stuck(run, stuck_return, stuck_after) for run in seed_runs] if stuck_return is not None else []
+        row["stuck_runs"] = sum(bool(flag) for flag in stuck)
+        row["stuck_checked"] = sum(flag is not None for flag in stuck)
         for budget in BUDGETS:
             key = f"return_{budget // 1000}k" if budget < 1_000_000 else f"return_{budget // 1_000_000}M"
             row[key], row[f"{key}_low"], row[f"{key}_high"] = _at_budget(curve, budget)
-        row["final_return"], row["final_return_low"], row["final_return_high"] = (
-            float(curve.mean[-1]),
-            float(curve.mean_low[-1]),
-            float(curve.mean_high[-1]),
-        )
-        row["final_iqm"], row["final_iqm_low"], row["final_iqm_high"] = (
-            float(curve.iqm[-1]),
-            float(curve.iqm_low[-1]),
-            float(curve.iqm_high[-1]),
-        )
         aucs = np.array([area_under_curve(curve.timesteps, seed_curve) for seed_curve in curve.per_seed])
-        row["auc"], row["auc_low"], row["auc_high"] = bootstrap_ci(aucs, np.mean, n_bootstrap=n_bootstrap)
+        ((_, auc), (_, auc_low), (_, auc_high)) = interval_estimates({name: aucs[:, None]}, iqm_and_mean, reps)[name]
+        row["auc"], row["auc_low"], row["auc_high"] = auc, auc_low, auc_high
         reach = np.array([steps_to_threshold(curve.timesteps, seed_curve, threshold) for seed_curve in curve.per_seed])
         row["threshold"] = threshold
         row["steps_to_threshold_median"] = float(np.median(reach)) if np.isfinite(reach).all() else float("nan")
         row["seeds_reaching_threshold"] = int(np.isfinite(reach).sum())
         row["env_steps_per_s"] = float(np.mean([run.env_steps_per_s for run in seed_runs]))
         rows.append(row)
-        del returns
     return pd.DataFrame(rows), curves
 
 
@@ -306,7 +462,7 @@ def resolve_threshold(env_id: str, runs: dict[str, list[SeedRun]], threshold: fl
         return threshold, "given on the command line"
     if env_id in DEFAULT_THRESHOLDS:
         return DEFAULT_THRESHOLDS[env_id], f"default for {env_id}"
-    reference = "td3" if "td3" in runs else next(iter(runs), None)
+    reference = BASELINE if BASELINE in runs else next(iter(runs), None)
     if reference is None:
         return float("nan"), "no runs"
     final = float(np.mean([run.returns[-1].mean() for run in runs[reference]]))
@@ -320,31 +476,36 @@ def _colors(names: Sequence[str]) -> dict[str, object]:
     return {name: cmap(i % 10) for i, name in enumerate(names)}
 
 
+def _pyplot():  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def plot_curves(curves: dict[str, Curve], env_id: str, path: Path, subtitle: str = "") -> None:
     """
-    Learning curves: mean and IQM of the evaluation return per configuration, with 95% bootstrap CI bands.
+    Learning curves: IQM and mean of the evaluation return per configuration, with 95% stratified bootstrap bands.
 
     :param curves: Aggregated curves.
     :param env_id: Environment id (title).
     :param path: PNG file to write.
     :param subtitle: Second title line (budget, seeds).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     colors = _colors(list(curves))
     fig, axes = plt.subplots(1, 2, figsize=(13, 5), sharex=True)
-    for ax, (kind, label) in zip(axes, [("mean", "Mean"), ("iqm", "IQM")], strict=True):
+    for ax, (kind, label) in zip(axes, [("iqm", "IQM"), ("mean", "Mean")], strict=True):
         for name, curve in curves.items():
             x = curve.timesteps / 1000.0
             center, low, high = (getattr(curve, kind), getattr(curve, f"{kind}_low"), getattr(curve, f"{kind}_high"))
             ax.plot(x, center, label=f"{name} (n={len(curve.per_seed)})", color=colors[name], lw=1.8)
             ax.fill_between(x, low, high, color=colors[name], alpha=0.2, lw=0)
         ax.set_xlabel("env steps (thousands)")
-        ax.set_ylabel(f"{label} evaluation return")
-        ax.set_title(f"{label} with 95% bootstrap CI")
+        ax.set_ylabel(f"{label} of the runs' evaluation returns")
+        ax.set_title(f"{label} over runs, 95% stratified bootstrap CI")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8, loc="upper left")
     fig.suptitle(f"{env_id}" + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
@@ -353,9 +514,42 @@ def plot_curves(curves: dict[str, Curve], env_id: str, path: Path, subtitle: str
     plt.close(fig)
 
 
-def plot_ablation(summary: pd.DataFrame, env_id: str, path: Path, baseline: str = "td3", subtitle: str = "") -> None:
+def plot_profile(curves: dict[str, Curve], env_id: str, path: Path, subtitle: str = "", reps: int = BOOTSTRAP_REPS) -> None:
     """
-    Ablation chart: final return and normalized AUC of every configuration (95% bootstrap CI), against stock TD3.
+    Performance profile of the final scores: share of runs whose final evaluation return is above each return.
+
+    :param curves: Aggregated curves (their last column is each run's final score).
+    :param env_id: Environment id (title).
+    :param path: PNG file to write.
+    :param subtitle: Second title line.
+    :param reps: Bootstrap resamples of the bands.
+    """
+    plt = _pyplot()
+    scores = {name: curve.per_seed[:, -1:] for name, curve in curves.items()}
+    highest = max(float(matrix.max()) for matrix in scores.values())
+    lowest = min(0.0, min(float(matrix.min()) for matrix in scores.values()))
+    taus = np.linspace(lowest, highest * 1.05 if highest > 0 else highest + 1.0, 101)
+    profiles = performance_profile(scores, taus, reps)
+    colors = _colors(list(curves))
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for name, (profile, low, high) in profiles.items():
+        ax.plot(taus, profile, label=f"{name} (n={len(scores[name])})", color=colors[name], lw=1.8)
+        ax.fill_between(taus, low, high, color=colors[name], alpha=0.15, lw=0)
+    ax.set_xlabel("final evaluation return tau")
+    ax.set_ylabel("share of runs with final return > tau")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    title = f"{env_id}: performance profile, 95% stratified bootstrap band"
+    ax.set_title(title + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_ablation(summary: pd.DataFrame, env_id: str, path: Path, baseline: str = BASELINE, subtitle: str = "") -> None:
+    """
+    Ablation chart: final IQM and normalized AUC of every configuration (95% CI), against stock TD3.
 
     :param summary: Output of :func:`summarize`.
     :param env_id: Environment id (title).
@@ -363,17 +557,11 @@ def plot_ablation(summary: pd.DataFrame, env_id: str, path: Path, baseline: str 
     :param baseline: Configuration drawn as the reference line.
     :param subtitle: Second title line.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = _pyplot()
     colors = _colors(list(summary["config"]))
     fig, axes = plt.subplots(1, 2, figsize=(12, 0.5 * len(summary) + 2.0), sharey=True)
     y = np.arange(len(summary))[::-1]
-    for ax, (key, label) in zip(
-        axes, [("final_return", "final return"), ("auc", "AUC (mean return over training)")], strict=True
-    ):
+    for ax, (key, label) in zip(axes, [("final_iqm", "final IQM"), ("auc", "AUC (mean return over training)")], strict=True):
         center = summary[key].to_numpy(dtype=float)
         errors = np.abs(np.stack([center - summary[f"{key}_low"], summary[f"{key}_high"] - center]).astype(float))
         ax.barh(y, center, xerr=errors, color=[colors[n] for n in summary["config"]], alpha=0.8, capsize=3)
@@ -382,7 +570,7 @@ def plot_ablation(summary: pd.DataFrame, env_id: str, path: Path, baseline: str 
         ax.set_xlabel(label + f" (dashed: {baseline})")
         ax.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(y, [f"{name} (n={n})" for name, n in zip(summary["config"], summary["n_seeds"], strict=True)])
-    fig.suptitle(f"{env_id}: ablation, mean and 95% bootstrap CI" + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
+    fig.suptitle(f"{env_id}: 95% stratified bootstrap CI" + (f"\n{subtitle}" if subtitle else ""), fontsize=11)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -397,26 +585,39 @@ def _fmt(value: float, low: float | None = None, high: float | None = None, digi
     return text
 
 
-def markdown_table(summary: pd.DataFrame) -> str:
+def markdown_table(summary: pd.DataFrame, baseline: str = BASELINE) -> str:
     """
     :param summary: Output of :func:`summarize`.
-    :return: the summary as a GitHub markdown table (mean [95% CI]).
+    :param baseline: Reference of the probability of improvement.
+    :return: the summary as a GitHub markdown table (statistic [95% CI]).
     """
     budget_keys = [
         key
         for key in ("return_50k", "return_100k", "return_300k", "return_1M")
-        if key in summary and summary[key].notna().any()
+        if key in summary and summary[key].notna().any() and not (summary[key] == summary["final_return"]).all()
     ]
-    header = ["config", "seeds", "steps", *[k.replace("return_", "return @") for k in budget_keys]]
-    header += ["final return", "final IQM", "AUC", "steps to threshold", "env steps/s"]
+    header = ["config", "seeds", "steps", "final IQM", "final mean", f"P(better than {baseline})", f"vs {baseline}"]
+    header += ["completion", "stuck runs", "AUC", *[k.replace("return_", "mean @") for k in budget_keys]]
+    header += ["steps to threshold", "env steps/s"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, row in summary.iterrows():
+        completion = (
+            f"{100 * row['completion_rate']:.0f}% ({row['completed_episodes']}/{row['final_episodes']})"
+            if np.isfinite(row["completion_rate"])
+            else "-"
+        )
         cells = [f"`{row['config']}`", str(row["n_seeds"]), f"{int(row['steps']):,}"]
+        cells += [
+            _fmt(row["final_iqm"], row["final_iqm_low"], row["final_iqm_high"]),
+            _fmt(row["final_return"], row["final_return_low"], row["final_return_high"]),
+            _fmt(row["p_improvement"], row["p_improvement_low"], row["p_improvement_high"], digits=2),
+            str(row["vs_baseline"]) if row["config"] != baseline else "(baseline)",
+            completion,
+            f"{row['stuck_runs']}/{row['stuck_checked']}" if row["stuck_checked"] else "-",
+            _fmt(row["auc"], row["auc_low"], row["auc_high"]),
+        ]
         cells += [_fmt(row[k], row[f"{k}_low"], row[f"{k}_high"]) for k in budget_keys]
         cells += [
-            _fmt(row["final_return"], row["final_return_low"], row["final_return_high"]),
-            _fmt(row["final_iqm"], row["final_iqm_low"], row["final_iqm_high"]),
-            _fmt(row["auc"], row["auc_low"], row["auc_high"]),
             (f"{row['steps_to_threshold_median'] / 1000:.0f}k" if np.isfinite(row["steps_to_threshold_median"]) else "-")
             + f" ({row['seeds_reaching_threshold']}/{row['n_seeds']})",
             _fmt(row["env_steps_per_s"], digits=1),
@@ -426,44 +627,52 @@ def markdown_table(summary: pd.DataFrame) -> str:
 
 
 def write_report(
-    root: Path | str,
+    runs_dirs: Path | str | Sequence[Path | str],
     env_id: str,
-    results: Path | str = "results",
+    out: Path | str,
     configs: Sequence[str] | None = None,
+    seeds: Callable[[int], bool] | None = None,
     threshold: float | None = None,
     command: str = "",
-    n_bootstrap: int = 2000,
+    title: str = "TD3X against stock TD3",
+    reps: int = BOOTSTRAP_REPS,
 ) -> list[Path]:
     """
-    Write ``curves.png``, ``ablation.png``, ``summary.csv`` and ``summary.md`` to ``<results>/<env_id>/``.
+    Write ``curves.png``, ``profile.png``, ``ablation.png``, ``summary.csv`` and ``summary.md`` to ``out``.
 
-    :param root: Root folder of the runs.
+    :param runs_dirs: Runs folder(s) with the finished runs' result files (merged).
     :param env_id: Gymnasium environment id.
-    :param results: Results folder.
+    :param out: Folder of the report, e.g. ``results/Hopper-v4``.
     :param configs: Configurations to report (default: every one with finished runs).
+    :param seeds: Only the seeds for which this returns True (default: all).
     :param threshold: Return threshold for steps-to-threshold (default: see :func:`resolve_threshold`).
-    :param command: Command line that produced the runs, written into the markdown.
-    :param n_bootstrap: Bootstrap resamples.
+    :param command: Command line that wrote the report, written into the markdown.
+    :param title: Title of the markdown.
+    :param reps: Bootstrap resamples.
     :return: the paths written (empty when no run has finished).
     """
-    runs = load_runs(root, env_id, configs)
+    runs = load_runs(runs_dirs, env_id, configs, seeds)
     if not runs:
         return []
     threshold, threshold_source = resolve_threshold(env_id, runs, threshold)
-    summary, curves = summarize(runs, threshold, n_bootstrap)
-    out = Path(results) / env_id
+    max_steps = max_episode_steps_of(env_id)
+    stuck_return = STUCK_RETURNS.get(env_id)
+    summary, curves = summarize(runs, threshold, max_steps, stuck_return, reps=reps)
+    out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     budget = int(summary["steps"].max())
-    seeds = sorted({run.seed for seed_runs in runs.values() for run in seed_runs})
+    seed_list = sorted({run.seed for seed_runs in runs.values() for run in seed_runs})
     eval_episodes = next(iter(runs.values()))[0].returns.shape[1]
     first = next(iter(curves.values())).timesteps
     eval_every = int(first[1] - first[0]) if len(first) > 1 else int(first[0])
     date = datetime.date.today().isoformat()
-    subtitle = f"{budget:,} steps, seeds {' '.join(map(str, seeds))}, {date}"
-    paths = [out / "curves.png", out / "ablation.png", out / "summary.csv", out / "summary.md"]
+    seeds_text = _seed_ranges(seed_list)
+    subtitle = f"{budget:,} steps, seeds {seeds_text}, report {date}"
+    paths = [out / name for name in ("curves.png", "profile.png", "ablation.png", "summary.csv", "summary.md")]
     plot_curves(curves, env_id, paths[0], subtitle)
-    plot_ablation(summary, env_id, paths[1], subtitle=subtitle)
-    summary.to_csv(paths[2], index=False, float_format="%.6g")
+    plot_profile(curves, env_id, paths[1], subtitle, reps)
+    plot_ablation(summary, env_id, paths[2], subtitle=subtitle)
+    summary.to_csv(paths[3], index=False, float_format="%.6g")
     described = "\n".join(
         f"- `{name}` ({CONFIGS[name].algo}): {CONFIGS[name].description}"
         + (f"; overrides `{' '.join(CONFIGS[name].hyperparams_args())}`" if CONFIGS[name].hyperparams else "")
@@ -472,23 +681,46 @@ def write_report(
     )
     effective = []
     for name in summary["config"]:
-        params = effective_hyperparams(root, env_id, name)
+        params = effective_hyperparams(runs[name])
         shown = ", ".join(f"{key}={value}" for key, value in params.items() if key != "n_timesteps")
         effective.append(f"- `{name}`: {shown or 'n/a'}")
     effective_text = "\n".join(effective)
-    text = f"""# {env_id}: TD3X against stock TD3
+    per_run = "\n".join(
+        f"- `{name}`: " + ", ".join(f"{run.seed}: {curves[name].per_seed[i, -1]:.0f}" for i, run in enumerate(seed_runs))
+        for name, seed_runs in runs.items()
+    )
+    completion_text = (
+        f"share of the final evaluation's episodes (all runs pooled) that last the whole {max_steps}-step time limit"
+        if max_steps is not None
+        else "not known for this environment"
+    )
+    stuck_text = (
+        f"runs none of whose evaluations from {STUCK_AFTER:,} steps on has a mean return above {stuck_return:g}"
+        f" / runs that trained that long"
+        if stuck_return is not None
+        else "no stuck-run test for this environment"
+    )
+    text = f"""# {env_id}: {title}
 
-- Command: `{command or "python -m sb3_td3x.benchmark"}`
-- Date: {date}; budget: up to {budget:,} env steps per run; seeds: {" ".join(map(str, seeds))}
+- Report written by: `{command or "python -m sb3_td3x.benchmark --report-only"}`
+- Date of the report: {date}; budget: up to {budget:,} env steps per run; seeds: {seeds_text}
 - Evaluation: every {eval_every:,} steps, {eval_episodes} deterministic episodes on a separate eval env
-- Values: mean over seeds of the mean evaluation return, [95% percentile bootstrap CI over seeds];
-  IQM = interquartile mean of all evaluation episodes of all seeds; AUC = average evaluation return over training
-  (trapezoid area / span); steps to threshold = median over seeds of the first evaluation with return >= {threshold:g}
-  ({threshold_source}), "-" when some seed never reached it (count of seeds that did in parentheses);
-  env steps/s = wall-clock env steps per second of the whole run (training + evaluations; one process and one torch
-  thread per run, runs in parallel on a {os.cpu_count()}-core {platform.machine()} machine, so it depends on the load).
+- A run's score is the mean return of its evaluation episodes. Final IQM / mean: interquartile mean / mean of the runs'
+  final scores; P(better than {BASELINE}): probability that a run of the configuration ends above a run of `{BASELINE}`
+  (Mann-Whitney); "vs {BASELINE}" says "better" / "worse" only when that CI lies above / below 0.5, else
+  "no difference shown". All [intervals] are 95% stratified percentile bootstrap CIs over runs (rliable,
+  {reps} resamples).
+- Completion: {completion_text}. Stuck runs: {stuck_text}.
+- AUC: average evaluation return over training (trapezoid area / span); mean @: mean score at that budget;
+  steps to threshold: median over runs of the first evaluation with return >= {threshold:g} ({threshold_source}),
+  "-" when some run never reached it (count of runs that did in parentheses); env steps/s: wall-clock env steps per
+  second of the whole run (training + evaluations; one process and one torch thread per run, runs in parallel on a
+  {os.cpu_count()}-core {platform.machine()} machine, so it depends on the load).
 
 {markdown_table(summary)}
+
+Final score of each run (seed: return):
+{per_run}
 
 Configurations:
 {described}
@@ -498,7 +730,20 @@ Hyperparameters each configuration trained with (RL Zoo's config.yml: zoo file +
 
 ![learning curves](curves.png)
 
-![ablation](ablation.png)
+![performance profile](profile.png)
+
+![final IQM and AUC](ablation.png)
 """
-    paths[3].write_text(text)
+    paths[4].write_text(text)
     return paths
+
+
+def _seed_ranges(seeds: Sequence[int]) -> str:
+    """:return: sorted seeds written as ranges, e.g. ``0-9 100-104``."""
+    ranges: list[list[int]] = []
+    for seed in seeds:
+        if ranges and ranges[-1][1] == seed - 1:
+            ranges[-1][1] = seed
+        else:
+            ranges.append([seed, seed])
+    return " ".join(f"{low}" if low == high else f"{low}-{high}" for low, high in ranges)

@@ -9,7 +9,17 @@ Layout of a run folder ``<root>/<env>/<config>/seed_<seed>/``:
 - ``running.json``: claim of a live runner (pids); ``done.json``: finished marker with wall time and env steps/s.
 
 A folder without ``done.json`` whose claim is not held by a live process is a killed or failed run:
-it is wiped and started again. Several runners may share a root: a global lock makes them respect one
+it is wiped and started again.
+
+The run folders are scratch (checkpoints, logs; not committed). Each finished run also leaves its small result
+files in ``<results>/runs/<env>/<config>/seed_<seed>/``, the part that is committed and that the report reads:
+
+- ``evaluations.npz``: RL Zoo's evaluations (``timesteps``, ``results``, ``ep_lengths``)
+- ``config.yml``: the hyperparameters the run trained with (RL Zoo's ``config.yml``: zoo file + overrides)
+- ``run.json``: the finished record (budget, seed, overrides, device, wall time, env steps/s, command)
+
+A run whose result folder exists counts as finished, so a later session (or another machine) on a checkout
+with those files adds runs instead of repeating them. Several runners may share a root: a global lock makes them respect one
 limit on concurrent runs, so a second invocation with more configurations simply queues behind the first.
 """
 
@@ -28,12 +38,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from sb3_td3x.benchmark.configs import CONFIGS, BenchmarkConfig
 
 DONE_FILE = "done.json"
+RESULT_FILE = "run.json"
+RESULT_EVALUATIONS = "evaluations.npz"
+RESULT_CONFIG = "config.yml"
 CLAIM_FILE = "running.json"
 FAILED_FILE = "failed.json"
 LOG_FILE = "train.log"
+
+# Env steps per second assumed for a run's duration until a comparable run has finished (a loaded 2-core machine)
+DEFAULT_STEPS_PER_S = 50.0
 
 # Module that trains each algorithm: stock TD3 through RL Zoo itself, TD3X through the registering entry point.
 TRAIN_MODULES = {"td3": "rl_zoo3.train", "td3x": "sb3_td3x.train"}
@@ -52,6 +70,7 @@ class RunSpec:
     :param eval_episodes: Deterministic episodes per evaluation.
     :param root: Root folder of all runs.
     :param device: PyTorch device of the training process (``"cpu"``, ``"cuda"``, ``"auto"``).
+    :param results: Results folder: the run's small result files go to ``<results>/runs/<env>/<config>/seed_<seed>/``.
     """
 
     config: BenchmarkConfig
@@ -62,6 +81,7 @@ class RunSpec:
     eval_episodes: int
     root: Path
     device: str = "cpu"
+    results: Path = Path("results")
 
     @property
     def name(self) -> str:
@@ -69,7 +89,13 @@ class RunSpec:
 
     @property
     def folder(self) -> Path:
+        """Scratch folder of the run (RL Zoo's logs and checkpoints)."""
         return self.root / self.env_id / self.config.name / f"seed_{self.seed}"
+
+    @property
+    def result_folder(self) -> Path:
+        """Folder of the run's committed result files."""
+        return result_folder(self.results, self.env_id, self.config.name, self.seed)
 
     def command(self, python: str = sys.executable) -> list[str]:
         """:return: the ``rl_zoo3.train`` command line of this run."""
@@ -113,6 +139,7 @@ def make_specs(
     eval_freq: int = 10_000,
     eval_episodes: int = 10,
     device: str = "cpu",
+    results: Path | str = "results",
 ) -> list[RunSpec]:
     """
     Build the run list, seed-major so that every configuration gets its first seeds early.
@@ -125,6 +152,7 @@ def make_specs(
     :param eval_freq: Evaluation frequency in env steps.
     :param eval_episodes: Episodes per evaluation.
     :param device: PyTorch device of the training processes.
+    :param results: Results folder (finished runs go to ``<results>/runs/``).
     :return: the run specifications.
     """
     unknown = [name for name in config_names if name not in CONFIGS]
@@ -135,7 +163,7 @@ def make_specs(
     if eval_freq <= 0 or eval_episodes <= 0:
         raise ValueError(f"eval_freq={eval_freq} and eval_episodes={eval_episodes} must be > 0")
     return [
-        RunSpec(CONFIGS[name], env_id, seed, n_timesteps, eval_freq, eval_episodes, Path(root), device)
+        RunSpec(CONFIGS[name], env_id, seed, n_timesteps, eval_freq, eval_episodes, Path(root), device, Path(results))
         for seed in seeds
         for name in config_names
     ]
@@ -151,9 +179,65 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def result_folder(results: Path | str, env_id: str, config: str, seed: int) -> Path:
+    """:return: ``<results>/runs/<env_id>/<config>/seed_<seed>``, where a finished run's result files go."""
+    return Path(results) / "runs" / env_id / config / f"seed_{seed}"
+
+
+def has_result(folder: Path) -> bool:
+    """:return: whether a result folder holds a finished run (its record and its evaluations)."""
+    return (folder / RESULT_FILE).is_file() and (folder / RESULT_EVALUATIONS).is_file()
+
+
 def is_done(spec: RunSpec) -> bool:
-    """:return: whether the run finished (its ``done.json`` exists)."""
-    return (spec.folder / DONE_FILE).is_file()
+    """:return: whether the run finished: its result files exist, or its scratch folder has ``done.json``."""
+    return has_result(spec.result_folder) or (spec.folder / DONE_FILE).is_file()
+
+
+def finished_record(spec: RunSpec) -> dict[str, Any] | None:
+    """:return: the record of a finished run (result files first, then the scratch folder), else None."""
+    for path in (spec.result_folder / RESULT_FILE, spec.folder / DONE_FILE):
+        if path.is_file():
+            return json.loads(path.read_text())
+    return None
+
+
+def collect_finished(specs: Sequence[RunSpec]) -> int:
+    """
+    Copy the result files of every run finished in its scratch folder but missing from its result folder
+    (e.g. finished by an older runner, or the result folder was deleted).
+
+    :param specs: The runs.
+    :return: how many runs were collected.
+    """
+    return sum(
+        collect_result(spec.folder, spec.result_folder)
+        for spec in specs
+        if (spec.folder / DONE_FILE).is_file() and not has_result(spec.result_folder)
+    )
+
+
+def collect_result(scratch: Path, destination: Path) -> bool:
+    """
+    Copy the small result files of a finished run from its scratch folder to its result folder:
+    ``evaluations.npz``, RL Zoo's ``config.yml`` and the ``done.json`` record (as ``run.json``).
+
+    :param scratch: Scratch folder of the run (with ``done.json`` and RL Zoo's ``zoo/`` log folder).
+    :param destination: Result folder, created if needed.
+    :return: whether the run was finished and its files were copied.
+    """
+    done = scratch / DONE_FILE
+    evaluations = sorted(scratch.glob("zoo/*/*/evaluations.npz"))
+    if not done.is_file() or not evaluations:
+        return False
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(evaluations[0], destination / RESULT_EVALUATIONS)
+    configs = sorted(scratch.glob("zoo/*/*/*/config.yml"))
+    if configs:
+        shutil.copyfile(configs[0], destination / RESULT_CONFIG)
+    # The record last: a result folder counts as finished once run.json is there
+    shutil.copyfile(done, destination / RESULT_FILE)
+    return True
 
 
 def claim_holder(folder: Path) -> int | None:
@@ -242,6 +326,8 @@ class _Running:
         evaluations = list(self.spec.folder.glob("zoo/*/*/evaluations.npz"))
         ok = returncode == 0 and len(evaluations) > 0
         (self.spec.folder / (DONE_FILE if ok else FAILED_FILE)).write_text(json.dumps(record, indent=2))
+        if ok:
+            collect_result(self.spec.folder, self.spec.result_folder)
         (self.spec.folder / CLAIM_FILE).unlink(missing_ok=True)
         record["ok"] = ok
         return record
@@ -257,6 +343,34 @@ class _Running:
         (self.spec.folder / CLAIM_FILE).unlink(missing_ok=True)
 
 
+def estimate_seconds(spec: RunSpec, default_rate: float = DEFAULT_STEPS_PER_S) -> float:
+    """
+    Wall-clock time a run is expected to take: the median wall time of the finished runs (result files) of the same
+    configuration, environment and budget; else of any configuration on that environment and budget; else the budget
+    at ``default_rate`` env steps per second.
+
+    :param spec: The run.
+    :param default_rate: Env steps per second assumed when no comparable run has finished.
+    :return: the expected duration in seconds.
+    """
+    same_config: list[float] = []
+    same_budget: list[float] = []
+    for path in (spec.results / "runs" / spec.env_id).glob(f"*/seed_*/{RESULT_FILE}"):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if record.get("n_timesteps") != spec.n_timesteps or not isinstance(record.get("wall_time_s"), (int, float)):
+            continue
+        same_budget.append(float(record["wall_time_s"]))
+        if record.get("config") == spec.config.name:
+            same_config.append(float(record["wall_time_s"]))
+    for walls in (same_config, same_budget):
+        if walls:
+            return float(np.median(walls))
+    return spec.n_timesteps / default_rate
+
+
 def run_all(
     specs: Sequence[RunSpec],
     jobs: int,
@@ -264,6 +378,8 @@ def run_all(
     on_event: Callable[[str], None] | None = None,
     progress_interval: float = 60.0,
     poll_interval: float = 1.0,
+    deadline: float | None = None,
+    default_rate: float = DEFAULT_STEPS_PER_S,
 ) -> list[dict[str, Any]]:
     """
     Run every unfinished spec, at most ``jobs`` at a time across all runners sharing the same root.
@@ -277,13 +393,19 @@ def run_all(
     :param on_event: Called with one line for every start, finish and progress report.
     :param progress_interval: Seconds between progress reports.
     :param poll_interval: Seconds between polls of the subprocesses.
+    :param deadline: Time (``time.time()``) by which every run started must have finished: a run whose expected
+        duration (:func:`estimate_seconds`) does not fit in the time left is not started. None: no limit.
+    :param default_rate: Env steps per second assumed for the estimate when no comparable run has finished.
     :return: the records of the runs finished (or failed) by this call.
     """
     if jobs < 1:
         raise ValueError(f"jobs={jobs} must be >= 1")
+    if not default_rate > 0:
+        raise ValueError(f"default_rate={default_rate} must be > 0")
     emit = on_event or (lambda _line: None)
     # One core per run: intra-op threading only slows small MLPs down when runs share the machine.
     thread_env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    collect_finished(specs)
     pending = [spec for spec in specs if not is_done(spec)]
     skipped = len(specs) - len(pending)
     if skipped:
@@ -304,6 +426,8 @@ def run_all(
                 records.append(record)
                 status = "done" if record["ok"] else f"FAILED (rc={returncode}, see {run.spec.folder / LOG_FILE})"
                 emit(f"{run.spec.name} {status} in {record['wall_time_s']:.0f}s, {record['env_steps_per_s']:.1f} env steps/s")
+            if deadline is not None:
+                pending = _drop_late(pending, deadline, default_rate, emit)
             while pending:
                 started = _start_next(pending, roots, jobs, python, thread_env)
                 if started is None:
@@ -327,11 +451,25 @@ def run_all(
     return records
 
 
+def _drop_late(pending: list[RunSpec], deadline: float, default_rate: float, emit: Callable[[str], None]) -> list[RunSpec]:
+    """:return: the pending runs expected to finish before ``deadline``; the others are announced and dropped."""
+    kept = []
+    left = deadline - time.time()
+    for spec in pending:
+        needed = estimate_seconds(spec, default_rate)
+        if needed <= left:
+            kept.append(spec)
+        else:
+            emit(f"{spec.name} not started: expected to take {needed / 60:.0f} min, {max(left, 0) / 60:.0f} min left")
+    return kept
+
+
 def _warn_other_budgets(specs: Sequence[RunSpec], emit: Callable[[str], None]) -> None:
     # One budget per root: a finished run is never thrown away, another budget takes another root
     for spec in specs:
-        if is_done(spec):
-            budget = json.loads((spec.folder / DONE_FILE).read_text()).get("n_timesteps")
+        record = finished_record(spec)
+        if record is not None:
+            budget = record.get("n_timesteps")
             if budget != spec.n_timesteps:
                 emit(f"{spec.name} finished with n_timesteps={budget}, not {spec.n_timesteps}: kept as is")
 
