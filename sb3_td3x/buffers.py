@@ -62,6 +62,10 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
     :param alpha: Priority exponent (0: uniform sampling, 1: fully proportional), in [0, inf)
     :param beta0: Initial importance-sampling exponent, in [0, 1]
     :param priority_eps: Constant added to ``|delta|`` so no transition gets zero probability, > 0
+    :param is_weight_normalization: What the importance-sampling weights are divided by so that they are <= 1:
+        ``"buffer"``, the largest weight any stored transition could get (Schaul et al. 2016), or ``"batch"``, the
+        largest weight in the sampled batch (so the largest weight of every batch is 1 and the step size does not
+        shrink as the priorities spread)
     """
 
     uses_is_weights = True
@@ -80,9 +84,11 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
         alpha: float = 0.6,
         beta0: float = 0.4,
         priority_eps: float = 1e-6,
+        is_weight_normalization: str = "buffer",
     ):
         check_n_steps(n_steps)
         check_priority_args(alpha=alpha, beta0=beta0, priority_eps=priority_eps)
+        check_is_weight_normalization(is_weight_normalization)
         if isinstance(observation_space, spaces.Dict):
             raise ValueError("observation_space: prioritized replay does not support Dict observation spaces")
         super().__init__(
@@ -100,15 +106,63 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
         self.beta0 = beta0
         self.beta = beta0
         self.priority_eps = priority_eps
+        self.is_weight_normalization = is_weight_normalization
         capacity = self.buffer_size * self.n_envs
         self.sum_tree = SumSegmentTree(capacity)
         self.min_tree = MinSegmentTree(capacity)
         # Largest priority (already raised to alpha) ever given: new transitions enter with it
         self.max_priority = 1.0
         self.n_nonfinite_td_errors = 0
+        # Running sum of |reward| over the stored transitions (see mean_abs_reward)
+        self._abs_reward_sum = 0.0
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # A buffer saved (save_replay_buffer) by an earlier version lacks the attributes added since: fill them in
+        self.__dict__.update(state)
+        self.__dict__.setdefault("is_weight_normalization", "buffer")
+        if "_abs_reward_sum" not in state:
+            n_rows = self.buffer_size if self.full else self.pos
+            self._abs_reward_sum = float(np.abs(self.rewards[:n_rows]).sum())
+        if "min_priority" in state:
+            self.__dict__.setdefault("reward_scale", False)
+            self.__dict__.setdefault("priority_floor", state["min_priority"])
 
     def _n_stored_slots(self) -> int:
         return (self.buffer_size if self.full else self.pos) * self.n_envs
+
+    def stored_priorities(self) -> np.ndarray:
+        """:return: the priorities (already raised to ``alpha``) of the stored transitions, a view of the sum tree's leaves."""
+        return self.sum_tree.tree[self.sum_tree.size : self.sum_tree.size + self._n_stored_slots()]
+
+    def reset_max_priority(self) -> None:
+        """
+        Set the priority given to new transitions to the largest priority still stored, as TD7 does at every target
+        update (Fujimoto et al. 2023, https://github.com/sfujim/TD7, ``buffer.py``), so that one early spike of the
+        TD error does not set the priority of every later transition.
+        """
+        stored = self.stored_priorities()
+        if stored.size:
+            self.max_priority = float(stored.max())
+
+    def priority_stats(self) -> dict[str, float]:
+        """
+        Statistics of the sampling distribution over the stored transitions: the median and 99th percentile of the
+        priorities (as stored, i.e. raised to ``alpha``), and the effective sample size ``(sum p)^2 / (N sum p^2)``
+        as a share of ``N`` (1: uniform sampling; small: a few transitions take most of the sampling mass).
+
+        :return: ``priority_p50``, ``priority_p99`` and ``sampling_ess``; empty when the buffer is empty
+        """
+        stored = self.stored_priorities()
+        if stored.size == 0:
+            return {}
+        p50, p99 = np.percentile(stored, [50.0, 99.0])
+        ess = float(stored.sum() ** 2 / (stored.size * np.square(stored).sum()))
+        return {"priority_p50": float(p50), "priority_p99": float(p99), "sampling_ess": ess}
+
+    def mean_abs_reward(self) -> float:
+        """:return: the mean absolute one-step reward of the stored transitions (0 when empty)."""
+        n_stored = self._n_stored_slots()
+        return self._abs_reward_sum / n_stored if n_stored else 0.0
 
     def add(
         self,
@@ -120,6 +174,9 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
         infos: list[dict[str, Any]],
     ) -> None:
         row = self.pos
+        if self.full:
+            self._abs_reward_sum -= float(np.abs(self.rewards[row]).sum())
+        self._abs_reward_sum += float(np.abs(reward).sum())
         super().add(obs, next_obs, action, reward, done, infos)
         slots = row * self.n_envs + np.arange(self.n_envs)
         update_trees((self.sum_tree, self.min_tree), slots, self.max_priority)
@@ -152,12 +209,14 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
     def _importance_weights(self, indices: np.ndarray) -> np.ndarray:
         """
         ``w_i = (N * P(i))^-beta / max_j w_j`` with ``P(i) = p_i / sum_k p_k`` (Schaul et al. 2016, Algorithm 1,
-        line 10). The max is over the whole buffer (the smallest priority, from the min tree), so weights are in
-        (0, 1] and do not depend on which other transitions share the batch. ``N`` and the total cancel out:
+        line 10). With ``is_weight_normalization="buffer"`` the max is over the whole buffer (the smallest priority,
+        from the min tree), so weights are in (0, 1] and do not depend on which other transitions share the batch;
+        with ``"batch"`` it is over the batch (the smallest sampled priority). ``N`` and the total cancel out:
         ``w_i = (p_i / p_min)^-beta``.
         """
         priorities = self.sum_tree[indices]
-        return (priorities / self.min_tree.min()) ** (-self.beta)
+        smallest = priorities.min() if self.is_weight_normalization == "batch" else self.min_tree.min()
+        return (priorities / smallest) ** (-self.beta)
 
     def _get_samples(  # type: ignore[override]
         self,
@@ -292,6 +351,10 @@ class LAPReplayBuffer(PrioritizedReplayBuffer):
     :param gamma: Discount factor for future rewards
     :param alpha: Priority exponent, in [0, inf) (0.4 in the paper)
     :param min_priority: Lower clip of ``|delta|`` and threshold of the Huber loss, > 0 (1 in the paper)
+    :param reward_scale: If True, the clip and the Huber threshold are ``min_priority`` times the mean absolute
+        reward of the stored transitions (see :meth:`update_reward_scale`), as MR.Q keeps its values in units of that
+        scale (Fujimoto et al. 2025, https://github.com/facebookresearch/MRQ): the threshold then means the same on
+        tasks whose rewards differ in size. If False, they are ``min_priority`` itself, as in the paper.
     """
 
     uses_is_weights = False
@@ -309,6 +372,7 @@ class LAPReplayBuffer(PrioritizedReplayBuffer):
         gamma: float = 0.99,
         alpha: float = 0.4,
         min_priority: float = 1.0,
+        reward_scale: bool = False,
     ):
         check_priority_args(min_priority=min_priority)
         super().__init__(
@@ -325,15 +389,34 @@ class LAPReplayBuffer(PrioritizedReplayBuffer):
             beta0=0.0,
         )
         self.min_priority = min_priority
-        # Every stored priority is at least min_priority^alpha; the first transitions enter at that level
+        self.reward_scale = bool(reward_scale)
+        # min_priority, times the reward scale when reward_scale is on: the clip of |delta| and the Huber threshold
+        self.priority_floor = min_priority
+        # Every stored priority is at least priority_floor^alpha; the first transitions enter at that level
         self.max_priority = min_priority**alpha
+
+    def update_reward_scale(self, env: VecNormalize | None = None) -> float:
+        """
+        With ``reward_scale``: set ``priority_floor`` to ``min_priority`` times the mean absolute reward of the
+        stored transitions, normalized as the samples are when ``env`` normalizes rewards; 1 stands in for the scale
+        while it is 0 (no reward seen yet). Without ``reward_scale``: ``priority_floor`` stays ``min_priority``.
+
+        :param env: The VecNormalize the samples are normalized with, if any
+        :return: the new ``priority_floor``
+        """
+        if self.reward_scale:
+            scale = self.mean_abs_reward()
+            if env is not None and scale > 0.0:
+                scale = float(np.abs(env.normalize_reward(np.array([scale]))).item())
+            self.priority_floor = self.min_priority * (scale if scale > 0.0 else 1.0)
+        return self.priority_floor
 
     def _importance_weights(self, indices: np.ndarray) -> np.ndarray:
         return np.ones(indices.shape, dtype=np.float64)
 
     def _priority(self, td_errors: np.ndarray) -> np.ndarray:
-        """Fujimoto et al. 2020, equation 11: ``p_i = max(|delta_i|, min_priority)^alpha``."""
-        return np.maximum(np.abs(td_errors), self.min_priority) ** self.alpha
+        """Fujimoto et al. 2020, equation 11: ``p_i = max(|delta_i|, min_priority)^alpha`` (``priority_floor``, see above)."""
+        return np.maximum(np.abs(td_errors), self.priority_floor) ** self.alpha
 
 
 def check_n_steps(n_steps: int) -> None:
@@ -343,6 +426,18 @@ def check_n_steps(n_steps: int) -> None:
     """
     if not isinstance(n_steps, (int, np.integer)) or isinstance(n_steps, bool) or n_steps < 1:
         raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+
+
+IS_WEIGHT_NORMALIZATIONS = ("buffer", "batch")
+
+
+def check_is_weight_normalization(is_weight_normalization: str) -> None:
+    """
+    :param is_weight_normalization: What PER's importance-sampling weights are divided by
+    :raises ValueError: unless it is one of ``IS_WEIGHT_NORMALIZATIONS``
+    """
+    if is_weight_normalization not in IS_WEIGHT_NORMALIZATIONS:
+        raise ValueError(f"is_weight_normalization must be one of {IS_WEIGHT_NORMALIZATIONS}, got {is_weight_normalization!r}")
 
 
 def check_priority_args(

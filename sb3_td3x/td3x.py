@@ -14,7 +14,13 @@ from stable_baselines3.td3 import TD3
 from stable_baselines3.td3.policies import TD3Policy
 from torch.nn import functional as F
 
-from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer, check_n_steps, check_priority_args
+from sb3_td3x.buffers import (
+    LAPReplayBuffer,
+    PrioritizedReplayBuffer,
+    check_is_weight_normalization,
+    check_n_steps,
+    check_priority_args,
+)
 from sb3_td3x.noise import DecayingNormalActionNoise
 from sb3_td3x.policies import NoisyMlpPolicy
 
@@ -22,6 +28,9 @@ SelfTD3X = TypeVar("SelfTD3X", bound="TD3X")
 
 PRIORITIZED_REPLAY_KINDS = ("none", "per", "lap")
 NOISE_SCHEDULES = ("constant", "linear", "exponential")
+
+# Gradient steps between two computations of the buffer-wide priority statistics (an O(buffer) pass)
+PRIORITY_STATS_INTERVAL = 1000
 
 
 class TD3X(TD3):
@@ -70,6 +79,15 @@ class TD3X(TD3):
         training run. ``None``: 0.4
     :param priority_eps: PER only: constant added to ``|delta|``, > 0. ``None``: 1e-6
     :param min_priority: LAP only: lower clip of ``|delta|`` and Huber threshold, > 0. ``None``: 1.0
+    :param lap_reward_scale: LAP only: if True, the clip and the Huber threshold are ``min_priority`` times the mean
+        absolute reward of the buffer (MR.Q's reward scaling, Fujimoto et al. 2025), so that they follow the size of
+        the rewards and TD errors of the task instead of being the fixed ``min_priority``
+    :param max_priority_reset: PER / LAP: every this many gradient steps, the priority given to new transitions is
+        reset to the largest priority still stored (TD7, Fujimoto et al. 2023, resets it every 250).
+        ``None``: never (the largest priority ever seen, as in PER and LAP)
+    :param is_weight_normalization: PER only: ``"buffer"`` (importance-sampling weights divided by the largest
+        possible weight over the buffer, Schaul et al. 2016) or ``"batch"`` (by the largest in the batch).
+        ``None``: ``"buffer"``
     :param noise_schedule: ``"constant"`` (SB3's behaviour), ``"linear"`` or ``"exponential"``: decay of the
         ``NormalActionNoise`` sigma down to ``noise_final_std``
     :param noise_final_std: Final sigma of the decaying exploration noise, >= 0 (> 0 for ``"exponential"``)
@@ -120,6 +138,9 @@ class TD3X(TD3):
         beta0: float | None = None,
         priority_eps: float | None = None,
         min_priority: float | None = None,
+        lap_reward_scale: bool = False,
+        max_priority_reset: int | None = None,
+        is_weight_normalization: str | None = None,
         noise_schedule: str = "constant",
         noise_final_std: float | None = None,
         noise_decay_steps: int | None = None,
@@ -138,6 +159,14 @@ class TD3X(TD3):
         check_n_steps(n_steps)
         self._check_replay_args(
             prioritized_replay, replay_buffer_class, replay_buffer_kwargs, alpha, beta0, priority_eps, min_priority
+        )
+        self._check_priority_options(
+            prioritized_replay,
+            replay_buffer_class,
+            replay_buffer_kwargs,
+            lap_reward_scale,
+            max_priority_reset,
+            is_weight_normalization,
         )
         self._check_noise_args(action_noise, noise_schedule, noise_final_std, noise_decay_steps)
         if env is not None:
@@ -180,6 +209,9 @@ class TD3X(TD3):
         self.beta0 = beta0
         self.priority_eps = priority_eps
         self.min_priority = min_priority
+        self.lap_reward_scale = lap_reward_scale
+        self.max_priority_reset = max_priority_reset
+        self.is_weight_normalization = is_weight_normalization
         self.noise_schedule = noise_schedule
         self.noise_final_std = noise_final_std
         self.noise_decay_steps = noise_decay_steps
@@ -218,6 +250,48 @@ class TD3X(TD3):
             if value is not None and replay_buffer_kwargs and replay_buffer_kwargs.get(name, value) != value:
                 raise ValueError(
                     f"{name}={value} conflicts with replay_buffer_kwargs[{name!r}]={replay_buffer_kwargs[name]}: pass it once"
+                )
+
+    @staticmethod
+    def _check_priority_options(
+        prioritized_replay: str,
+        replay_buffer_class: type[ReplayBuffer] | None,
+        replay_buffer_kwargs: dict[str, Any] | None,
+        lap_reward_scale: bool,
+        max_priority_reset: int | None,
+        is_weight_normalization: str | None,
+    ) -> None:
+        kind = prioritized_replay
+        if replay_buffer_class is not None and issubclass(replay_buffer_class, PrioritizedReplayBuffer):
+            kind = "lap" if issubclass(replay_buffer_class, LAPReplayBuffer) else "per"
+        if not isinstance(lap_reward_scale, (bool, np.bool_)):
+            raise ValueError(f"lap_reward_scale must be True or False, got {lap_reward_scale!r}")
+        if lap_reward_scale and kind != "lap":
+            raise ValueError(f"lap_reward_scale=True needs prioritized_replay='lap', got prioritized_replay={kind!r}")
+        if max_priority_reset is not None:
+            if (
+                not isinstance(max_priority_reset, (int, np.integer))
+                or isinstance(max_priority_reset, bool)
+                or max_priority_reset < 1
+            ):
+                raise ValueError(f"max_priority_reset must be an integer >= 1 or None, got {max_priority_reset!r}")
+            if kind == "none":
+                raise ValueError("max_priority_reset needs prioritized_replay='per' or 'lap', got prioritized_replay='none'")
+        if is_weight_normalization is not None:
+            check_is_weight_normalization(is_weight_normalization)
+            if kind != "per":
+                raise ValueError(
+                    f"is_weight_normalization needs prioritized_replay='per' (only PER has importance-sampling "
+                    f"weights), got prioritized_replay={kind!r}"
+                )
+        kwargs = replay_buffer_kwargs or {}
+        for name, buffer_name, value in (
+            ("lap_reward_scale", "reward_scale", lap_reward_scale or None),
+            ("is_weight_normalization", "is_weight_normalization", is_weight_normalization),
+        ):
+            if value is not None and kwargs.get(buffer_name, value) != value:
+                raise ValueError(
+                    f"{name}={value} conflicts with replay_buffer_kwargs[{buffer_name!r}]={kwargs[buffer_name]}: pass it once"
                 )
 
     @staticmethod
@@ -261,13 +335,14 @@ class TD3X(TD3):
             self.replay_buffer_kwargs.setdefault("n_steps", self.n_steps)
             self.replay_buffer_kwargs.setdefault("gamma", self.gamma)
             lap = issubclass(self.replay_buffer_class, LAPReplayBuffer)
-            own_args = (
-                {"alpha": self.alpha, "min_priority": self.min_priority}
+            own_args: dict[str, Any] = (
+                {"alpha": self.alpha, "min_priority": self.min_priority, "reward_scale": self.lap_reward_scale or None}
                 if lap
                 else {
                     "alpha": self.alpha,
                     "beta0": self.beta0,
                     "priority_eps": self.priority_eps,
+                    "is_weight_normalization": self.is_weight_normalization,
                 }
             )
             for name, value in own_args.items():
@@ -342,8 +417,16 @@ class TD3X(TD3):
 
         # [TD3X]
         prioritized = isinstance(self.replay_buffer, PrioritizedReplayBuffer)
+        lap = isinstance(self.replay_buffer, LAPReplayBuffer)
+        if lap:
+            # The Huber threshold and the priority floor follow the reward scale (lap_reward_scale) or stay min_priority
+            self.replay_buffer.update_reward_scale(self._vec_normalize_env)  # type: ignore[union-attr]
         reset_noise = getattr(self.policy, "reset_noise", None)
         is_weight_means: list[float] = []
+        # Diagnostics, summed as tensors (one device sync at the end): mean |TD error| and, for LAP, the share of
+        # (sample, critic) pairs in the linear part of the Huber loss
+        td_abs_sum = th.zeros((), device=self.device)
+        linear_sum = th.zeros((), device=self.device)
 
         actor_losses, critic_losses = [], []
         for _ in range(gradient_steps):
@@ -370,20 +453,24 @@ class TD3X(TD3):
             # Get current Q-values estimates for each critic network
             current_q_values = self.critic(replay_data.observations, replay_data.actions)
 
+            # [TD3X] per-sample TD errors, one column per critic
+            td_errors = th.cat([current_q - target_q_values for current_q in current_q_values], dim=1)
+            td_abs_sum += td_errors.detach().abs().mean()
+
             # Compute critic loss
             if not prioritized:
                 critic_loss = sum(F.mse_loss(current_q, target_q_values) for current_q in current_q_values)
             else:
-                # [TD3X] per-sample TD errors, one column per critic
-                td_errors = th.cat([current_q - target_q_values for current_q in current_q_values], dim=1)
                 if self.replay_buffer.uses_is_weights:  # type: ignore[union-attr]
                     # PER: importance-sampling weighted squared error (Schaul et al. 2016, Algorithm 1, line 11)
                     critic_loss = (replay_data.weights * td_errors.pow(2)).mean(dim=0).sum()  # type: ignore[union-attr]
                     is_weight_means.append(replay_data.weights.mean().item())  # type: ignore[union-attr]
                 else:
-                    # LAP: Huber loss with threshold min_priority, no IS weights (Fujimoto et al. 2020, eq. 11)
-                    delta = self.replay_buffer.min_priority  # type: ignore[union-attr]
+                    # LAP: Huber loss with threshold min_priority (times the reward scale with lap_reward_scale),
+                    # no IS weights (Fujimoto et al. 2020, eq. 11)
+                    delta = self.replay_buffer.priority_floor  # type: ignore[union-attr]
                     critic_loss = sum(F.huber_loss(current_q, target_q_values, delta=delta) for current_q in current_q_values)
+                    linear_sum += (td_errors.detach().abs() > delta).float().mean()
             assert isinstance(critic_loss, th.Tensor)
             critic_losses.append(critic_loss.item())
 
@@ -398,6 +485,8 @@ class TD3X(TD3):
                     replay_data.indices,  # type: ignore[union-attr]
                     td_errors.detach().abs().max(dim=1).values,
                 )
+                if self.max_priority_reset is not None and self._n_updates % self.max_priority_reset == 0:
+                    self.replay_buffer.reset_max_priority()  # type: ignore[union-attr]
 
             # Delayed policy updates
             if self._n_updates % self.policy_delay == 0:
@@ -421,12 +510,30 @@ class TD3X(TD3):
             self.logger.record("train/actor_loss", np.mean(actor_losses))
         self.logger.record("train/critic_loss", np.mean(critic_losses))
         # [TD3X]
-        self._record_extras(is_weight_means)
+        if gradient_steps > 0:
+            self.logger.record("train/td_error_abs_mean", td_abs_sum.item() / gradient_steps)
+            if lap:
+                self.logger.record("train/huber_linear_frac", linear_sum.item() / gradient_steps)
+        self._record_extras(is_weight_means, gradient_steps)
 
-    def _record_extras(self, is_weight_means: list[float]) -> None:
-        """Log what the extras are doing: PER beta / IS weights / max priority, exploration sigma, NoisyNet sigma."""
+    def _record_extras(self, is_weight_means: list[float], gradient_steps: int = 0) -> None:
+        """
+        Log what the extras are doing: PER beta / IS weights, the priorities (largest, median, 99th percentile,
+        effective sample size of the sampling, refreshed every ``PRIORITY_STATS_INTERVAL`` gradient steps), LAP's
+        Huber threshold, the exploration sigma and the NoisyNet sigma.
+        """
         if isinstance(self.replay_buffer, PrioritizedReplayBuffer):
             self.logger.record("train/max_priority", self.replay_buffer.max_priority)
+            stats = getattr(self, "_priority_stats", None)
+            if (
+                stats is None
+                or self._n_updates // PRIORITY_STATS_INTERVAL != (self._n_updates - gradient_steps) // PRIORITY_STATS_INTERVAL
+            ):
+                stats = self._priority_stats = self.replay_buffer.priority_stats()
+            for key, value in stats.items():
+                self.logger.record(f"train/{key}", value)
+            if isinstance(self.replay_buffer, LAPReplayBuffer):
+                self.logger.record("train/huber_threshold", self.replay_buffer.priority_floor)
             if self.replay_buffer.uses_is_weights:
                 self.logger.record("train/beta", self.replay_buffer.beta)
                 if is_weight_means:
