@@ -188,3 +188,86 @@ def test_update_priorities_checks_shapes():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         buffer.update_priorities(np.array([0, 1]), th.tensor([[1.0], [2.0]]))
+
+
+def test_batch_normalized_is_weights():
+    n = 40
+    buffer = PrioritizedReplayBuffer(
+        n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=0.7, beta0=0.4, is_weight_normalization="batch"
+    )
+    fill([buffer], n, 1)
+    td_errors = np.random.default_rng(0).exponential(size=n)
+    buffer.update_priorities(np.arange(n), td_errors)
+    buffer.beta = 0.55
+    samples = buffer.sample(16)
+    w = ((np.abs(td_errors) + buffer.priority_eps) ** 0.7)[samples.indices] ** -0.55
+    # Divided by the largest weight of this batch (not of the buffer): the batch's largest weight is exactly 1
+    np.testing.assert_allclose(samples.weights.numpy().ravel(), w / w.max(), rtol=1e-5)
+    assert samples.weights.max().item() == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="is_weight_normalization"):
+        PrioritizedReplayBuffer(n, OBS_SPACE, ACT_SPACE, is_weight_normalization="global")
+
+
+@pytest.mark.parametrize("n_envs", [1, 3])
+def test_mean_abs_reward_follows_the_stored_transitions(n_envs):
+    buffer = PrioritizedReplayBuffer(16 * n_envs, OBS_SPACE, ACT_SPACE, device="cpu", n_envs=n_envs)
+    assert buffer.mean_abs_reward() == 0.0
+    for n_rows in (5, 16, 41):  # partly filled, full, wrapped around (old rewards overwritten)
+        fill([buffer], n_rows if n_rows == 5 else n_rows - buffer.pos, n_envs, seed=n_rows)
+        stored = buffer.rewards if buffer.full else buffer.rewards[: buffer.pos]
+        assert buffer.mean_abs_reward() == pytest.approx(np.abs(stored).mean(), rel=1e-6)
+
+
+def test_lap_reward_scaled_floor():
+    n = 30
+    plain = LAPReplayBuffer(n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=0.4, min_priority=0.5)
+    scaled = LAPReplayBuffer(n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=0.4, min_priority=0.5, reward_scale=True)
+    # No reward yet: the scale counts as 1
+    assert scaled.update_reward_scale() == 0.5
+    fill([plain, scaled], n, 1)
+    scale = np.abs(scaled.rewards).mean()
+    assert plain.update_reward_scale() == 0.5 and plain.priority_floor == 0.5
+    assert scaled.update_reward_scale() == pytest.approx(0.5 * scale, rel=1e-6)
+    td_errors = np.linspace(0.0, 3.0, n)
+    scaled.update_priorities(np.arange(n), td_errors)
+    np.testing.assert_allclose(scaled.sum_tree[np.arange(n)], np.maximum(td_errors, 0.5 * scale) ** 0.4, rtol=1e-6)
+    # With reward normalization the scale is in the units of the normalized rewards the critic sees
+    venv = VecNormalize(DummyVecEnv([lambda: gym.make("Pendulum-v1")]), norm_obs=False, gamma=0.9)
+    venv.ret_rms.var = np.array(16.0)
+    assert scaled.update_reward_scale(venv) == pytest.approx(0.5 * scale / np.sqrt(16.0 + venv.epsilon), rel=1e-6)
+
+
+def test_max_priority_reset_and_priority_stats():
+    n = 50
+    buffer = PrioritizedReplayBuffer(n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=1.0, priority_eps=1e-9)
+    fill([buffer], n, 1)
+    buffer.update_priorities(np.arange(n), np.ones(n))
+    stats = buffer.priority_stats()
+    assert stats["sampling_ess"] == pytest.approx(1.0) and stats["priority_p50"] == pytest.approx(1.0)
+    # One early spike sets the priority of every new transition ...
+    buffer.update_priorities(np.array([0]), np.array([100.0]))
+    assert buffer.max_priority == pytest.approx(100.0)
+    stats = buffer.priority_stats()
+    p = np.r_[100.0, np.ones(n - 1)]
+    assert stats["sampling_ess"] == pytest.approx(p.sum() ** 2 / (n * np.square(p).sum()), rel=1e-6)
+    assert stats["priority_p99"] == pytest.approx(np.percentile(p, 99), rel=1e-6)
+    # ... until it is overwritten and the max priority is reset to the largest one still stored
+    buffer.update_priorities(np.array([0]), np.array([3.0]))
+    buffer.reset_max_priority()
+    assert buffer.max_priority == pytest.approx(3.0)
+    assert PrioritizedReplayBuffer(8, OBS_SPACE, ACT_SPACE).priority_stats() == {}
+
+
+def test_buffer_pickled_by_an_earlier_version_loads():
+    import pickle
+
+    buffer = LAPReplayBuffer(20, OBS_SPACE, ACT_SPACE, device="cpu", min_priority=2.0)
+    fill([buffer], 12, 1)
+    state = buffer.__dict__.copy()
+    for added in ("_abs_reward_sum", "is_weight_normalization", "reward_scale", "priority_floor"):
+        del state[added]
+    old = LAPReplayBuffer.__new__(LAPReplayBuffer)
+    old.__setstate__(state)
+    loaded = pickle.loads(pickle.dumps(old))
+    assert loaded.mean_abs_reward() == pytest.approx(buffer.mean_abs_reward())
+    assert (loaded.is_weight_normalization, loaded.reward_scale, loaded.priority_floor) == ("buffer", False, 2.0)

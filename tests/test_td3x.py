@@ -234,6 +234,17 @@ def test_save_load_continues_as_if_never_stopped(tmp_path):
         (dict(noise_final_std=0.1), "noise_schedule"),
         (dict(policy_kwargs=dict(noise_kind="gaussian")), "noise_kind"),
         (dict(prioritized_replay="per", alpha=0.5, replay_buffer_kwargs=dict(alpha=0.7)), "alpha"),
+        (dict(prioritized_replay="per", lap_reward_scale=True), "lap_reward_scale"),
+        (dict(lap_reward_scale=1), "lap_reward_scale"),
+        (
+            dict(prioritized_replay="lap", lap_reward_scale=True, replay_buffer_kwargs=dict(reward_scale=False)),
+            "lap_reward_scale",
+        ),
+        (dict(prioritized_replay="lap", max_priority_reset=0), "max_priority_reset"),
+        (dict(prioritized_replay="per", max_priority_reset=2.5), "max_priority_reset"),
+        (dict(max_priority_reset=250), "max_priority_reset"),
+        (dict(prioritized_replay="per", is_weight_normalization="global"), "is_weight_normalization"),
+        (dict(prioritized_replay="lap", is_weight_normalization="batch"), "is_weight_normalization"),
     ],
 )
 def test_bad_input_is_rejected_before_training(kwargs, match):
@@ -270,3 +281,89 @@ def test_learns_pendulum_with_all_extras_on():
     eval_env.reset(seed=123)
     mean_return, _ = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)
     assert mean_return > -400
+
+
+def test_lap_reward_scale_sets_the_huber_threshold():
+    model = TD3X(
+        "MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_reward_scale=True, min_priority=0.5, seed=0, **SMALL
+    )
+    model.learn(300)
+    buffer = model.replay_buffer
+    assert isinstance(buffer, LAPReplayBuffer) and buffer.reward_scale
+    # Pendulum's rewards are about -1 to -16 per step: the threshold is 0.5 times their mean size, not 0.5
+    scale = np.abs(buffer.rewards[: buffer.pos]).mean()
+    assert scale > 1.0
+    assert model.logger.name_to_value["train/huber_threshold"] == pytest.approx(0.5 * scale, rel=1e-4)
+    # The critic loss of the next step is the Huber loss with that threshold
+    model.train(gradient_steps=1, batch_size=32)
+    assert buffer.priority_floor == pytest.approx(0.5 * np.abs(buffer.rewards[: buffer.pos]).mean(), rel=1e-4)
+    # A small TD error is clipped at the current floor
+    buffer.update_priorities(np.arange(5), np.zeros(5))
+    np.testing.assert_allclose(buffer.sum_tree[np.arange(5)], buffer.priority_floor**0.4)
+
+
+def test_lap_critic_loss_uses_the_scaled_threshold():
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_reward_scale=True, seed=1, **SMALL)
+    model.learn(250)
+    buffer = model.replay_buffer
+    delta = buffer.update_reward_scale()
+    state = np.random.get_state(), th.get_rng_state()
+    batch = buffer.sample(32)
+    with th.no_grad():
+        noise = batch.actions.clone().data.normal_(0, model.target_policy_noise).clamp(-0.5, 0.5)
+        next_actions = (model.actor_target(batch.next_observations) + noise).clamp(-1, 1)
+        next_q = th.min(th.cat(model.critic_target(batch.next_observations, next_actions), dim=1), dim=1, keepdim=True)[0]
+        target = batch.rewards + (1 - batch.dones) * batch.discounts * next_q
+        q1, q2 = model.critic(batch.observations, batch.actions)
+        expected = sum(th.nn.functional.huber_loss(q, target, delta=delta) for q in (q1, q2))
+        unscaled = sum(th.nn.functional.huber_loss(q, target, delta=1.0) for q in (q1, q2))
+        linear = th.cat([q1 - target, q2 - target], dim=1).abs().gt(delta).float().mean()
+    np.random.set_state(state[0])
+    th.set_rng_state(state[1])
+    model.train(gradient_steps=1, batch_size=32)
+    logged = model.logger.name_to_value
+    assert logged["train/critic_loss"] == pytest.approx(expected.item(), rel=1e-5)
+    assert abs(expected.item() - unscaled.item()) > 1e-3  # the threshold made a difference
+    assert logged["train/huber_linear_frac"] == pytest.approx(linear.item())
+
+
+def test_max_priority_reset_keeps_the_largest_stored_priority():
+    kwargs = dict(SMALL, buffer_size=150, seed=0)
+    reset = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", max_priority_reset=1, **kwargs).learn(400)
+    never = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", **kwargs).learn(400)
+    # Reset after every gradient step: new transitions enter at the largest priority still in the buffer
+    assert reset.replay_buffer.max_priority == pytest.approx(reset.replay_buffer.stored_priorities().max())
+    # Never reset: the largest priority ever seen, which the full buffer (150 < 400 steps) may no longer hold
+    assert never.replay_buffer.max_priority >= never.replay_buffer.stored_priorities().max()
+
+
+def test_per_batch_normalized_weights_reach_the_buffer():
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="per", is_weight_normalization="batch", **SMALL)
+    assert model.replay_buffer.is_weight_normalization == "batch"
+    model.learn(300)
+    assert model.replay_buffer.sample(32).weights.max().item() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("kind", ["none", "per", "lap"])
+def test_diagnostics_are_logged(kind):
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay=kind, seed=0, **SMALL).learn(300)
+    logged = model.logger.name_to_value
+    assert logged["train/td_error_abs_mean"] > 0.0
+    if kind == "none":
+        assert not any(key in logged for key in ("train/sampling_ess", "train/huber_linear_frac", "train/max_priority"))
+        return
+    stats = model.replay_buffer.priority_stats()
+    assert 0.0 < logged["train/sampling_ess"] <= 1.0
+    assert logged["train/priority_p50"] <= logged["train/priority_p99"] <= model.replay_buffer.max_priority
+    assert set(stats) == {"priority_p50", "priority_p99", "sampling_ess"}
+    assert ("train/huber_linear_frac" in logged) == (kind == "lap") == ("train/huber_threshold" in logged)
+
+
+def test_new_options_survive_save_load(tmp_path):
+    model = TD3X(
+        "MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_reward_scale=True, max_priority_reset=5, **SMALL
+    ).learn(200)
+    model.save(tmp_path / "model")
+    loaded = TD3X.load(tmp_path / "model", env=gym.make("Pendulum-v1"))
+    assert (loaded.lap_reward_scale, loaded.max_priority_reset) == (True, 5)
+    assert isinstance(loaded.replay_buffer, LAPReplayBuffer) and loaded.replay_buffer.reward_scale
