@@ -15,7 +15,7 @@ from gymnasium import spaces
 from sb3_td3x.benchmark import report, runner, throughput
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
-from sb3_td3x.benchmark.configs import ABLATION, CONFIGS, HEAD_TO_HEAD, TD3X_OFF
+from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, TD3X_OFF
 
 REQUIRED = [
     "td3",
@@ -34,6 +34,7 @@ def test_config_table_complete():
     assert set(REQUIRED) <= set(CONFIGS)
     assert set(HEAD_TO_HEAD) == {"td3", "td3_nstep3", "td3x_recommended"}
     assert set(ABLATION) == set(REQUIRED) - set(HEAD_TO_HEAD)
+    assert set(CANDIDATES) <= set(CONFIGS) and not set(CANDIDATES) & (set(ABLATION) | set(HEAD_TO_HEAD))
     # The stock baselines are plain RL Zoo TD3, the second with SB3's own n-step returns only
     assert CONFIGS["td3"].algo == "td3" and CONFIGS["td3"].hyperparams == {}
     assert CONFIGS["td3_nstep3"].algo == "td3" and CONFIGS["td3_nstep3"].hyperparams == {"n_steps": "3"}
@@ -65,6 +66,21 @@ def test_ablation_switches_exactly_one_extra(name, changed):
         kind = name.rsplit("_", 1)[1]
         kwargs = eval(config.hyperparams["policy_kwargs"])
         assert kwargs == {"net_arch": [400, 300], "noise_kind": kind}
+
+
+@pytest.mark.parametrize("name", CANDIDATES)
+def test_screening_candidates_build(name):
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    from sb3_td3x import TD3X
+
+    kwargs = {key: eval(value) for key, value in CONFIGS[name].hyperparams.items()}
+    policy = kwargs.pop("policy", "MlpPolicy")
+    # RL Zoo's own keys become the action noise
+    noise_std = kwargs.pop("noise_std", 0.1)
+    model = TD3X(policy, "Pendulum-v1", action_noise=NormalActionNoise(np.zeros(1), noise_std * np.ones(1)), **kwargs)
+    assert model.n_steps == 3 and CONFIGS[name].algo == "td3x"
+    assert set(parse_args(["--configs", "screening"]).configs) == {"td3_nstep3", "td3x_recommended", *CANDIDATES}
 
 
 def test_every_override_is_valid_python():

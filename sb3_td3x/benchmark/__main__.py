@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from sb3_td3x.benchmark.configs import ABLATION, CONFIGS, HEAD_TO_HEAD, SCREENING_SEED_START
+from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENING_SEED_START
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -27,7 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--configs",
         nargs="+",
         default=None,
-        help=f"configurations to run, or 'all' / 'ablation' (known: {', '.join(CONFIGS)}); default: "
+        help=f"configurations to run, or 'all' / 'ablation' / 'screening' (known: {', '.join(CONFIGS)}); default: "
         f"{' '.join(HEAD_TO_HEAD)} for training, every configuration with finished runs for the report",
     )
     parser.add_argument(
@@ -88,6 +88,8 @@ def _expand(names: list[str]) -> list[str]:
             expanded += list(CONFIGS)
         elif name == "ablation":
             expanded += ["td3", "td3_nstep3", *ABLATION, "td3x_recommended"]
+        elif name == "screening":
+            expanded += ["td3_nstep3", "td3x_recommended", *CANDIDATES]
         else:
             expanded.append(name)
     return list(dict.fromkeys(expanded))

@@ -78,6 +78,25 @@ CONFIGS: dict[str, BenchmarkConfig] = {
             {**TD3X_OFF, "noise_schedule": "'linear'", "noise_final_std": "0.02"},
             "TD3X + Gaussian exploration noise decayed linearly to 0.02 over the run",
         ),
+        # Candidate fixes of the recommended set, screened on seeds >= SCREENING_SEED_START (see the README)
+        BenchmarkConfig(
+            "td3x_lap_rscale",
+            "td3x",
+            {**RECOMMENDED, "lap_reward_scale": "True"},
+            "LAP + 3-step returns, Huber threshold and priority floor scaled by the mean |reward| (MR.Q)",
+        ),
+        BenchmarkConfig(
+            "td3x_lap_rscale_reset",
+            "td3x",
+            {**RECOMMENDED, "lap_reward_scale": "True", "max_priority_reset": "250"},
+            "td3x_lap_rscale + max priority reset to the largest stored one every 250 gradient steps (TD7)",
+        ),
+        BenchmarkConfig(
+            "td3x_nstep3_decay",
+            "td3x",
+            {**TD3X_OFF, "n_steps": "3", "noise_std": "0.2", "noise_schedule": "'linear'", "noise_final_std": "0.05"},
+            "TD3X + 3-step returns + exploration noise std 0.2 decayed linearly to 0.05 over the run",
+        ),
         BenchmarkConfig(
             "td3x_recommended",
             "td3x",
@@ -89,6 +108,8 @@ CONFIGS: dict[str, BenchmarkConfig] = {
 
 # The two stock baselines and the recommended TD3X: the minimum head-to-head.
 HEAD_TO_HEAD: tuple[str, ...] = ("td3", "td3_nstep3", "td3x_recommended")
+# Screened against each other (and against td3_nstep3 and the current recommended set) on the screening seeds
+CANDIDATES: tuple[str, ...] = ("td3x_lap_rscale", "td3x_lap_rscale_reset", "td3x_nstep3_decay")
 ABLATION: tuple[str, ...] = (
     "td3x_per",
     "td3x_lap",
