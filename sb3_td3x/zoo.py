@@ -32,6 +32,7 @@ import ctypes
 import functools
 import os
 import re
+import socket
 import sys
 import warnings
 from collections.abc import Callable
@@ -47,6 +48,7 @@ from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.optuna_storage import StorageError, is_database_url, open_storage
 from sb3_td3x.td3x import TD3X
 
 if TYPE_CHECKING:
@@ -105,6 +107,8 @@ def sample_td3x_params(trial: "optuna.Trial", n_actions: int, n_envs: int, addit
             sampled["noise_final_fraction"] = trial.suggest_float("noise_final_fraction", 0.05, 0.5)
 
     hyperparams = convert_td3x_params(sampled)
+    # Which machine and process ran the trial (several workers share a study)
+    trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
     trial.set_user_attr("batch_size", hyperparams["batch_size"])
     trial.set_user_attr("policy_kwargs", str(hyperparams["policy_kwargs"]))
     # RL Zoo has already turned noise_type/noise_std of the yml file into an action noise object when the
@@ -174,6 +178,27 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
             noise_final_std=None,
         )
     return hyperparams
+
+
+class _OptunaWithStorage:
+    """
+    Stands in for the ``optuna`` module inside ``rl_zoo3.exp_manager`` during one ``hyperparameters_optimization``:
+    ``create_study`` with the ``--storage`` URL gets the storage opened by :func:`sb3_td3x.optuna_storage.open_storage`;
+    every other name is Optuna's own.
+    """
+
+    def __init__(self, optuna_module: ModuleType, url: str, storage: Any) -> None:
+        self._optuna = optuna_module
+        self._url = url
+        self._storage = storage
+
+    def create_study(self, *args: Any, **kwargs: Any) -> "optuna.Study":
+        if kwargs.get("storage") == self._url:
+            kwargs["storage"] = self._storage
+        return self._optuna.create_study(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._optuna, name)
 
 
 class ResumableCheckpointCallback(CheckpointCallback):
@@ -351,6 +376,29 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
         original_init(self, *args, **kwargs)
         if self.algo == ALGO_NAME and Path(self.config) == default_config and not default_config.is_file():
             self.config = str(HYPERPARAMS_FILE)
+        if self.algo == ALGO_NAME and self.optimize_hyperparameters and is_database_url(self.storage):
+            # Opened (and so checked) before any environment or model is built; heartbeats and retries of
+            # the trials of killed workers (sb3_td3x.optuna_storage)
+            try:
+                self._td3x_storage = open_storage(self.storage)
+            except StorageError as error:
+                raise SystemExit(f"error: {error}") from None
+
+    original_optimization = manager_class.hyperparameters_optimization
+
+    @functools.wraps(original_optimization)
+    def hyperparameters_optimization(self) -> None:
+        storage = getattr(self, "_td3x_storage", None)
+        if storage is None:
+            original_optimization(self)
+            return
+        # RL Zoo calls optuna.create_study(storage=<the URL>, ...): give it the opened storage instead
+        real_optuna = module.__dict__["optuna"]
+        module.__dict__["optuna"] = _OptunaWithStorage(real_optuna, self.storage, storage)
+        try:
+            original_optimization(self)
+        finally:
+            module.__dict__["optuna"] = real_optuna
 
     original_preprocess_action_noise = manager_class._preprocess_action_noise
 
@@ -449,6 +497,7 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
                 pass
 
     manager_class.__init__ = __init__
+    manager_class.hyperparameters_optimization = hyperparameters_optimization
     manager_class._preprocess_action_noise = _preprocess_action_noise
     manager_class.create_callbacks = create_callbacks
     manager_class._maybe_normalize = _maybe_normalize
