@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", "--n-timesteps", type=int, default=30_000, help="env steps per run")
     parser.add_argument("--seed", type=int, default=200, help="random seed (default 200: neither head-to-head nor screening)")
     parser.add_argument("--window", type=int, default=5_000, help="env steps per row of the table")
-    parser.add_argument("--out", default="results/diagnostics", help="folder of the table (<out>/<env>.md) and the logs")
+    parser.add_argument("--out", default="results/diagnostics", help="folder of the table (<out>/<env>.md)")
+    parser.add_argument("--logs", default="runs/diagnose", help="folder of the runs' logger files (scratch)")
     parser.add_argument("--config-index", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     unknown = [name for name in args.configs if name not in CONFIGS or CONFIGS[name].algo != "td3x"]
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.config_index is not None:
         # One training run (a child process of the parent below)
         config = args.configs[args.config_index]
-        train_one(config, args.env, args.n_timesteps, args.seed, out / "logs" / args.env / config)
+        train_one(config, args.env, args.n_timesteps, args.seed, Path(args.logs) / args.env / config)
         return 0
     import subprocess
 
@@ -163,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
 
 {markdown(results)}
 """
+    out.mkdir(parents=True, exist_ok=True)
     path = out / f"{args.env}.md"
     path.write_text(text)
     print(text)
