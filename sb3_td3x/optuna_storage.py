@@ -114,8 +114,8 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
             )
     except (ImportError, ModuleNotFoundError) as error:
         hint = " (pip install 'sb3_td3x[postgres]')" if parsed.get_backend_name() == "postgresql" else ""
-        error = error.__cause__ or error  # Optuna's own message hides which module is missing
-        raise StorageError(f"--storage {shown}: the database driver is not installed{hint}: {error}") from None
+        cause = error.__cause__ or error  # Optuna's own message hides which module is missing
+        raise StorageError(f"--storage {shown}: the database driver is not installed{hint}: {cause}") from None
     except Exception as error:
         reason = " ".join(str(error).split("\n")[0].split()) or type(error).__name__
         raise StorageError(f"--storage {shown}: cannot open the database: {reason}") from None
