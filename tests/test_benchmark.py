@@ -531,3 +531,70 @@ def test_throughput_cli_smoke(tmp_path, capsys):
     for expected in ("ratio to td3", "td3 ", "PER n_steps=1", "target: PER sample + update < 1 ms", "sb3 ", "per "):
         assert expected in printed and expected in text
     assert "--per-buffer-size 500" in text
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 7, 40])
+def test_shards_split_the_runs(tmp_path, count):
+    specs = runner.make_specs(["td3", "td3_nstep3", "td3x_recommended"], "Hopper-v4", range(7), 1000, tmp_path)
+    shards = [runner.select_shard(specs, index, count) for index in range(count)]
+    names = [[spec.name for spec in shard] for shard in shards]
+    # Disjoint, complete, balanced
+    assert sorted(name for shard in names for name in shard) == sorted(spec.name for spec in specs)
+    assert len({name for shard in names for name in shard}) == len(specs)
+    assert max(map(len, names)) - min(map(len, names)) <= 1
+    # The same split whatever order the runs were listed in (another machine may list configs differently)
+    shuffled = runner.make_specs(["td3x_recommended", "td3", "td3_nstep3"], "Hopper-v4", range(6, -1, -1), 1000, tmp_path)
+    for index in range(count):
+        assert {spec.name for spec in runner.select_shard(shuffled, index, count)} == set(names[index])
+
+
+@pytest.mark.parametrize("text", ["3/2", "0/0", "a/b", "-1/2", "1/2/3", "2", "1/-3", " /2"])
+def test_bad_shard_is_rejected(text, capsys):
+    with pytest.raises(SystemExit):
+        parse_args([f"--shard={text}"])
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--shard must be I/K" in error and repr(text) in error
+    with pytest.raises(ValueError, match="--shard"):
+        runner.parse_shard(text)
+    assert runner.parse_shard("2/5") == (2, 5) and parse_args(["--shard", "0/1"]).shard == (0, 1)
+
+
+def test_sharded_runs_merge_into_one_report(tmp_path, fake_python):
+    # Two machines, two shards, two results folders; one report over both
+    for index in range(2):
+        specs = runner.make_specs(
+            ["td3", "td3_nstep3"], "Hopper-v4", [0, 1, 2], 3000, tmp_path / f"scratch_{index}", 1000, results=f"shard_{index}"
+        )
+        runner.run_all(runner.select_shard(specs, index, 2), jobs=2, python=fake_python, poll_interval=0.01)
+    counts = [len(list(Path(f"shard_{index}/runs/Hopper-v4").glob("*/seed_*"))) for index in range(2)]
+    assert counts == [3, 3]
+    assert bench_main(["--env", "Hopper-v4", "--report-only", "--runs", "shard_0/runs", "shard_1/runs"]) == 0
+    summary = pd.read_csv("results/Hopper-v4/summary.csv")
+    assert list(summary["config"]) == ["td3", "td3_nstep3"] and list(summary["n_seeds"]) == [3, 3]
+
+
+def test_slurm_example_submits_shards_and_report(tmp_path):
+    # Stand-ins for sbatch and python that record their arguments
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, output in (("sbatch", "4242"), ("python", "")):
+        stub = bin_dir / name
+        stub.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path / name}.calls\necho {output}\n')
+        stub.chmod(0o755)
+    script = Path(__file__).resolve().parents[1] / "examples" / "slurm_benchmark.sh"
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "SHARDS": "3", "CPUS": "4"}
+    subprocess.run(["bash", str(script)], check=True, env=env, cwd=tmp_path, capture_output=True)
+    array_call, report_call = (tmp_path / "sbatch.calls").read_text().splitlines()
+    assert "--array=0-2" in array_call and "--cpus-per-task=4" in array_call and array_call.endswith(" task")
+    assert "--dependency=afterok:4242" in report_call and report_call.endswith(" report")
+    # Each array task runs its own shard into its own results folder; the report merges them
+    for index in range(3):
+        subprocess.run(["bash", str(script), "task"], check=True, env={**env, "SLURM_ARRAY_TASK_ID": str(index)}, cwd=tmp_path)
+    subprocess.run(["bash", str(script), "report"], check=True, env=env, cwd=tmp_path)
+    calls = (tmp_path / "python.calls").read_text().splitlines()
+    for index in range(3):
+        args = calls[index].split()
+        assert args[args.index("--shard") + 1] == f"{index}/3" and args[args.index("--jobs") + 1] == "4"
+        assert args[args.index("--results") + 1] == f"results/shard_{index}"
+        assert parse_args(args[2:]).shard == (index, 3)
+    assert calls[3].split()[-2:] == ["--runs", "results/shard_*/runs"] and "--report-only" in calls[3]

@@ -67,6 +67,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="minutes this machine has left: a run expected to take longer (from the wall time of finished runs "
         "of the same budget) is not started",
     )
+    parser.add_argument(
+        "--shard",
+        default=None,
+        help="I/K: run only shard I (0 <= I < K) of the runs, split deterministically, so that K machines "
+        "(e.g. a Slurm job array: --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT) each run a disjoint part",
+    )
     parser.add_argument("--report-only", action="store_true", help="skip training, only write the report")
     parser.add_argument("--no-report", action="store_true", help="skip the report")
     parser.add_argument("--list", action="store_true", help="list the configurations and exit")
@@ -74,6 +80,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.time_left is not None and not args.time_left > 0:
         parser.error(f"--time-left must be > 0 minutes, got {args.time_left}")
+    if args.shard is not None:
+        from sb3_td3x.benchmark.runner import parse_shard
+
+        try:
+            args.shard = parse_shard(args.shard)
+        except ValueError as error:
+            parser.error(str(error))
     args.report_configs = None if args.configs is None else _expand(args.configs)
     args.configs = _expand(args.configs or list(HEAD_TO_HEAD))
     args.report_seeds = args.seeds
@@ -103,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{config.name:24s} {config.algo:5s} {config.description}\n{'':31s}{overrides}")
         return 0
 
-    from sb3_td3x.benchmark.runner import make_specs, run_all
+    from sb3_td3x.benchmark.runner import make_specs, run_all, select_shard
 
     specs = make_specs(
         args.configs,
@@ -116,12 +129,17 @@ def main(argv: list[str] | None = None) -> int:
         args.device,
         args.results,
     )
+    if args.shard is not None:
+        specs = select_shard(specs, *args.shard)
     failed = 0
     # A plain `kill` of the runner unwinds through run_all, which stops its training processes: a killed
     # benchmark leaves no orphan behind, and its unfinished runs restart cleanly on the next invocation.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
     if not args.report_only:
-        print(f"{len(specs)} runs: {', '.join(args.configs)} x seeds {args.seeds} on {args.env}, {args.n_timesteps} steps")
+        shard = "" if args.shard is None else f" (shard {args.shard[0]}/{args.shard[1]})"
+        print(
+            f"{len(specs)} runs{shard}: {', '.join(args.configs)} x seeds {args.seeds} on {args.env}, {args.n_timesteps} steps"
+        )
         start = time.time()
         records = run_all(
             specs,

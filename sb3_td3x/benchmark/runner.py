@@ -169,6 +169,38 @@ def make_specs(
     ]
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """
+    :param text: ``"I/K"``: shard ``I`` of ``K``, with ``0 <= I < K`` (a Slurm array task id from 0).
+    :return: ``(I, K)``.
+    :raises ValueError: naming ``--shard`` and the allowed form.
+    """
+    parts = text.split("/")
+    if len(parts) == 2 and all(part.strip().isdigit() for part in parts):
+        index, count = int(parts[0]), int(parts[1])
+        if count >= 1 and 0 <= index < count:
+            return index, count
+    raise ValueError(f"--shard must be I/K with whole numbers 0 <= I < K (e.g. 0/4 ... 3/4), got {text!r}")
+
+
+def select_shard(specs: Sequence[RunSpec], index: int, count: int) -> list[RunSpec]:
+    """
+    The runs of shard ``index`` of ``count``: the runs sorted by (environment, configuration, seed, budget), every
+    ``count``-th one from position ``index``. The shards of one run list are disjoint, together they hold every run,
+    their sizes differ by at most one, and the split depends only on the set of runs, not on their order.
+
+    :param specs: The runs.
+    :param index: Shard, ``0 <= index < count``.
+    :param count: Number of shards, >= 1.
+    :return: the runs of that shard, in their original order.
+    """
+    if not (count >= 1 and 0 <= index < count):
+        raise ValueError(f"shard {index}/{count}: need 0 <= index < count")
+    ordered = sorted(specs, key=lambda spec: (spec.env_id, spec.config.name, spec.seed, spec.n_timesteps))
+    chosen = {id(spec) for spec in ordered[index::count]}
+    return [spec for spec in specs if id(spec) in chosen]
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
