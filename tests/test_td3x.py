@@ -76,6 +76,25 @@ def test_per_trains_with_is_weights_and_writes_priorities_back():
     assert 0.0 < logged["train/is_weight_mean"] <= 1.0
 
 
+def next_batch_by_hand(model, batch_size=32):
+    """
+    The batch and the TD3 target that ``model.train`` will use next, computed by hand: the random state is put back
+    afterwards, so that the next gradient step draws the same batch and the same target-smoothing noise.
+    """
+    buffer = model.replay_buffer
+    state = np.random.get_state(), th.get_rng_state()
+    batch = buffer.sample(batch_size)
+    with th.no_grad():
+        noise = batch.actions.clone().data.normal_(0, model.target_policy_noise).clamp(-0.5, 0.5)
+        next_actions = (model.actor_target(batch.next_observations) + noise).clamp(-1, 1)
+        next_q = th.min(th.cat(model.critic_target(batch.next_observations, next_actions), dim=1), dim=1, keepdim=True)[0]
+        target = batch.rewards + (1 - batch.dones) * batch.discounts * next_q
+        q1, q2 = model.critic(batch.observations, batch.actions)
+    np.random.set_state(state[0])
+    th.set_rng_state(state[1])
+    return batch, q1, q2, target
+
+
 def test_per_critic_loss_is_importance_weighted():
     model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="per", seed=1, **SMALL)
     model.learn(150)
@@ -83,19 +102,10 @@ def test_per_critic_loss_is_importance_weighted():
     # make the IS weights far from 1, then compare the logged loss with a hand computation on the same batch
     buffer.update_priorities(np.arange(buffer.pos), np.geomspace(1e-3, 1e2, buffer.pos))
     buffer.beta = 1.0
-    state = np.random.get_state(), th.get_rng_state()
-    batch = buffer.sample(32)
-    with th.no_grad():
-        noise = batch.actions.clone().data.normal_(0, model.target_policy_noise).clamp(-0.5, 0.5)
-        next_actions = (model.actor_target(batch.next_observations) + noise).clamp(-1, 1)
-        next_q = th.min(th.cat(model.critic_target(batch.next_observations, next_actions), dim=1), dim=1, keepdim=True)[0]
-        target = batch.rewards + (1 - batch.dones) * batch.discounts * next_q
-        q1, q2 = model.critic(batch.observations, batch.actions)
-        expected = (batch.weights * (q1 - target) ** 2).mean() + (batch.weights * (q2 - target) ** 2).mean()
-        unweighted = ((q1 - target) ** 2).mean() + ((q2 - target) ** 2).mean()
-        expected_td = th.max((q1 - target).abs(), (q2 - target).abs()).ravel().cpu().numpy()
-    np.random.set_state(state[0])
-    th.set_rng_state(state[1])
+    batch, q1, q2, target = next_batch_by_hand(model)
+    expected = (batch.weights * (q1 - target) ** 2).mean() + (batch.weights * (q2 - target) ** 2).mean()
+    unweighted = ((q1 - target) ** 2).mean() + ((q2 - target) ** 2).mean()
+    expected_td = th.max((q1 - target).abs(), (q2 - target).abs()).ravel().cpu().numpy()
     model.train(gradient_steps=1, batch_size=32)
     assert model.logger.name_to_value["train/critic_loss"] == pytest.approx(expected.item(), rel=1e-5)
     assert not np.isclose(expected.item(), unweighted.item(), rtol=1e-2)
@@ -307,19 +317,10 @@ def test_lap_critic_loss_uses_the_scaled_threshold():
     model.learn(250)
     buffer = model.replay_buffer
     delta = buffer.update_reward_scale()
-    state = np.random.get_state(), th.get_rng_state()
-    batch = buffer.sample(32)
-    with th.no_grad():
-        noise = batch.actions.clone().data.normal_(0, model.target_policy_noise).clamp(-0.5, 0.5)
-        next_actions = (model.actor_target(batch.next_observations) + noise).clamp(-1, 1)
-        next_q = th.min(th.cat(model.critic_target(batch.next_observations, next_actions), dim=1), dim=1, keepdim=True)[0]
-        target = batch.rewards + (1 - batch.dones) * batch.discounts * next_q
-        q1, q2 = model.critic(batch.observations, batch.actions)
-        expected = sum(th.nn.functional.huber_loss(q, target, delta=delta) for q in (q1, q2))
-        unscaled = sum(th.nn.functional.huber_loss(q, target, delta=1.0) for q in (q1, q2))
-        linear = th.cat([q1 - target, q2 - target], dim=1).abs().gt(delta).float().mean()
-    np.random.set_state(state[0])
-    th.set_rng_state(state[1])
+    _, q1, q2, target = next_batch_by_hand(model)
+    expected = sum(th.nn.functional.huber_loss(q, target, delta=delta) for q in (q1, q2))
+    unscaled = sum(th.nn.functional.huber_loss(q, target, delta=1.0) for q in (q1, q2))
+    linear = th.cat([q1 - target, q2 - target], dim=1).abs().gt(delta).float().mean()
     model.train(gradient_steps=1, batch_size=32)
     logged = model.logger.name_to_value
     assert logged["train/critic_loss"] == pytest.approx(expected.item(), rel=1e-5)
