@@ -124,7 +124,8 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
             n_rows = self.buffer_size if self.full else self.pos
             self._abs_reward_sum = float(np.abs(self.rewards[:n_rows]).sum())
         if "min_priority" in state:
-            self.__dict__.setdefault("reward_scale", False)
+            self.__dict__.setdefault("threshold_scale", "fixed")
+            self.__dict__.setdefault("td_error_scale", 0.0)
             self.__dict__.setdefault("priority_floor", state["min_priority"])
 
     def _n_stored_slots(self) -> int:
@@ -351,10 +352,12 @@ class LAPReplayBuffer(PrioritizedReplayBuffer):
     :param gamma: Discount factor for future rewards
     :param alpha: Priority exponent, in [0, inf) (0.4 in the paper)
     :param min_priority: Lower clip of ``|delta|`` and threshold of the Huber loss, > 0 (1 in the paper)
-    :param reward_scale: If True, the clip and the Huber threshold are ``min_priority`` times the mean absolute
-        reward of the stored transitions (see :meth:`update_reward_scale`), as MR.Q keeps its values in units of that
-        scale (Fujimoto et al. 2025, https://github.com/facebookresearch/MRQ): the threshold then means the same on
-        tasks whose rewards differ in size. If False, they are ``min_priority`` itself, as in the paper.
+    :param threshold_scale: What ``min_priority`` (the clip and the Huber threshold) is a multiple of:
+        ``"fixed"``, nothing (the paper's fixed threshold); ``"reward"``, the mean absolute reward of the stored
+        transitions, as MR.Q keeps its values in units of that scale (Fujimoto et al. 2025,
+        https://github.com/facebookresearch/MRQ), so that the threshold means the same on tasks whose rewards differ
+        in size; ``"td_error"``, a running mean of the ``|delta|`` of the sampled batches (:meth:`record_td_errors`),
+        so that the threshold follows the TD errors as they grow with the values. See :meth:`update_priority_floor`.
     """
 
     uses_is_weights = False
@@ -372,9 +375,10 @@ class LAPReplayBuffer(PrioritizedReplayBuffer):
         gamma: float = 0.99,
         alpha: float = 0.4,
         min_priority: float = 1.0,
-        reward_scale: bool = False,
+        threshold_scale: str = "fixed",
     ):
         check_priority_args(min_priority=min_priority)
+        check_threshold_scale(threshold_scale)
         super().__init__(
             buffer_size,
             observation_space,
@@ -389,26 +393,46 @@ class LAPReplayBuffer(PrioritizedReplayBuffer):
             beta0=0.0,
         )
         self.min_priority = min_priority
-        self.reward_scale = bool(reward_scale)
-        # min_priority, times the reward scale when reward_scale is on: the clip of |delta| and the Huber threshold
+        self.threshold_scale = threshold_scale
+        # Running mean of the sampled |delta| (threshold_scale="td_error"); 0 until the first update
+        self.td_error_scale = 0.0
+        # min_priority, times the scale of threshold_scale: the clip of |delta| and the Huber threshold
         self.priority_floor = min_priority
         # Every stored priority is at least priority_floor^alpha; the first transitions enter at that level
         self.max_priority = min_priority**alpha
 
-    def update_reward_scale(self, env: VecNormalize | None = None) -> float:
+    def record_td_errors(self, mean_abs_td_error: float) -> None:
         """
-        With ``reward_scale``: set ``priority_floor`` to ``min_priority`` times the mean absolute reward of the
-        stored transitions, normalized as the samples are when ``env`` normalizes rewards; 1 stands in for the scale
-        while it is 0 (no reward seen yet). Without ``reward_scale``: ``priority_floor`` stays ``min_priority``.
+        Update the running mean of the sampled ``|delta|`` (an exponential moving average over training calls,
+        weight ``TD_ERROR_SCALE_RATE`` for the newest) that ``threshold_scale="td_error"`` follows.
+
+        :param mean_abs_td_error: Mean ``|delta|`` of the batches of the last training call
+        """
+        if not np.isfinite(mean_abs_td_error):
+            return
+        if self.td_error_scale == 0.0:
+            self.td_error_scale = float(mean_abs_td_error)
+        else:
+            self.td_error_scale += TD_ERROR_SCALE_RATE * (float(mean_abs_td_error) - self.td_error_scale)
+
+    def update_priority_floor(self, env: VecNormalize | None = None) -> float:
+        """
+        Set ``priority_floor`` (the clip of ``|delta|`` and the Huber threshold) to ``min_priority`` times the scale
+        that ``threshold_scale`` names: 1 (``"fixed"``); the mean absolute reward of the stored transitions,
+        normalized as the samples are when ``env`` normalizes rewards (``"reward"``); the running mean of the sampled
+        ``|delta|`` (``"td_error"``). While a scale is still 0 (no reward or TD error seen yet), 1 stands in for it.
 
         :param env: The VecNormalize the samples are normalized with, if any
         :return: the new ``priority_floor``
         """
-        if self.reward_scale:
+        scale = 1.0
+        if self.threshold_scale == "reward":
             scale = self.mean_abs_reward()
             if env is not None and scale > 0.0:
                 scale = float(np.abs(env.normalize_reward(np.array([scale]))).item())
-            self.priority_floor = self.min_priority * (scale if scale > 0.0 else 1.0)
+        elif self.threshold_scale == "td_error":
+            scale = self.td_error_scale
+        self.priority_floor = self.min_priority * (scale if scale > 0.0 else 1.0)
         return self.priority_floor
 
     def _importance_weights(self, indices: np.ndarray) -> np.ndarray:
@@ -429,6 +453,18 @@ def check_n_steps(n_steps: int) -> None:
 
 
 IS_WEIGHT_NORMALIZATIONS = ("buffer", "batch")
+THRESHOLD_SCALES = ("fixed", "reward", "td_error")
+# Weight of the newest training call in LAP's running mean of |delta| (threshold_scale="td_error")
+TD_ERROR_SCALE_RATE = 0.01
+
+
+def check_threshold_scale(threshold_scale: str) -> None:
+    """
+    :param threshold_scale: What LAP's ``min_priority`` is a multiple of
+    :raises ValueError: unless it is one of ``THRESHOLD_SCALES``
+    """
+    if threshold_scale not in THRESHOLD_SCALES:
+        raise ValueError(f"threshold_scale (TD3X's lap_threshold) must be one of {THRESHOLD_SCALES}, got {threshold_scale!r}")
 
 
 def check_is_weight_normalization(is_weight_normalization: str) -> None:

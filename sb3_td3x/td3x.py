@@ -15,6 +15,7 @@ from stable_baselines3.td3.policies import TD3Policy
 from torch.nn import functional as F
 
 from sb3_td3x.buffers import (
+    THRESHOLD_SCALES,
     LAPReplayBuffer,
     PrioritizedReplayBuffer,
     check_is_weight_normalization,
@@ -79,9 +80,10 @@ class TD3X(TD3):
         training run. ``None``: 0.4
     :param priority_eps: PER only: constant added to ``|delta|``, > 0. ``None``: 1e-6
     :param min_priority: LAP only: lower clip of ``|delta|`` and Huber threshold, > 0. ``None``: 1.0
-    :param lap_reward_scale: LAP only: if True, the clip and the Huber threshold are ``min_priority`` times the mean
-        absolute reward of the buffer (MR.Q's reward scaling, Fujimoto et al. 2025), so that they follow the size of
-        the rewards and TD errors of the task instead of being the fixed ``min_priority``
+    :param lap_threshold: LAP only: what ``min_priority`` (the Huber threshold and the priority floor) is a multiple
+        of: ``"fixed"`` (nothing: the paper's fixed threshold), ``"reward"`` (the mean absolute reward of the buffer,
+        MR.Q's reward scaling, Fujimoto et al. 2025) or ``"td_error"`` (a running mean of the sampled ``|delta|``, so
+        that the threshold follows the TD errors as the values grow)
     :param max_priority_reset: PER / LAP: every this many gradient steps, the priority given to new transitions is
         reset to the largest priority still stored (TD7, Fujimoto et al. 2023, resets it every 250).
         ``None``: never (the largest priority ever seen, as in PER and LAP)
@@ -138,7 +140,7 @@ class TD3X(TD3):
         beta0: float | None = None,
         priority_eps: float | None = None,
         min_priority: float | None = None,
-        lap_reward_scale: bool = False,
+        lap_threshold: str = "fixed",
         max_priority_reset: int | None = None,
         is_weight_normalization: str | None = None,
         noise_schedule: str = "constant",
@@ -164,7 +166,7 @@ class TD3X(TD3):
             prioritized_replay,
             replay_buffer_class,
             replay_buffer_kwargs,
-            lap_reward_scale,
+            lap_threshold,
             max_priority_reset,
             is_weight_normalization,
         )
@@ -209,7 +211,7 @@ class TD3X(TD3):
         self.beta0 = beta0
         self.priority_eps = priority_eps
         self.min_priority = min_priority
-        self.lap_reward_scale = lap_reward_scale
+        self.lap_threshold = lap_threshold
         self.max_priority_reset = max_priority_reset
         self.is_weight_normalization = is_weight_normalization
         self.noise_schedule = noise_schedule
@@ -257,17 +259,19 @@ class TD3X(TD3):
         prioritized_replay: str,
         replay_buffer_class: type[ReplayBuffer] | None,
         replay_buffer_kwargs: dict[str, Any] | None,
-        lap_reward_scale: bool,
+        lap_threshold: str,
         max_priority_reset: int | None,
         is_weight_normalization: str | None,
     ) -> None:
         kind = prioritized_replay
         if replay_buffer_class is not None and issubclass(replay_buffer_class, PrioritizedReplayBuffer):
             kind = "lap" if issubclass(replay_buffer_class, LAPReplayBuffer) else "per"
-        if not isinstance(lap_reward_scale, (bool, np.bool_)):
-            raise ValueError(f"lap_reward_scale must be True or False, got {lap_reward_scale!r}")
-        if lap_reward_scale and kind != "lap":
-            raise ValueError(f"lap_reward_scale=True needs prioritized_replay='lap', got prioritized_replay={kind!r}")
+        if lap_threshold not in THRESHOLD_SCALES:
+            raise ValueError(f"lap_threshold must be one of {THRESHOLD_SCALES}, got {lap_threshold!r}")
+        if lap_threshold != "fixed" and kind != "lap":
+            raise ValueError(
+                f"lap_threshold={lap_threshold!r} needs prioritized_replay='lap', got prioritized_replay={kind!r}"
+            )
         if max_priority_reset is not None:
             if (
                 not isinstance(max_priority_reset, (int, np.integer))
@@ -286,7 +290,7 @@ class TD3X(TD3):
                 )
         kwargs = replay_buffer_kwargs or {}
         for name, buffer_name, value in (
-            ("lap_reward_scale", "reward_scale", lap_reward_scale or None),
+            ("lap_threshold", "threshold_scale", lap_threshold if lap_threshold != "fixed" else None),
             ("is_weight_normalization", "is_weight_normalization", is_weight_normalization),
         ):
             if value is not None and kwargs.get(buffer_name, value) != value:
@@ -336,7 +340,11 @@ class TD3X(TD3):
             self.replay_buffer_kwargs.setdefault("gamma", self.gamma)
             lap = issubclass(self.replay_buffer_class, LAPReplayBuffer)
             own_args: dict[str, Any] = (
-                {"alpha": self.alpha, "min_priority": self.min_priority, "reward_scale": self.lap_reward_scale or None}
+                {
+                    "alpha": self.alpha,
+                    "min_priority": self.min_priority,
+                    "threshold_scale": self.lap_threshold if self.lap_threshold != "fixed" else None,
+                }
                 if lap
                 else {
                     "alpha": self.alpha,
@@ -419,8 +427,8 @@ class TD3X(TD3):
         prioritized = isinstance(self.replay_buffer, PrioritizedReplayBuffer)
         lap = isinstance(self.replay_buffer, LAPReplayBuffer)
         if lap:
-            # The Huber threshold and the priority floor follow the reward scale (lap_reward_scale) or stay min_priority
-            self.replay_buffer.update_reward_scale(self._vec_normalize_env)  # type: ignore[union-attr]
+            # The Huber threshold and the priority floor: min_priority, times the scale lap_threshold names
+            self.replay_buffer.update_priority_floor(self._vec_normalize_env)  # type: ignore[union-attr]
         reset_noise = getattr(self.policy, "reset_noise", None)
         is_weight_means: list[float] = []
         # Diagnostics, summed as tensors (one device sync at the end): mean |TD error| and, for LAP, the share of
@@ -466,7 +474,7 @@ class TD3X(TD3):
                     critic_loss = (replay_data.weights * td_errors.pow(2)).mean(dim=0).sum()  # type: ignore[union-attr]
                     is_weight_means.append(replay_data.weights.mean().item())  # type: ignore[union-attr]
                 else:
-                    # LAP: Huber loss with threshold min_priority (times the reward scale with lap_reward_scale),
+                    # LAP: Huber loss with threshold min_priority (times the scale of lap_threshold),
                     # no IS weights (Fujimoto et al. 2020, eq. 11)
                     delta = self.replay_buffer.priority_floor  # type: ignore[union-attr]
                     critic_loss = sum(F.huber_loss(current_q, target_q_values, delta=delta) for current_q in current_q_values)
@@ -511,7 +519,10 @@ class TD3X(TD3):
         self.logger.record("train/critic_loss", np.mean(critic_losses))
         # [TD3X]
         if gradient_steps > 0:
-            self.logger.record("train/td_error_abs_mean", td_abs_sum.item() / gradient_steps)
+            td_abs_mean = td_abs_sum.item() / gradient_steps
+            self.logger.record("train/td_error_abs_mean", td_abs_mean)
+            if lap:
+                self.replay_buffer.record_td_errors(td_abs_mean)  # type: ignore[union-attr]
             if lap:
                 self.logger.record("train/huber_linear_frac", linear_sum.item() / gradient_steps)
         self._record_extras(is_weight_means, gradient_steps)

@@ -73,7 +73,7 @@ def sample_td3x_params(trial: "optuna.Trial", n_actions: int, n_envs: int, addit
 
     Samples the learning rate, the batch size, the network size, ``n_steps``, the kind of prioritized replay
     (``none`` / ``per`` / ``lap``) with ``alpha`` and ``max_priority_reset`` (0: never, or 250 as TD7; PER and
-    LAP), ``beta0`` (PER) and ``lap_reward_scale`` (LAP), and the exploration:
+    LAP), ``beta0`` (PER) and ``lap_threshold`` (LAP), and the exploration:
     Gaussian action noise (its std and its schedule: ``constant`` / ``linear`` / ``exponential`` with the final
     std as a fraction of the initial one) or a NoisyNet actor (``factorized`` / ``independent``). Parameters
     that only exist for one choice are only sampled for it (a conditional search space).
@@ -98,7 +98,7 @@ def sample_td3x_params(trial: "optuna.Trial", n_actions: int, n_envs: int, addit
     if sampled["prioritized_replay"] == "per":
         sampled["beta0"] = trial.suggest_float("beta0", 0.1, 1.0)
     if sampled["prioritized_replay"] == "lap":
-        sampled["lap_reward_scale"] = trial.suggest_categorical("lap_reward_scale", [False, True])
+        sampled["lap_threshold"] = trial.suggest_categorical("lap_threshold", ["fixed", "reward", "td_error"])
     sampled["exploration"] = trial.suggest_categorical("exploration", list(EXPLORATION_KINDS))
     if sampled["exploration"] == "normal":
         sampled["noise_std"] = trial.suggest_float("noise_std", 0.05, 0.5)
@@ -147,7 +147,7 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
         "alpha": sampled_params.get("alpha") if kind != "none" else None,
         "beta0": sampled_params.get("beta0") if kind == "per" else None,
         "max_priority_reset": (sampled_params.get("max_priority_reset") or None) if kind != "none" else None,
-        "lap_reward_scale": bool(sampled_params.get("lap_reward_scale", False)) if kind == "lap" else False,
+        "lap_threshold": sampled_params.get("lap_threshold", "fixed") if kind == "lap" else "fixed",
         "noise_decay_steps": None,
     }
     # Arguments of the other kind of prioritized replay would only raise a warning

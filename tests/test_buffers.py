@@ -221,20 +221,39 @@ def test_mean_abs_reward_follows_the_stored_transitions(n_envs):
 def test_lap_reward_scaled_floor():
     n = 30
     plain = LAPReplayBuffer(n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=0.4, min_priority=0.5)
-    scaled = LAPReplayBuffer(n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=0.4, min_priority=0.5, reward_scale=True)
+    scaled = LAPReplayBuffer(n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=0.4, min_priority=0.5, threshold_scale="reward")
     # No reward yet: the scale counts as 1
-    assert scaled.update_reward_scale() == 0.5
+    assert scaled.update_priority_floor() == 0.5
     fill([plain, scaled], n, 1)
     scale = np.abs(scaled.rewards).mean()
-    assert plain.update_reward_scale() == 0.5 and plain.priority_floor == 0.5
-    assert scaled.update_reward_scale() == pytest.approx(0.5 * scale, rel=1e-6)
+    plain.record_td_errors(7.0)
+    assert plain.update_priority_floor() == 0.5 and plain.priority_floor == 0.5
+    assert scaled.update_priority_floor() == pytest.approx(0.5 * scale, rel=1e-6)
     td_errors = np.linspace(0.0, 3.0, n)
     scaled.update_priorities(np.arange(n), td_errors)
     np.testing.assert_allclose(scaled.sum_tree[np.arange(n)], np.maximum(td_errors, 0.5 * scale) ** 0.4, rtol=1e-6)
     # With reward normalization the scale is in the units of the normalized rewards the critic sees
     venv = VecNormalize(DummyVecEnv([lambda: gym.make("Pendulum-v1")]), norm_obs=False, gamma=0.9)
     venv.ret_rms.var = np.array(16.0)
-    assert scaled.update_reward_scale(venv) == pytest.approx(0.5 * scale / np.sqrt(16.0 + venv.epsilon), rel=1e-6)
+    assert scaled.update_priority_floor(venv) == pytest.approx(0.5 * scale / np.sqrt(16.0 + venv.epsilon), rel=1e-6)
+
+
+def test_lap_td_error_scaled_floor():
+    from sb3_td3x.buffers import TD_ERROR_SCALE_RATE
+
+    buffer = LAPReplayBuffer(20, OBS_SPACE, ACT_SPACE, device="cpu", min_priority=0.5, threshold_scale="td_error")
+    fill([buffer], 20, 1)
+    # No TD error yet: the scale counts as 1
+    assert buffer.update_priority_floor() == 0.5
+    buffer.record_td_errors(4.0)
+    assert buffer.td_error_scale == 4.0 and buffer.update_priority_floor() == 2.0
+    # A running mean: the newest training call weighs TD_ERROR_SCALE_RATE; NaN is ignored
+    buffer.record_td_errors(14.0)
+    buffer.record_td_errors(float("nan"))
+    assert buffer.td_error_scale == pytest.approx(4.0 + TD_ERROR_SCALE_RATE * 10.0)
+    assert buffer.update_priority_floor() == pytest.approx(0.5 * buffer.td_error_scale)
+    with pytest.raises(ValueError, match="threshold_scale"):
+        LAPReplayBuffer(20, OBS_SPACE, ACT_SPACE, threshold_scale="loss")
 
 
 def test_max_priority_reset_and_priority_stats():
@@ -264,10 +283,11 @@ def test_buffer_pickled_by_an_earlier_version_loads():
     buffer = LAPReplayBuffer(20, OBS_SPACE, ACT_SPACE, device="cpu", min_priority=2.0)
     fill([buffer], 12, 1)
     state = buffer.__dict__.copy()
-    for added in ("_abs_reward_sum", "is_weight_normalization", "reward_scale", "priority_floor"):
+    for added in ("_abs_reward_sum", "is_weight_normalization", "threshold_scale", "td_error_scale", "priority_floor"):
         del state[added]
     old = LAPReplayBuffer.__new__(LAPReplayBuffer)
     old.__setstate__(state)
     loaded = pickle.loads(pickle.dumps(old))
     assert loaded.mean_abs_reward() == pytest.approx(buffer.mean_abs_reward())
-    assert (loaded.is_weight_normalization, loaded.reward_scale, loaded.priority_floor) == ("buffer", False, 2.0)
+    assert (loaded.is_weight_normalization, loaded.threshold_scale, loaded.priority_floor) == ("buffer", "fixed", 2.0)
+    assert loaded.update_priority_floor() == 2.0

@@ -244,11 +244,11 @@ def test_save_load_continues_as_if_never_stopped(tmp_path):
         (dict(noise_final_std=0.1), "noise_schedule"),
         (dict(policy_kwargs=dict(noise_kind="gaussian")), "noise_kind"),
         (dict(prioritized_replay="per", alpha=0.5, replay_buffer_kwargs=dict(alpha=0.7)), "alpha"),
-        (dict(prioritized_replay="per", lap_reward_scale=True), "lap_reward_scale"),
-        (dict(lap_reward_scale=1), "lap_reward_scale"),
+        (dict(prioritized_replay="per", lap_threshold="reward"), "lap_threshold"),
+        (dict(prioritized_replay="lap", lap_threshold="loss"), "lap_threshold"),
         (
-            dict(prioritized_replay="lap", lap_reward_scale=True, replay_buffer_kwargs=dict(reward_scale=False)),
-            "lap_reward_scale",
+            dict(prioritized_replay="lap", lap_threshold="reward", replay_buffer_kwargs=dict(threshold_scale="td_error")),
+            "lap_threshold",
         ),
         (dict(prioritized_replay="lap", max_priority_reset=0), "max_priority_reset"),
         (dict(prioritized_replay="per", max_priority_reset=2.5), "max_priority_reset"),
@@ -295,11 +295,11 @@ def test_learns_pendulum_with_all_extras_on():
 
 def test_lap_reward_scale_sets_the_huber_threshold():
     model = TD3X(
-        "MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_reward_scale=True, min_priority=0.5, seed=0, **SMALL
+        "MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_threshold="reward", min_priority=0.5, seed=0, **SMALL
     )
     model.learn(300)
     buffer = model.replay_buffer
-    assert isinstance(buffer, LAPReplayBuffer) and buffer.reward_scale
+    assert isinstance(buffer, LAPReplayBuffer) and buffer.threshold_scale == "reward"
     # Pendulum's rewards are about -1 to -16 per step: the threshold is 0.5 times their mean size, not 0.5
     scale = np.abs(buffer.rewards[: buffer.pos]).mean()
     assert scale > 1.0
@@ -313,10 +313,10 @@ def test_lap_reward_scale_sets_the_huber_threshold():
 
 
 def test_lap_critic_loss_uses_the_scaled_threshold():
-    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_reward_scale=True, seed=1, **SMALL)
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_threshold="reward", seed=1, **SMALL)
     model.learn(250)
     buffer = model.replay_buffer
-    delta = buffer.update_reward_scale()
+    delta = buffer.update_priority_floor()
     _, q1, q2, target = next_batch_by_hand(model)
     expected = sum(th.nn.functional.huber_loss(q, target, delta=delta) for q in (q1, q2))
     unscaled = sum(th.nn.functional.huber_loss(q, target, delta=1.0) for q in (q1, q2))
@@ -362,9 +362,22 @@ def test_diagnostics_are_logged(kind):
 
 def test_new_options_survive_save_load(tmp_path):
     model = TD3X(
-        "MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_reward_scale=True, max_priority_reset=5, **SMALL
+        "MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_threshold="td_error", max_priority_reset=5, **SMALL
     ).learn(200)
     model.save(tmp_path / "model")
     loaded = TD3X.load(tmp_path / "model", env=gym.make("Pendulum-v1"))
-    assert (loaded.lap_reward_scale, loaded.max_priority_reset) == (True, 5)
-    assert isinstance(loaded.replay_buffer, LAPReplayBuffer) and loaded.replay_buffer.reward_scale
+    assert (loaded.lap_threshold, loaded.max_priority_reset) == ("td_error", 5)
+    assert isinstance(loaded.replay_buffer, LAPReplayBuffer) and loaded.replay_buffer.threshold_scale == "td_error"
+
+
+def test_lap_td_error_threshold_follows_the_td_errors():
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_threshold="td_error", seed=0, **SMALL)
+    model.learn(300)
+    buffer = model.replay_buffer
+    assert buffer.threshold_scale == "td_error" and buffer.td_error_scale > 0.0
+    # The next training call uses min_priority (1) times the running mean |TD error| as its Huber threshold
+    scale = buffer.td_error_scale
+    model.train(gradient_steps=1, batch_size=32)
+    assert model.logger.name_to_value["train/huber_threshold"] == pytest.approx(scale)
+    logged = model.logger.name_to_value["train/td_error_abs_mean"]
+    assert buffer.td_error_scale == pytest.approx(scale + 0.01 * (logged - scale))

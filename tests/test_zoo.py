@@ -180,7 +180,7 @@ def test_sampler_covers_its_search_space():
     """Sample many random trials: every branch appears, and each configuration builds a TD3X."""
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0), direction="maximize")
     seen: set[tuple[str, str, str]] = set()
-    seen_scales: set[bool] = set()
+    seen_scales: set[str] = set()
     for _ in range(60):
         trial = study.ask()
         hyperparams = sample_td3x_params(trial, n_actions=1, n_envs=1, additional_args={})
@@ -200,8 +200,8 @@ def test_sampler_covers_its_search_space():
         if params["prioritized_replay"] == "per":
             assert model.replay_buffer.beta0 == params["beta0"]
         if params["prioritized_replay"] == "lap":
-            assert model.replay_buffer.reward_scale == model.lap_reward_scale == params["lap_reward_scale"]
-            seen_scales.add(params["lap_reward_scale"])
+            assert model.replay_buffer.threshold_scale == model.lap_threshold == params["lap_threshold"]
+            seen_scales.add(params["lap_threshold"])
         if params["exploration"] == "normal":
             assert isinstance(model.action_noise, NormalActionNoise)
             assert model.noise_schedule == params["noise_schedule"]
@@ -215,7 +215,7 @@ def test_sampler_covers_its_search_space():
     kinds = {(kind, exploration) for kind, exploration, _ in seen}
     assert kinds == {(k, e) for k in ("none", "per", "lap") for e in ("normal", "noisy_factorized", "noisy_independent")}
     assert {schedule for _, exploration, schedule in seen if exploration == "normal"} == {"constant", "linear", "exponential"}
-    assert seen_scales == {False, True}
+    assert seen_scales == {"fixed", "reward", "td_error"}
 
 
 def test_converted_trial_overrides_the_yml(tmp_path):

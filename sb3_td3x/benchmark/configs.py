@@ -82,14 +82,20 @@ CONFIGS: dict[str, BenchmarkConfig] = {
         BenchmarkConfig(
             "td3x_lap_rscale",
             "td3x",
-            {**RECOMMENDED, "lap_reward_scale": "True"},
+            {**RECOMMENDED, "lap_threshold": "'reward'"},
             "LAP + 3-step returns, Huber threshold and priority floor scaled by the mean |reward| (MR.Q)",
         ),
         BenchmarkConfig(
-            "td3x_lap_rscale_reset",
+            "td3x_lap_tdscale",
             "td3x",
-            {**RECOMMENDED, "lap_reward_scale": "True", "max_priority_reset": "250"},
-            "td3x_lap_rscale + max priority reset to the largest stored one every 250 gradient steps (TD7)",
+            {**RECOMMENDED, "lap_threshold": "'td_error'"},
+            "LAP + 3-step returns, Huber threshold and priority floor scaled by the running mean |TD error|",
+        ),
+        BenchmarkConfig(
+            "td3x_lap_reset",
+            "td3x",
+            {**RECOMMENDED, "max_priority_reset": "250"},
+            "LAP + 3-step returns, max priority reset to the largest stored one every 250 gradient steps (TD7)",
         ),
         BenchmarkConfig(
             "td3x_nstep3_decay",
@@ -109,7 +115,9 @@ CONFIGS: dict[str, BenchmarkConfig] = {
 # The two stock baselines and the recommended TD3X: the minimum head-to-head.
 HEAD_TO_HEAD: tuple[str, ...] = ("td3", "td3_nstep3", "td3x_recommended")
 # Screened against each other (and against td3_nstep3 and the current recommended set) on the screening seeds
-CANDIDATES: tuple[str, ...] = ("td3x_lap_rscale", "td3x_lap_rscale_reset", "td3x_nstep3_decay")
+# (td3x_lap_rscale is left out: on Hopper the reward scale is about 1-1.5 early on, so it barely moves the threshold,
+# see results/diagnostics/Hopper-v4.md)
+CANDIDATES: tuple[str, ...] = ("td3x_lap_tdscale", "td3x_lap_reset", "td3x_nstep3_decay")
 ABLATION: tuple[str, ...] = (
     "td3x_per",
     "td3x_lap",
