@@ -598,3 +598,29 @@ def test_slurm_example_submits_shards_and_report(tmp_path):
         assert args[args.index("--results") + 1] == f"results/shard_{index}"
         assert parse_args(args[2:]).shard == (index, 3)
     assert calls[3].split()[-2:] == ["--runs", "results/shard_*/runs"] and "--report-only" in calls[3]
+
+
+def test_diagnose_table_from_logger_files(tmp_path):
+    from sb3_td3x.benchmark import diagnose
+
+    # SB3's CSV logger: one row per episode; rows before training have no train/ values
+    folder = tmp_path / "logs" / "Hopper-v4" / "td3x_recommended"
+    folder.mkdir(parents=True)
+    frame = pd.DataFrame(
+        {
+            "time/total_timesteps": [500, 1500, 4000, 6000, 9000],
+            "train/critic_loss": [np.nan, 2.0, 4.0, 6.0, 8.0],
+            "train/huber_linear_frac": [np.nan, 0.2, 0.4, 0.6, 0.8],
+        }
+    )
+    frame.to_csv(folder / "progress.csv", index=False)
+    rows = diagnose.summarize(folder / "progress.csv", window=5000)
+    assert [row["steps"] for row in rows] == [5000, 10000]
+    assert rows[0]["train/critic_loss"] == pytest.approx(3.0) and rows[1]["train/huber_linear_frac"] == pytest.approx(0.7)
+    assert np.isnan(rows[0]["train/sampling_ess"])  # not logged: not in the table
+    args = ["--configs", "td3x_recommended", "--window", "5000", "--report-only", "--logs", str(tmp_path / "logs")]
+    assert diagnose.main([*args, "--out", str(tmp_path / "out")]) == 0
+    table = (tmp_path / "out" / "Hopper-v4.md").read_text()
+    assert "| `td3x_recommended` | 10k | - | - | 0.7 | - | - | - | - | 7 |" in table
+    with pytest.raises(SystemExit):
+        diagnose.main(["--configs", "td3"])  # stock TD3 logs none of these

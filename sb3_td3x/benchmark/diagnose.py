@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--window", type=int, default=5_000, help="env steps per row of the table")
     parser.add_argument("--out", default="results/diagnostics", help="folder of the table (<out>/<env>.md)")
     parser.add_argument("--logs", default="runs/diagnose", help="folder of the runs' logger files (scratch)")
+    parser.add_argument("--report-only", action="store_true", help="only write the table, from the logs of earlier runs")
     parser.add_argument("--config-index", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     unknown = [name for name in args.configs if name not in CONFIGS or CONFIGS[name].algo != "td3x"]
@@ -150,11 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     passed = sys.argv[1:] if argv is None else argv
     processes = [
         subprocess.Popen([sys.executable, "-m", "sb3_td3x.benchmark.diagnose", *passed, "--config-index", str(i)], env=env)
-        for i in range(len(args.configs))
+        for i in range(0 if args.report_only else len(args.configs))
     ]
     if any(process.wait() != 0 for process in processes):
         return 1
-    results = {config: summarize(out / "logs" / args.env / config / "progress.csv", args.window) for config in args.configs}
+    results = {config: summarize(Path(args.logs) / args.env / config / "progress.csv", args.window) for config in args.configs}
     command = "python -m sb3_td3x.benchmark.diagnose " + " ".join(passed)
     text = f"""# {args.env}: critic and replay diagnostics
 
