@@ -337,6 +337,9 @@ def test_probability_of_improvement_and_verdict():
     assert result["overlap"][0] == pytest.approx(sum(pairs) / 100) == pytest.approx(0.875)
     assert report.verdict(0.6, 0.9) == "better" and report.verdict(0.1, 0.4) == "worse"
     assert report.verdict(0.3, 0.7) == "no difference shown"
+    # Fewer than 10 runs rank nothing, whatever the interval
+    assert report.verdict(0.6, 0.9, n_runs=3) == report.verdict(0.0, 0.0, n_runs=9) == "too few runs (n < 10)"
+    assert report.verdict(0.6, 0.9, n_runs=3, min_runs=3) == "better"
     assert report.probability_of_improvement({"high": high_runs}) == {}
 
 
@@ -427,7 +430,7 @@ def test_report_on_synthetic_runs(tmp_path):
     # Ramp: final mean over seeds = 1000 + 300; every td3x run ends above every td3 run
     assert td3x["final_return"] == pytest.approx(1300.0)
     assert td3x["final_return_low"] <= 1300.0 <= td3x["final_return_high"]
-    assert td3x["p_improvement"] == 1.0 and td3x["vs_baseline"] == "better"
+    assert td3x["p_improvement"] == 1.0 and td3x["vs_baseline"] == "too few runs (n < 10)"
     assert td3x["auc"] == pytest.approx(ramp.mean() + 300.0)
     # Threshold 1000 (Hopper default): seed 0 at the last eval (100k), seed 1 at 70k, seed 2 at 40k
     assert td3x["threshold"] == 1000.0 and td3x["seeds_reaching_threshold"] == 3
@@ -435,7 +438,7 @@ def test_report_on_synthetic_runs(tmp_path):
     assert td3x["env_steps_per_s"] == pytest.approx(101.0)
     markdown = paths[4].read_text()
     assert "python -m x --report-only" in markdown and "seeds: 0-3" in markdown and "100,000" in markdown
-    assert "| `td3x_recommended` | 3 |" in markdown and "1.00 [1.00, 1.00] | better |" in markdown
+    assert "| `td3x_recommended` | 3 |" in markdown and "1.00 [1.00, 1.00] | too few runs (n < 10) |" in markdown
     assert "100% (40/40) | 1/4 |" in markdown
     assert "- `td3x_recommended`: n_steps=3, prioritized_replay=lap" in markdown
     assert "- `td3`: 0: 500, 1: 500, 2: 500, 3: 30" in markdown

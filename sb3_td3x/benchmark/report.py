@@ -66,6 +66,8 @@ BOOTSTRAP_SEED = 0
 
 # The reference of "probability of improvement"
 BASELINE = "td3"
+# Runs each of two configurations needs before the report says one is better or worse than the other
+MIN_RUNS_FOR_VERDICT = 10
 
 
 @dataclass
@@ -375,10 +377,18 @@ def _at_budget(curve: Curve, budget: int) -> tuple[float, float, float]:
     return float(curve.mean[i]), float(curve.mean_low[i]), float(curve.mean_high[i])
 
 
-def verdict(low: float, high: float) -> str:
-    """:return: what a probability-of-improvement CI shows: ``better``, ``worse`` or ``no difference shown``."""
+def verdict(low: float, high: float, n_runs: int = MIN_RUNS_FOR_VERDICT, min_runs: int = MIN_RUNS_FOR_VERDICT) -> str:
+    """
+    :param low: Lower end of the probability-of-improvement CI.
+    :param high: Upper end.
+    :param n_runs: Runs of the smaller of the two configurations compared.
+    :param min_runs: Runs needed before any verdict: with fewer, even a CI that excludes 0.5 ranks nothing.
+    :return: what the CI shows: ``better``, ``worse``, ``no difference shown``, or ``too few runs (n < min_runs)``.
+    """
     if not (np.isfinite(low) and np.isfinite(high)):
         return "-"
+    if n_runs < min_runs:
+        return f"too few runs (n < {min_runs})"
     if low > 0.5:
         return "better"
     if high < 0.5:
@@ -394,6 +404,7 @@ def summarize(
     stuck_after: int = STUCK_AFTER,
     baseline: str = BASELINE,
     reps: int = BOOTSTRAP_REPS,
+    min_runs: int = MIN_RUNS_FOR_VERDICT,
 ) -> tuple[pd.DataFrame, dict[str, Curve]]:
     """
     One row per configuration: final score IQM and mean, probability of improvement over ``baseline``, completion
@@ -407,6 +418,7 @@ def summarize(
     :param stuck_after: Env steps from which the stuck-run test looks at the evaluations.
     :param baseline: Reference of the probability of improvement.
     :param reps: Bootstrap resamples.
+    :param min_runs: Runs each configuration needs before the "vs baseline" column says better or worse.
     :return: the summary table and the aggregated curves.
     """
     curves = {name: aggregate(seed_runs, reps) for name, seed_runs in runs.items()}
@@ -428,7 +440,8 @@ def summarize(
         row["final_iqm"], row["final_iqm_low"], row["final_iqm_high"] = iqm_, iqm_low, iqm_high
         row["final_return"], row["final_return_low"], row["final_return_high"] = mean, mean_low, mean_high
         row["p_improvement"], row["p_improvement_low"], row["p_improvement_high"] = improvement.get(name, (float("nan"),) * 3)
-        row["vs_baseline"] = verdict(row["p_improvement_low"], row["p_improvement_high"])  # type: ignore[arg-type]
+        n_compared = min(len(seed_runs), len(runs.get(baseline, [])))
+        row["vs_baseline"] = verdict(row["p_improvement_low"], row["p_improvement_high"], n_compared, min_runs)  # type: ignore[arg-type]
         final_lengths = lengths[:, -1, :]
         if max_episode_steps is not None and np.isfinite(final_lengths).all():
             row["completed_episodes"] = int((final_lengths >= max_episode_steps).sum())
@@ -707,9 +720,9 @@ def write_report(
 - Evaluation: every {eval_every:,} steps, {eval_episodes} deterministic episodes on a separate eval env
 - A run's score is the mean return of its evaluation episodes. Final IQM / mean: interquartile mean / mean of the runs'
   final scores; P(better than {BASELINE}): probability that a run of the configuration ends above a run of `{BASELINE}`
-  (Mann-Whitney); "vs {BASELINE}" says "better" / "worse" only when that CI lies above / below 0.5, else
-  "no difference shown". All [intervals] are 95% stratified percentile bootstrap CIs over runs (rliable,
-  {reps} resamples).
+  (Mann-Whitney); "vs {BASELINE}" says "better" / "worse" only when both have at least {MIN_RUNS_FOR_VERDICT} runs and
+  that CI lies above / below 0.5, else "no difference shown" (or "too few runs"). All [intervals] are 95% stratified
+  percentile bootstrap CIs over runs (rliable, {reps} resamples).
 - Completion: {completion_text}. Stuck runs: {stuck_text}.
 - AUC: average evaluation return over training (trapezoid area / span); mean @: mean score at that budget;
   steps to threshold: median over runs of the first evaluation with return >= {threshold:g} ({threshold_source}),
