@@ -243,16 +243,18 @@ class TD3X(TD3):
                     f"{replay_buffer_class.__name__}: pass one or the other"
                 )
         check_priority_args(alpha=alpha, beta0=beta0, priority_eps=priority_eps, min_priority=min_priority)
-        for name, value in (
-            ("alpha", alpha),
-            ("beta0", beta0),
-            ("priority_eps", priority_eps),
-            ("min_priority", min_priority),
-        ):
-            if value is not None and replay_buffer_kwargs and replay_buffer_kwargs.get(name, value) != value:
-                raise ValueError(
-                    f"{name}={value} conflicts with replay_buffer_kwargs[{name!r}]={replay_buffer_kwargs[name]}: pass it once"
+        _check_no_conflict(
+            replay_buffer_kwargs,
+            [
+                (name, name, value)
+                for name, value in (
+                    ("alpha", alpha),
+                    ("beta0", beta0),
+                    ("priority_eps", priority_eps),
+                    ("min_priority", min_priority),
                 )
+            ],
+        )
 
     @staticmethod
     def _check_priority_options(
@@ -288,15 +290,13 @@ class TD3X(TD3):
                     f"is_weight_normalization needs prioritized_replay='per' (only PER has importance-sampling "
                     f"weights), got prioritized_replay={kind!r}"
                 )
-        kwargs = replay_buffer_kwargs or {}
-        for name, buffer_name, value in (
-            ("lap_threshold", "threshold_scale", lap_threshold if lap_threshold != "fixed" else None),
-            ("is_weight_normalization", "is_weight_normalization", is_weight_normalization),
-        ):
-            if value is not None and kwargs.get(buffer_name, value) != value:
-                raise ValueError(
-                    f"{name}={value} conflicts with replay_buffer_kwargs[{buffer_name!r}]={kwargs[buffer_name]}: pass it once"
-                )
+        _check_no_conflict(
+            replay_buffer_kwargs,
+            [
+                ("lap_threshold", "threshold_scale", lap_threshold if lap_threshold != "fixed" else None),
+                ("is_weight_normalization", "is_weight_normalization", is_weight_normalization),
+            ],
+        )
 
     @staticmethod
     def _check_noise_args(
@@ -523,7 +523,6 @@ class TD3X(TD3):
             self.logger.record("train/td_error_abs_mean", td_abs_mean)
             if lap:
                 self.replay_buffer.record_td_errors(td_abs_mean)  # type: ignore[union-attr]
-            if lap:
                 self.logger.record("train/huber_linear_frac", linear_sum.item() / gradient_steps)
         self._record_extras(is_weight_means, gradient_steps)
 
@@ -574,6 +573,20 @@ class TD3X(TD3):
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
         )
+
+
+def _check_no_conflict(replay_buffer_kwargs: dict[str, Any] | None, arguments: list[tuple[str, str, Any]]) -> None:
+    """
+    :param replay_buffer_kwargs: The user's ``replay_buffer_kwargs``.
+    :param arguments: (TD3X argument, buffer keyword it becomes, value; None: not given).
+    :raises ValueError: when an argument given to TD3X is also in ``replay_buffer_kwargs`` with another value.
+    """
+    kwargs = replay_buffer_kwargs or {}
+    for name, buffer_name, value in arguments:
+        if value is not None and kwargs.get(buffer_name, value) != value:
+            raise ValueError(
+                f"{name}={value} conflicts with replay_buffer_kwargs[{buffer_name!r}]={kwargs[buffer_name]}: pass it once"
+            )
 
 
 def _noise_processes(action_noise: ActionNoise | None) -> list[ActionNoise]:
