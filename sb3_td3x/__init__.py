@@ -2,7 +2,7 @@
 
 from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
 from sb3_td3x.noise import DecayingNormalActionNoise
-from sb3_td3x.policies import NoisyLinear, NoisyMlpPolicy, NoisyTD3Policy
+from sb3_td3x.policies import LayerNormContinuousCritic, NoisyLinear, NoisyMlpPolicy, NoisyTD3Policy, TD3XPolicy
 from sb3_td3x.td3x import TD3X
 from sb3_td3x.version import __version__
 
@@ -10,9 +10,11 @@ __all__ = [
     "TD3X",
     "DecayingNormalActionNoise",
     "LAPReplayBuffer",
+    "LayerNormContinuousCritic",
     "NoisyLinear",
     "NoisyMlpPolicy",
     "NoisyTD3Policy",
     "PrioritizedReplayBuffer",
+    "TD3XPolicy",
     "__version__",
 ]

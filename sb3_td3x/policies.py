@@ -1,7 +1,12 @@
 """
-NoisyNet policies for TD3: Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295
+TD3X policies: TD3 policies whose critics can be layer-normalized, and NoisyNet policies for TD3
+(Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295).
 
-The actor (and, optionally, the critics) are built from :class:`NoisyLinear` layers whose weights are
+Layer normalization of the critics (``critic_layer_norm=True``): every hidden ``Linear`` of each Q-network is
+followed by ``LayerNorm`` before its activation, as in the critics of DroQ (Hiraoka et al. 2022,
+https://arxiv.org/abs/2110.02034) and RLPD (Ball et al. 2023, https://arxiv.org/abs/2302.02948).
+
+In the NoisyNet policies, the actor (and, optionally, the critics) are built from :class:`NoisyLinear` layers whose weights are
 ``mu + sigma * epsilon`` with learned ``mu`` and ``sigma`` and a fresh noise sample ``epsilon``.
 
 Whether a forward pass uses the noisy or the mean weights is chosen by the ``deterministic`` flag of
@@ -20,7 +25,13 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.policies import ContinuousCritic
 from stable_baselines3.common.preprocessing import get_action_dim
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, FlattenExtractor
+from stable_baselines3.common.torch_layers import (
+    BaseFeaturesExtractor,
+    CombinedExtractor,
+    FlattenExtractor,
+    NatureCNN,
+    create_mlp,
+)
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from stable_baselines3.td3.policies import Actor, TD3Policy
 from torch import nn
@@ -37,6 +48,16 @@ def _check_noise_kwargs(noise_kind: str, sigma_init: float | None) -> None:
     is_number = isinstance(sigma_init, numbers.Real) and not isinstance(sigma_init, bool)
     if sigma_init is not None and not (is_number and 0 < sigma_init < math.inf):
         raise ValueError(f"sigma_init must be a finite number > 0 (or None for the paper's default), got {sigma_init!r}")
+
+
+def _check_layer_norm(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+def _post_linear_modules(layer_norm: bool) -> list[type[nn.Module]] | None:
+    # create_mlp puts post-linear modules after each hidden Linear, before its activation (not after the output)
+    return [nn.LayerNorm] if layer_norm else None
 
 
 class NoisyLinear(nn.Module):
@@ -291,7 +312,7 @@ class NoisyActor(Actor):
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
-        data.update(dict(noise_kind=self.noise_kind, sigma_init=self.sigma_init))
+        data.update(dict(noise_kind=self.noise_kind, sigma_init=self.sigma_init, layer_norm=self.layer_norm))
         return data
 
     def reset_noise(self) -> None:
@@ -305,6 +326,60 @@ class NoisyActor(Actor):
                 return self(observation)
         self.reset_noise()
         return self(observation)
+
+
+class LayerNormContinuousCritic(ContinuousCritic):
+    """
+    SB3's :class:`~stable_baselines3.common.policies.ContinuousCritic` with ``LayerNorm`` after every hidden
+    ``Linear`` of each Q-network, before its activation (``Linear -> LayerNorm -> ReLU``, as in DroQ and RLPD);
+    the output layer is left as it is.
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param net_arch: Network architecture
+    :param features_extractor: Network to extract features
+        (a CNN when using images, a nn.Flatten() layer otherwise)
+    :param features_dim: Number of features
+    :param activation_fn: Activation function
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param n_critics: Number of critic networks to create.
+    :param share_features_extractor: Whether the features extractor is shared or not
+        between the actor and the critic (this saves computation time)
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        net_arch: list[int],
+        features_extractor: BaseFeaturesExtractor,
+        features_dim: int,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        normalize_images: bool = True,
+        n_critics: int = 2,
+        share_features_extractor: bool = True,
+    ):
+        super().__init__(
+            observation_space,
+            action_space,
+            net_arch=net_arch,
+            features_extractor=features_extractor,
+            features_dim=features_dim,
+            activation_fn=activation_fn,
+            normalize_images=normalize_images,
+            n_critics=n_critics,
+            share_features_extractor=share_features_extractor,
+        )
+        # Replace the plain Q-networks built by the parent (same module names qf0, qf1, ...)
+        action_dim = get_action_dim(self.action_space)
+        self.q_networks = []
+        for idx in range(n_critics):
+            q_net = nn.Sequential(
+                *create_mlp(features_dim + action_dim, 1, net_arch, activation_fn, post_linear_modules=[nn.LayerNorm])
+            )
+            self.add_module(f"qf{idx}", q_net)
+            self.q_networks.append(q_net)
 
 
 class NoisyContinuousCritic(ContinuousCritic):
@@ -326,6 +401,7 @@ class NoisyContinuousCritic(ContinuousCritic):
         between the actor and the critic (this saves computation time)
     :param noise_kind: ``"factorized"`` or ``"independent"`` Gaussian noise (see :class:`NoisyLinear`)
     :param sigma_init: ``sigma_0`` of the paper, > 0; None for the paper's default of the noise kind
+    :param layer_norm: Whether every hidden noisy layer is followed by ``LayerNorm`` (before its activation)
     """
 
     def __init__(
@@ -341,8 +417,10 @@ class NoisyContinuousCritic(ContinuousCritic):
         share_features_extractor: bool = True,
         noise_kind: str = "factorized",
         sigma_init: float | None = None,
+        layer_norm: bool = False,
     ):
         _check_noise_kwargs(noise_kind, sigma_init)
+        _check_layer_norm("layer_norm", layer_norm)
         super().__init__(
             observation_space,
             action_space,
@@ -356,13 +434,20 @@ class NoisyContinuousCritic(ContinuousCritic):
         )
         self.noise_kind = noise_kind
         self.sigma_init = sigma_init
+        self.layer_norm = layer_norm
         # Replace the plain Q-networks built by the parent (same module names qf0, qf1, ...)
         action_dim = get_action_dim(self.action_space)
         self.q_networks = []
         for idx in range(n_critics):
             q_net = nn.Sequential(
                 *create_noisy_mlp(
-                    features_dim + action_dim, 1, net_arch, activation_fn, noise_kind=noise_kind, sigma_init=sigma_init
+                    features_dim + action_dim,
+                    1,
+                    net_arch,
+                    activation_fn,
+                    post_linear_modules=_post_linear_modules(layer_norm),
+                    noise_kind=noise_kind,
+                    sigma_init=sigma_init,
                 )
             )
             self.add_module(f"qf{idx}", q_net)
@@ -370,7 +455,7 @@ class NoisyContinuousCritic(ContinuousCritic):
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
-        data.update(dict(noise_kind=self.noise_kind, sigma_init=self.sigma_init))
+        data.update(dict(noise_kind=self.noise_kind, sigma_init=self.sigma_init, layer_norm=self.layer_norm))
         return data
 
     def reset_noise(self) -> None:
@@ -379,7 +464,196 @@ class NoisyContinuousCritic(ContinuousCritic):
             layer.reset_noise()
 
 
-class NoisyTD3Policy(TD3Policy):
+class TD3XPolicy(TD3Policy):
+    """
+    SB3's :class:`~stable_baselines3.td3.policies.TD3Policy` (``MlpPolicy`` of ``TD3X``) with one option more:
+    layer normalization of the critics. With ``critic_layer_norm=False`` it builds exactly SB3's networks
+    (same modules, same initialization for the same seed).
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param lr_schedule: Learning rate schedule (could be constant)
+    :param net_arch: The specification of the policy and value networks.
+    :param activation_fn: Activation function
+    :param features_extractor_class: Features extractor to use.
+    :param features_extractor_kwargs: Keyword arguments
+        to pass to the features extractor.
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param optimizer_class: The optimizer to use,
+        ``th.optim.Adam`` by default
+    :param optimizer_kwargs: Additional keyword arguments,
+        excluding the learning rate, to pass to the optimizer
+    :param n_critics: Number of critic networks to create.
+    :param share_features_extractor: Whether to share or not the features extractor
+        between the actor and the critic (this saves computation time)
+    :param critic_layer_norm: Whether every hidden layer of the critics is followed by ``LayerNorm``
+        (before its activation, see :class:`LayerNormContinuousCritic`); False: SB3's critics, unchanged
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        lr_schedule: Schedule,
+        net_arch: list[int] | dict[str, list[int]] | None = None,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        features_extractor_class: type[BaseFeaturesExtractor] = FlattenExtractor,
+        features_extractor_kwargs: dict[str, Any] | None = None,
+        normalize_images: bool = True,
+        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
+        optimizer_kwargs: dict[str, Any] | None = None,
+        n_critics: int = 2,
+        share_features_extractor: bool = False,
+        critic_layer_norm: bool = False,
+    ):
+        _check_layer_norm("critic_layer_norm", critic_layer_norm)
+        # Set before the parent's constructor, which builds the networks through make_actor() / make_critic()
+        self.critic_layer_norm = critic_layer_norm
+        super().__init__(
+            observation_space,
+            action_space,
+            lr_schedule,
+            net_arch=net_arch,
+            activation_fn=activation_fn,
+            features_extractor_class=features_extractor_class,
+            features_extractor_kwargs=features_extractor_kwargs,
+            normalize_images=normalize_images,
+            optimizer_class=optimizer_class,
+            optimizer_kwargs=optimizer_kwargs,
+            n_critics=n_critics,
+            share_features_extractor=share_features_extractor,
+        )
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(dict(critic_layer_norm=self.critic_layer_norm))
+        return data
+
+    def make_critic(self, features_extractor: BaseFeaturesExtractor | None = None) -> ContinuousCritic:
+        if not self.critic_layer_norm:
+            return super().make_critic(features_extractor)
+        critic_kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
+        return LayerNormContinuousCritic(**critic_kwargs).to(self.device)
+
+
+class TD3XCnnPolicy(TD3XPolicy):
+    """
+    :class:`TD3XPolicy` with a CNN features extractor (``CnnPolicy`` of ``TD3X``, SB3's ``CnnPolicy`` by default).
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param lr_schedule: Learning rate schedule (could be constant)
+    :param net_arch: The specification of the policy and value networks.
+    :param activation_fn: Activation function
+    :param features_extractor_class: Features extractor to use.
+    :param features_extractor_kwargs: Keyword arguments
+        to pass to the features extractor.
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param optimizer_class: The optimizer to use,
+        ``th.optim.Adam`` by default
+    :param optimizer_kwargs: Additional keyword arguments,
+        excluding the learning rate, to pass to the optimizer
+    :param n_critics: Number of critic networks to create.
+    :param share_features_extractor: Whether to share or not the features extractor
+        between the actor and the critic (this saves computation time)
+    :param critic_layer_norm: Whether every hidden layer of the critics is followed by ``LayerNorm``
+        (before its activation, see :class:`LayerNormContinuousCritic`); False: SB3's critics, unchanged
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        lr_schedule: Schedule,
+        net_arch: list[int] | dict[str, list[int]] | None = None,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        features_extractor_class: type[BaseFeaturesExtractor] = NatureCNN,
+        features_extractor_kwargs: dict[str, Any] | None = None,
+        normalize_images: bool = True,
+        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
+        optimizer_kwargs: dict[str, Any] | None = None,
+        n_critics: int = 2,
+        share_features_extractor: bool = False,
+        critic_layer_norm: bool = False,
+    ):
+        super().__init__(
+            observation_space,
+            action_space,
+            lr_schedule,
+            net_arch=net_arch,
+            activation_fn=activation_fn,
+            features_extractor_class=features_extractor_class,
+            features_extractor_kwargs=features_extractor_kwargs,
+            normalize_images=normalize_images,
+            optimizer_class=optimizer_class,
+            optimizer_kwargs=optimizer_kwargs,
+            n_critics=n_critics,
+            share_features_extractor=share_features_extractor,
+            critic_layer_norm=critic_layer_norm,
+        )
+
+
+class TD3XMultiInputPolicy(TD3XPolicy):
+    """
+    :class:`TD3XPolicy` for dict observations (``MultiInputPolicy`` of ``TD3X``, SB3's ``MultiInputPolicy`` by default).
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param lr_schedule: Learning rate schedule (could be constant)
+    :param net_arch: The specification of the policy and value networks.
+    :param activation_fn: Activation function
+    :param features_extractor_class: Features extractor to use.
+    :param features_extractor_kwargs: Keyword arguments
+        to pass to the features extractor.
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param optimizer_class: The optimizer to use,
+        ``th.optim.Adam`` by default
+    :param optimizer_kwargs: Additional keyword arguments,
+        excluding the learning rate, to pass to the optimizer
+    :param n_critics: Number of critic networks to create.
+    :param share_features_extractor: Whether to share or not the features extractor
+        between the actor and the critic (this saves computation time)
+    :param critic_layer_norm: Whether every hidden layer of the critics is followed by ``LayerNorm``
+        (before its activation, see :class:`LayerNormContinuousCritic`); False: SB3's critics, unchanged
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        lr_schedule: Schedule,
+        net_arch: list[int] | dict[str, list[int]] | None = None,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        features_extractor_class: type[BaseFeaturesExtractor] = CombinedExtractor,
+        features_extractor_kwargs: dict[str, Any] | None = None,
+        normalize_images: bool = True,
+        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
+        optimizer_kwargs: dict[str, Any] | None = None,
+        n_critics: int = 2,
+        share_features_extractor: bool = False,
+        critic_layer_norm: bool = False,
+    ):
+        super().__init__(
+            observation_space,
+            action_space,
+            lr_schedule,
+            net_arch=net_arch,
+            activation_fn=activation_fn,
+            features_extractor_class=features_extractor_class,
+            features_extractor_kwargs=features_extractor_kwargs,
+            normalize_images=normalize_images,
+            optimizer_class=optimizer_class,
+            optimizer_kwargs=optimizer_kwargs,
+            n_critics=n_critics,
+            share_features_extractor=share_features_extractor,
+            critic_layer_norm=critic_layer_norm,
+        )
+
+
+class NoisyTD3Policy(TD3XPolicy):
     """
     TD3 policy with a NoisyNet actor (and optionally NoisyNet critics), from
     Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295
@@ -410,6 +684,7 @@ class NoisyTD3Policy(TD3Policy):
     :param sigma_init: ``sigma_0`` of the paper, > 0; None for the paper's default
         (0.5 factorized, 0.017 independent)
     :param noisy_critic: Whether the critics are made of noisy layers too
+    :param critic_layer_norm: Whether every hidden layer of the critics (noisy or not) is followed by ``LayerNorm``
     """
 
     actor: NoisyActor
@@ -432,6 +707,7 @@ class NoisyTD3Policy(TD3Policy):
         noise_kind: str = "factorized",
         sigma_init: float | None = None,
         noisy_critic: bool = False,
+        critic_layer_norm: bool = False,
     ):
         if not isinstance(action_space, spaces.Box):
             raise ValueError(f"action_space must be a gymnasium.spaces.Box for NoisyTD3Policy, got {action_space}")
@@ -453,6 +729,7 @@ class NoisyTD3Policy(TD3Policy):
             optimizer_kwargs=optimizer_kwargs,
             n_critics=n_critics,
             share_features_extractor=share_features_extractor,
+            critic_layer_norm=critic_layer_norm,
         )
 
     def _build(self, lr_schedule: Schedule) -> None:
@@ -475,7 +752,9 @@ class NoisyTD3Policy(TD3Policy):
         if not self.noisy_critic:
             return super().make_critic(features_extractor)
         critic_kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
-        return NoisyContinuousCritic(**critic_kwargs, noise_kind=self.noise_kind, sigma_init=self.sigma_init).to(self.device)
+        return NoisyContinuousCritic(
+            **critic_kwargs, noise_kind=self.noise_kind, sigma_init=self.sigma_init, layer_norm=self.critic_layer_norm
+        ).to(self.device)
 
     def reset_noise(self) -> None:
         """
@@ -509,4 +788,7 @@ class NoisyTD3Policy(TD3Policy):
         return self.actor._predict(observation, deterministic=deterministic)
 
 
+MlpPolicy = TD3XPolicy
+CnnPolicy = TD3XCnnPolicy
+MultiInputPolicy = TD3XMultiInputPolicy
 NoisyMlpPolicy = NoisyTD3Policy

@@ -23,7 +23,7 @@ from sb3_td3x.buffers import (
     check_priority_args,
 )
 from sb3_td3x.noise import DecayingNormalActionNoise
-from sb3_td3x.policies import NoisyMlpPolicy
+from sb3_td3x.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy
 
 SelfTD3X = TypeVar("SelfTD3X", bound="TD3X")
 
@@ -48,7 +48,8 @@ class TD3X(TD3):
     https://arxiv.org/abs/2007.06049, reference implementation https://github.com/sfujim/LAP-PAL
     NoisyNet: Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295
 
-    :param policy: The policy model to use (MlpPolicy, NoisyMlpPolicy, CnnPolicy, ...)
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy: SB3's TD3 policies with
+        ``critic_layer_norm`` added; NoisyMlpPolicy)
     :param env: The environment to learn from (if registered in Gym, can be str)
     :param learning_rate: learning rate for adam optimizer,
         the same learning rate will be used for all networks (Q-Values, Actor and Value function)
@@ -104,7 +105,8 @@ class TD3X(TD3):
         the reported success rate, mean episode length, and mean reward over
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
     :param policy_kwargs: additional arguments to be passed to the policy on creation
-        (for ``NoisyMlpPolicy``: ``noise_kind``, ``sigma_init``, ``noisy_critic``)
+        (``critic_layer_norm``: LayerNorm in the critics, see :class:`~sb3_td3x.policies.TD3XPolicy`;
+        for ``NoisyMlpPolicy`` also ``noise_kind``, ``sigma_init``, ``noisy_critic``)
     :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
         debug messages
     :param seed: Seed for the pseudo random generators
@@ -114,7 +116,9 @@ class TD3X(TD3):
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
-        **TD3.policy_aliases,
+        "MlpPolicy": MlpPolicy,
+        "CnnPolicy": CnnPolicy,
+        "MultiInputPolicy": MultiInputPolicy,
         "NoisyMlpPolicy": NoisyMlpPolicy,
     }
 

@@ -71,8 +71,9 @@ def sample_td3x_params(trial: "optuna.Trial", n_actions: int, n_envs: int, addit
     """
     Optuna sampler for TD3X (``HYPERPARAMS_SAMPLER["td3x"]``), RL Zoo's sampler signature.
 
-    Samples the learning rate, the batch size, the network size, ``n_steps``, the kind of prioritized replay
-    (``none`` / ``per`` / ``lap``) with ``alpha`` and ``max_priority_reset`` (0: never, or 250 as TD7; PER and
+    Samples the learning rate, the batch size, the network size, LayerNorm in the critics or not, ``n_steps``,
+    the kind of prioritized replay (``none`` / ``per`` / ``lap``) with ``alpha`` and ``max_priority_reset`` (0: never,
+    or 250 as TD7; PER and
     LAP), ``beta0`` (PER) and ``lap_threshold`` (LAP), and the exploration:
     Gaussian action noise (its std and its schedule: ``constant`` / ``linear`` / ``exponential`` with the final
     std as a fraction of the initial one) or a NoisyNet actor (``factorized`` / ``independent``). Parameters
@@ -89,6 +90,7 @@ def sample_td3x_params(trial: "optuna.Trial", n_actions: int, n_envs: int, addit
         # 2**6 = 64 to 2**10 = 1024
         "batch_size_pow": trial.suggest_int("batch_size_pow", 6, 10),
         "net_arch": trial.suggest_categorical("net_arch", list(NET_ARCHS)),
+        "critic_layer_norm": trial.suggest_categorical("critic_layer_norm", [False, True]),
         "n_steps": trial.suggest_int("n_steps", 1, 5),
         "prioritized_replay": trial.suggest_categorical("prioritized_replay", ["none", "per", "lap"]),
     }
@@ -137,6 +139,8 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     if exploration not in EXPLORATION_KINDS:
         raise ValueError(f"exploration must be one of {EXPLORATION_KINDS}, got {exploration!r}")
     net_arch = NET_ARCHS[sampled_params["net_arch"]]
+    # absent from the trials of studies started before the sampler had it: those trials ran without
+    critic_layer_norm = sampled_params.get("critic_layer_norm", False)
     hyperparams: dict[str, Any] = {
         "learning_rate": sampled_params["learning_rate"],
         "batch_size": 2 ** sampled_params["batch_size_pow"],
@@ -161,7 +165,7 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
         noise_std = sampled_params["noise_std"]
         hyperparams.update(
             policy="MlpPolicy",
-            policy_kwargs=dict(net_arch=net_arch),
+            policy_kwargs=dict(net_arch=net_arch, critic_layer_norm=critic_layer_norm),
             noise_type="normal",
             noise_std=noise_std,
             noise_schedule=schedule,
@@ -171,7 +175,9 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
         # The NoisyNet actor explores by itself: no action noise
         hyperparams.update(
             policy="NoisyMlpPolicy",
-            policy_kwargs=dict(net_arch=net_arch, noise_kind=exploration.removeprefix("noisy_")),
+            policy_kwargs=dict(
+                net_arch=net_arch, noise_kind=exploration.removeprefix("noisy_"), critic_layer_norm=critic_layer_norm
+            ),
             noise_type=None,
             noise_std=0.0,
             noise_schedule="constant",

@@ -80,6 +80,8 @@ def test_screening_candidates_build(name):
     noise_std = kwargs.pop("noise_std", 0.1)
     model = TD3X(policy, "Pendulum-v1", action_noise=NormalActionNoise(np.zeros(1), noise_std * np.ones(1)), **kwargs)
     assert model.n_steps == 3 and CONFIGS[name].algo == "td3x"
+    assert model.policy.critic_layer_norm is name.endswith("_layernorm")
+    assert model.policy.net_arch == [400, 300]
     assert set(parse_args(["--configs", "screening"]).configs) == {"td3_nstep3", "td3x_recommended", *CANDIDATES}
 
 

@@ -8,16 +8,21 @@ from stable_baselines3 import TD3
 from stable_baselines3.common.policies import ContinuousCritic
 from stable_baselines3.common.torch_layers import create_mlp
 from stable_baselines3.common.utils import polyak_update
-from stable_baselines3.td3.policies import Actor
+from stable_baselines3.td3.policies import Actor, TD3Policy
 from torch import nn
 from torch.nn import functional as F
 
+from sb3_td3x import TD3X
 from sb3_td3x.policies import (
+    LayerNormContinuousCritic,
     NoisyActor,
     NoisyContinuousCritic,
     NoisyLinear,
     NoisyMlpPolicy,
     NoisyTD3Policy,
+    TD3XCnnPolicy,
+    TD3XMultiInputPolicy,
+    TD3XPolicy,
     create_noisy_mlp,
     noisy_layers,
 )
@@ -348,3 +353,115 @@ def test_learn_with_stock_td3():
     assert differ_everywhere(initial_eps, epsilons(model.actor))
     assert not th.allclose(initial_sigma, model.actor.mu[0].weight_sigma)
     assert np.isfinite(model.policy.noisy_sigma_mean())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Layer-normalized critics
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def layer_kinds(q_net: nn.Module) -> list[str]:
+    return [type(module).__name__ for module in q_net]
+
+
+def test_critic_layer_norm_placement_and_optimizer():
+    policy = TD3XPolicy(OBS_SPACE, ACTION_SPACE, lambda _: 1e-3, net_arch=[16, 8], critic_layer_norm=True)
+    for critic in (policy.critic, policy.critic_target):
+        assert isinstance(critic, LayerNormContinuousCritic) and len(critic.q_networks) == 2
+        for q_net in critic.q_networks:
+            assert layer_kinds(q_net) == ["Linear", "LayerNorm", "ReLU", "Linear", "LayerNorm", "ReLU", "Linear"]
+            assert [m.normalized_shape for m in q_net if isinstance(m, nn.LayerNorm)] == [(16,), (8,)]
+    # the LayerNorm gains and biases are learned by the critic optimizer and copied to the target
+    optimized = {id(p) for group in policy.critic.optimizer.param_groups for p in group["params"]}
+    norms = [m for m in policy.critic.modules() if isinstance(m, nn.LayerNorm)]
+    assert len(norms) == 4 and all({id(m.weight), id(m.bias)} <= optimized for m in norms)
+    for p, p_target in zip(policy.critic.parameters(), policy.critic_target.parameters(), strict=True):
+        assert th.equal(p, p_target)
+    # the actor is unchanged
+    assert not any(isinstance(m, nn.LayerNorm) for m in policy.actor.modules())
+
+
+def test_critic_layer_norm_normalizes_hidden_units():
+    th.manual_seed(0)
+    policy = TD3XPolicy(OBS_SPACE, ACTION_SPACE, lambda _: 1e-3, net_arch=[32, 32], critic_layer_norm=True)
+    obs = th.randn(64, 3) * 50.0 + 10.0  # far from unit scale
+    actions = th.rand(64, 2) * 4 - 2
+    q_net = policy.critic.q_networks[0]
+    hidden = q_net[:2](th.cat([obs, actions], dim=1))  # Linear -> LayerNorm
+    th.testing.assert_close(hidden.mean(dim=1), th.zeros(64), atol=1e-5, rtol=0)
+    th.testing.assert_close(hidden.std(dim=1, unbiased=False), th.ones(64), atol=1e-3, rtol=0)
+    q1, q2 = policy.critic(obs, actions)
+    assert q1.shape == q2.shape == (64, 1)
+
+
+def test_critic_layer_norm_off_builds_sb3_networks():
+    """TD3X's MlpPolicy with the option off: SB3's TD3Policy, same modules and same initial weights."""
+    th.manual_seed(3)
+    ours = TD3XPolicy(OBS_SPACE, ACTION_SPACE, lambda _: 1e-3, net_arch=[16, 16])
+    th.manual_seed(3)
+    stock = TD3Policy(OBS_SPACE, ACTION_SPACE, lambda _: 1e-3, net_arch=[16, 16])
+    assert type(ours.critic) is ContinuousCritic
+    assert list(ours.state_dict()) == list(stock.state_dict())
+    for name, value in ours.state_dict().items():
+        assert th.equal(value, stock.state_dict()[name]), name
+
+
+@pytest.mark.parametrize("noisy_critic", [False, True])
+def test_noisy_policy_with_critic_layer_norm(noisy_critic):
+    policy = make_policy(noisy_critic=noisy_critic, critic_layer_norm=True)
+    expected = NoisyContinuousCritic if noisy_critic else LayerNormContinuousCritic
+    assert isinstance(policy.critic, expected) and isinstance(policy.critic_target, expected)
+    linear = "NoisyLinear" if noisy_critic else "Linear"
+    for q_net in policy.critic.q_networks:
+        assert layer_kinds(q_net) == [linear, "LayerNorm", "ReLU", linear, "LayerNorm", "ReLU", linear]
+    # the NoisyNet actor is unchanged
+    assert not any(isinstance(m, nn.LayerNorm) for m in policy.actor.modules())
+    assert len(noisy_layers(policy.actor)) == 3
+
+
+def test_td3x_policy_aliases_accept_critic_layer_norm():
+    model = TD3X("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=[8], critic_layer_norm=True))
+    assert type(model.policy) is TD3XPolicy and isinstance(model.critic, LayerNormContinuousCritic)
+    assert TD3X.policy_aliases["CnnPolicy"] is TD3XCnnPolicy
+    image_space = spaces.Box(0, 255, shape=(1, 40, 40), dtype=np.uint8)
+    cnn = TD3XCnnPolicy(image_space, ACTION_SPACE, lambda _: 1e-3, net_arch=[8], critic_layer_norm=True)
+    assert type(cnn.critic.features_extractor).__name__ == "NatureCNN"
+    assert layer_kinds(cnn.critic.q_networks[0]) == ["Linear", "LayerNorm", "ReLU", "Linear"]
+    dict_space = spaces.Dict({"a": OBS_SPACE, "b": spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float32)})
+    multi = TD3X.policy_aliases["MultiInputPolicy"](dict_space, ACTION_SPACE, lambda _: 1e-3, critic_layer_norm=True)
+    assert type(multi) is TD3XMultiInputPolicy and isinstance(multi.critic, LayerNormContinuousCritic)
+    obs = {key: th.as_tensor(np.stack([space.sample() for _ in range(5)])) for key, space in dict_space.items()}
+    assert multi.critic.q1_forward(obs, th.zeros(5, 2)).shape == (5, 1)
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None])
+def test_bad_critic_layer_norm(value):
+    with pytest.raises(ValueError, match=r"critic_layer_norm must be True or False"):
+        TD3X("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(critic_layer_norm=value))
+    with pytest.raises(ValueError, match=r"critic_layer_norm must be True or False"):
+        make_policy(critic_layer_norm=value)
+
+
+def test_save_load_keeps_critic_layer_norm(tmp_path):
+    model = TD3X(
+        "MlpPolicy",
+        "Pendulum-v1",
+        policy_kwargs=dict(net_arch=[16, 16], critic_layer_norm=True),
+        learning_starts=30,
+        batch_size=16,
+        seed=0,
+    )
+    model.learn(60)
+    model.save(tmp_path / "ln")
+    loaded = TD3X.load(tmp_path / "ln")
+    assert loaded.policy.critic_layer_norm is True and isinstance(loaded.critic, LayerNormContinuousCritic)
+    for (name, value), (loaded_name, loaded_value) in zip(
+        model.policy.state_dict().items(), loaded.policy.state_dict().items(), strict=True
+    ):
+        assert name == loaded_name and th.equal(value, loaded_value), name
+    # training moved the LayerNorm gains away from their initial ones, and the loaded model has them
+    gains = [m.weight for m in loaded.critic.modules() if isinstance(m, nn.LayerNorm)]
+    assert gains and not all(th.equal(gain, th.ones_like(gain)) for gain in gains)
+    obs = th.as_tensor(np.stack([model.observation_space.sample() for _ in range(4)]))
+    actions = th.zeros(4, 1)
+    assert th.equal(model.critic(obs, actions)[0], loaded.critic(obs, actions)[0])

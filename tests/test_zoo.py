@@ -181,6 +181,7 @@ def test_sampler_covers_its_search_space():
     study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0), direction="maximize")
     seen: set[tuple[str, str, str]] = set()
     seen_scales: set[str] = set()
+    seen_layer_norm: set[bool] = set()
     for _ in range(60):
         trial = study.ask()
         hyperparams = sample_td3x_params(trial, n_actions=1, n_envs=1, additional_args={})
@@ -209,6 +210,8 @@ def test_sampler_covers_its_search_space():
             assert model.action_noise is None
             assert isinstance(model.policy, NoisyTD3Policy)
             assert model.policy.noise_kind == params["exploration"].removeprefix("noisy_")
+        assert model.policy.critic_layer_norm is params["critic_layer_norm"]
+        seen_layer_norm.add(params["critic_layer_norm"])
         assert model.batch_size == 2 ** params["batch_size_pow"] == trial.user_attrs["batch_size"]
         assert model.learning_rate == params["learning_rate"]
         study.tell(trial, 0.0)
@@ -216,6 +219,7 @@ def test_sampler_covers_its_search_space():
     assert kinds == {(k, e) for k in ("none", "per", "lap") for e in ("normal", "noisy_factorized", "noisy_independent")}
     assert {schedule for _, exploration, schedule in seen if exploration == "normal"} == {"constant", "linear", "exponential"}
     assert seen_scales == {"fixed", "reward", "td_error"}
+    assert seen_layer_norm == {False, True}
 
 
 def test_converted_trial_overrides_the_yml(tmp_path):
@@ -235,7 +239,13 @@ def test_converted_trial_overrides_the_yml(tmp_path):
     assert type(model.replay_buffer).__name__ == "NStepReplayBuffer" and model.replay_buffer.n_steps == 3
     assert model.action_noise is None and isinstance(model.policy, NoisyTD3Policy)
     assert model.policy.net_arch == [64, 64] and model.batch_size == 128
+    # a trial from before the sampler had critic_layer_norm ran without it
+    assert model.policy.critic_layer_norm is False
     model.env.close()
+    converted = convert_td3x_params({**params, "exploration": "normal", "noise_std": 0.1, "noise_schedule": "constant"})
+    assert converted["policy_kwargs"] == {"net_arch": [64, 64], "critic_layer_norm": False}
+    converted = convert_td3x_params({**params, "critic_layer_norm": True})
+    assert converted["policy_kwargs"]["critic_layer_norm"] is True
 
 
 # --- checkpoints, in-process ----------------------------------------------------------------------------------
