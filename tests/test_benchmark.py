@@ -15,7 +15,7 @@ from gymnasium import spaces
 from sb3_td3x.benchmark import report, runner, throughput
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
-from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, TD3X_OFF
+from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, TD3X_OFF, BenchmarkConfig
 
 REQUIRED = [
     "td3",
@@ -391,6 +391,8 @@ def _synthetic_runs(
             results = np.repeat(np.asarray(curve, dtype=float)[:, None], 10, axis=1)
             np.savez(folder / "evaluations.npz", timesteps=timesteps, results=results, ep_lengths=results * 0 + lengths)
             record = {"seed": seed, "env_steps_per_s": 100.0 + seed, "n_timesteps": int(timesteps[-1])}
+            if name in CONFIGS:  # what the runner records: the configuration's algorithm and overrides
+                record.update(algo=CONFIGS[name].algo, hyperparams=CONFIGS[name].hyperparams)
             (folder / runner.RESULT_FILE).write_text(json.dumps(record))
 
 
@@ -462,7 +464,8 @@ def test_report_only_cli_rebuilds_from_result_files(tmp_path):
     screening = tmp_path / "results" / "runs" / "Hopper-v4" / "td3x_lap" / "seed_100"
     shutil.copytree(tmp_path / "results" / "runs" / "Hopper-v4" / "td3" / "seed_0", screening)
     record = json.loads((screening / "run.json").read_text())
-    (screening / "run.json").write_text(json.dumps({**record, "seed": 100}))
+    lap = CONFIGS["td3x_lap"]
+    (screening / "run.json").write_text(json.dumps({**record, "seed": 100, "algo": lap.algo, "hyperparams": lap.hyperparams}))
     assert bench_main(["--env", "Hopper-v4", "--report-only"]) == 0
     head = pd.read_csv(tmp_path / "results" / "Hopper-v4" / "summary.csv")
     assert list(head["config"]) == ["td3", "td3_nstep3"] and list(head["n_seeds"]) == [3, 3]
@@ -470,6 +473,47 @@ def test_report_only_cli_rebuilds_from_result_files(tmp_path):
     assert list(screen["config"]) == ["td3x_lap"] and list(screen["seeds"].astype(str)) == ["100"]
     with pytest.raises(SystemExit):
         parse_args(["--time-left", "0"])
+
+
+def test_runs_of_an_older_set_are_never_mixed_in(tmp_path, fake_python, monkeypatch, capsys):
+    """When a configuration's overrides change, its finished runs of the old set stop everything before training."""
+    specs = runner.make_specs(["td3x_recommended"], "Fake-v0", [0, 1], 2000, tmp_path / "runs", eval_freq=1000)
+    runner.run_all(specs[:1], jobs=1, python=fake_python, poll_interval=0.01)
+    old = dict(CONFIGS["td3x_recommended"].hyperparams)
+    changed = BenchmarkConfig("td3x_recommended", "td3x", {**old, "lap_threshold": "'td_error'"})
+    monkeypatch.setitem(CONFIGS, "td3x_recommended", changed)
+    new_specs = runner.make_specs(["td3x_recommended"], "Fake-v0", [0, 1], 2000, tmp_path / "runs", eval_freq=1000)
+    assert new_specs[0].config is changed
+    for scratch in (True, False):  # found in the scratch folder, then in the committed result files only
+        with pytest.raises(runner.MixedResultsError, match=r"seed_0 was trained as --algo td3x --hyperparams") as info:
+            runner.run_all(new_specs, jobs=1, python=fake_python, poll_interval=0.01)
+        assert "prioritized_replay:'lap' n_steps:3, but configuration td3x_recommended is now" in str(info.value)
+        assert "lap_threshold:'td_error'" in str(info.value)
+        assert not new_specs[1].folder.exists()  # nothing was trained
+        if scratch:
+            shutil.rmtree(tmp_path / "runs")
+    # The command line says it in one line, and so does the report
+    assert bench_main(["--env", "Fake-v0", "--configs", "td3x_recommended", "--seeds", "1", "-n", "2000"]) == 2
+    assert bench_main(["--env", "Fake-v0", "--report-only"]) == 2
+    assert capsys.readouterr().err.count("error: results/runs/Fake-v0/td3x_recommended/seed_0 was trained as") == 2
+    # Moved to a configuration of its own, it is that configuration's run
+    monkeypatch.setitem(CONFIGS, "td3x_old", BenchmarkConfig("td3x_old", "td3x", old))
+    shutil.move("results/runs/Fake-v0/td3x_recommended", "results/runs/Fake-v0/td3x_old")
+    assert list(report.load_runs("results/runs", "Fake-v0")) == ["td3x_old"]
+
+
+def test_report_refuses_runs_of_one_config_with_different_hyperparameters(tmp_path):
+    _synthetic_runs(tmp_path / "runs", "Hopper-v4", {"td3": [np.full(3, 1.0)] * 3})
+    for seed, learning_rate in ((0, 0.001), (1, 0.001), (2, 0.0003)):
+        (tmp_path / "runs" / "Hopper-v4" / "td3" / f"seed_{seed}" / "config.yml").write_text(
+            f"!!python/object/apply:collections.OrderedDict\n- - - learning_rate\n    - {learning_rate}\n"
+        )
+    with pytest.raises(runner.MixedResultsError, match=r"seed_2 and .*seed_0 are runs of td3 trained with different"):
+        report.load_runs(tmp_path / "runs", "Hopper-v4")
+    assert [run.seed for run in report.load_runs(tmp_path / "runs", "Hopper-v4", seeds=lambda seed: seed < 2)["td3"]] == [
+        0,
+        1,
+    ]
 
 
 def test_report_threshold_fallback(tmp_path):

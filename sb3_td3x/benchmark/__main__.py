@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{config.name:24s} {config.algo:5s} {config.description}\n{'':31s}{overrides}")
         return 0
 
-    from sb3_td3x.benchmark.runner import make_specs, run_all, select_shard
+    from sb3_td3x.benchmark.runner import MixedResultsError, make_specs, run_all, select_shard
 
     specs = make_specs(
         args.configs,
@@ -141,13 +141,17 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(specs)} runs{shard}: {', '.join(args.configs)} x seeds {args.seeds} on {args.env}, {args.n_timesteps} steps"
         )
         start = time.time()
-        records = run_all(
-            specs,
-            jobs=args.jobs,
-            on_event=lambda line: print(line, flush=True),
-            progress_interval=args.progress_interval,
-            deadline=None if args.time_left is None else start + 60.0 * args.time_left,
-        )
+        try:
+            records = run_all(
+                specs,
+                jobs=args.jobs,
+                on_event=lambda line: print(line, flush=True),
+                progress_interval=args.progress_interval,
+                deadline=None if args.time_left is None else start + 60.0 * args.time_left,
+            )
+        except MixedResultsError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         failed = sum(not record["ok"] for record in records)
         print(f"finished {len(records) - failed} runs, {failed} failed, in {(time.time() - start) / 60:.1f} min")
     if not args.no_report:
@@ -163,16 +167,20 @@ def main(argv: list[str] | None = None) -> int:
         # Head-to-head seeds and screening seeds never share a table
         groups = [("", "TD3X against stock TD3", False), ("screening", "screening of candidate configurations", True)]
         for sub, title, screening in groups:
-            paths = write_report(
-                runs_dirs,
-                args.env,
-                os.path.join(args.results, args.env, sub),
-                configs=args.report_configs,
-                seeds=in_group(screening),
-                threshold=args.threshold,
-                command=command,
-                title=title,
-            )
+            try:
+                paths = write_report(
+                    runs_dirs,
+                    args.env,
+                    os.path.join(args.results, args.env, sub),
+                    configs=args.report_configs,
+                    seeds=in_group(screening),
+                    threshold=args.threshold,
+                    command=command,
+                    title=title,
+                )
+            except MixedResultsError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
             for path in paths:
                 print(f"wrote {path}")
     return 1 if failed else 0

@@ -33,7 +33,14 @@ import pandas as pd
 import yaml
 
 from sb3_td3x.benchmark.configs import CONFIGS
-from sb3_td3x.benchmark.runner import RESULT_CONFIG, RESULT_EVALUATIONS, RESULT_FILE, has_result
+from sb3_td3x.benchmark.runner import (
+    RESULT_CONFIG,
+    RESULT_EVALUATIONS,
+    RESULT_FILE,
+    MixedResultsError,
+    check_same_overrides,
+    has_result,
+)
 
 # Budgets at which the table reports the return (when the runs went that far).
 BUDGETS: tuple[int, ...] = (50_000, 100_000, 300_000, 1_000_000)
@@ -106,9 +113,12 @@ def load_runs(
     :param configs: Only these configurations (default: all found, in :data:`CONFIGS` order).
     :param seeds: Only the seeds for which this returns True (default: all).
     :return: configuration name -> runs sorted by seed (configurations without finished runs are left out).
+    :raises MixedResultsError: when runs of one configuration trained with different hyperparameters (their
+        ``config.yml`` differ), or with other overrides than a known configuration has now.
     """
     dirs = [Path(runs_dirs)] if isinstance(runs_dirs, (str, Path)) else [Path(d) for d in runs_dirs]
     found: dict[str, dict[int, SeedRun]] = {}
+    first_config: dict[str, tuple[Path, object]] = {}
     for runs_dir in dirs:
         for folder in sorted((runs_dir / env_id).glob("*/seed_*")):
             name = folder.parent.name
@@ -118,11 +128,22 @@ def load_runs(
             seed = int(record["seed"])
             if (seeds is not None and not seeds(seed)) or seed in found.get(name, {}):
                 continue
+            if name in CONFIGS:
+                check_same_overrides(CONFIGS[name], record, folder)
+            config_file = folder / RESULT_CONFIG
+            if config_file.is_file():
+                hyperparams = yaml.load(config_file.read_text(), Loader=_ZooConfigLoader)
+                other_folder, other = first_config.setdefault(name, (folder, hyperparams))
+                if hyperparams != other:
+                    raise MixedResultsError(
+                        f"{folder} and {other_folder} are runs of {name} trained with different hyperparameters "
+                        f"(their {RESULT_CONFIG} differ): one configuration's report cannot mix them. Move the runs "
+                        "of one set to the folder of a configuration of its own."
+                    )
             with np.load(folder / RESULT_EVALUATIONS) as data:
                 returns = np.asarray(data["results"], dtype=np.float64)
                 ep_lengths = np.asarray(data["ep_lengths"]) if "ep_lengths" in data else np.full(returns.shape, np.nan)
                 timesteps = np.asarray(data["timesteps"])
-            config_file = folder / RESULT_CONFIG
             found.setdefault(name, {})[seed] = SeedRun(
                 seed,
                 timesteps,

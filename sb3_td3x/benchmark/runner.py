@@ -234,6 +234,54 @@ def finished_record(spec: RunSpec) -> dict[str, Any] | None:
     return None
 
 
+class MixedResultsError(ValueError):
+    """A configuration's folder holds finished runs trained with other overrides than the configuration has now."""
+
+
+def trained_overrides(record: dict[str, Any]) -> str:
+    """:return: ``--algo ... --hyperparams ...`` of a finished run's record, as one line."""
+    overrides = " ".join(f"{key}:{value}" for key, value in record.get("hyperparams", {}).items())
+    return f"--algo {record.get('algo')}" + (f" --hyperparams {overrides}" if overrides else "")
+
+
+def check_same_overrides(config: BenchmarkConfig, record: dict[str, Any], folder: Path) -> None:
+    """
+    Raise if a finished run was trained with other overrides than its configuration has now: its seeds would be
+    reported (and skipped) as runs of a set they did not train.
+
+    :param config: The configuration, as it is now.
+    :param record: The finished run's record (``run.json``).
+    :param folder: Where the record is (for the message).
+    :raises MixedResultsError: naming the folder, what it trained with and what the configuration is now.
+    """
+    if record.get("algo") == config.algo and record.get("hyperparams", {}) == config.hyperparams:
+        return
+    now = trained_overrides({"algo": config.algo, "hyperparams": config.hyperparams})
+    raise MixedResultsError(
+        f"{folder} was trained as {trained_overrides(record)}, but configuration {config.name} is now {now}: "
+        f"its runs would mix two sets. Move the finished runs of the old set to the folder of a configuration with "
+        f"their overrides (or out of {folder.parent.parent}), then run again."
+    )
+
+
+def check_finished_runs(specs: Sequence[RunSpec]) -> None:
+    """
+    :func:`check_same_overrides` for every finished run of the configurations of ``specs``: every seed in their
+    result folders (a report takes them all), and the scratch folders of ``specs``.
+
+    :param specs: The runs.
+    :raises MixedResultsError: for the first finished run trained with other overrides than its configuration has now.
+    """
+    config_folders: dict[Path, BenchmarkConfig] = {}
+    for spec in specs:
+        config_folders.setdefault(spec.result_folder.parent, spec.config)
+        if (spec.folder / DONE_FILE).is_file():
+            check_same_overrides(spec.config, json.loads((spec.folder / DONE_FILE).read_text()), spec.folder)
+    for config_folder, config in config_folders.items():
+        for path in sorted(config_folder.glob(f"seed_*/{RESULT_FILE}")):
+            check_same_overrides(config, json.loads(path.read_text()), path.parent)
+
+
 def collect_finished(specs: Sequence[RunSpec]) -> int:
     """
     Copy the result files of every run finished in its scratch folder but missing from its result folder
@@ -429,6 +477,8 @@ def run_all(
         duration (:func:`estimate_seconds`) does not fit in the time left is not started. None: no limit.
     :param default_rate: Env steps per second assumed for the estimate when no comparable run has finished.
     :return: the records of the runs finished (or failed) by this call.
+    :raises MixedResultsError: when a finished run was trained with other overrides than its configuration has now
+        (before any run starts).
     """
     if jobs < 1:
         raise ValueError(f"jobs={jobs} must be >= 1")
@@ -437,6 +487,8 @@ def run_all(
     emit = on_event or (lambda _line: None)
     # One core per run: intra-op threading only slows small MLPs down when runs share the machine.
     thread_env = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+    # Before anything is trained: finished runs of an older version of a configuration are not its runs
+    check_finished_runs(specs)
     collect_finished(specs)
     pending = [spec for spec in specs if not is_done(spec)]
     skipped = len(specs) - len(pending)
