@@ -539,27 +539,14 @@ class TD3XPolicy(TD3Policy):
 
 class TD3XCnnPolicy(TD3XPolicy):
     """
-    :class:`TD3XPolicy` with a CNN features extractor (``CnnPolicy`` of ``TD3X``, SB3's ``CnnPolicy`` by default).
+    :class:`TD3XPolicy` with SB3's CNN features extractor by default (``CnnPolicy`` of ``TD3X``, as SB3's TD3
+    ``CnnPolicy``).
 
     :param observation_space: Observation space
     :param action_space: Action space
     :param lr_schedule: Learning rate schedule (could be constant)
-    :param net_arch: The specification of the policy and value networks.
-    :param activation_fn: Activation function
-    :param features_extractor_class: Features extractor to use.
-    :param features_extractor_kwargs: Keyword arguments
-        to pass to the features extractor.
-    :param normalize_images: Whether to normalize images or not,
-         dividing by 255.0 (True by default)
-    :param optimizer_class: The optimizer to use,
-        ``th.optim.Adam`` by default
-    :param optimizer_kwargs: Additional keyword arguments,
-        excluding the learning rate, to pass to the optimizer
-    :param n_critics: Number of critic networks to create.
-    :param share_features_extractor: Whether to share or not the features extractor
-        between the actor and the critic (this saves computation time)
-    :param critic_layer_norm: Whether every hidden layer of the critics is followed by ``LayerNorm``
-        (before its activation, see :class:`LayerNormContinuousCritic`); False: SB3's critics, unchanged
+    :param features_extractor_class: Features extractor to use (``NatureCNN`` by default)
+    :param kwargs: The other arguments of :class:`TD3XPolicy` (by keyword), ``critic_layer_norm`` included
     """
 
     def __init__(
@@ -567,57 +554,24 @@ class TD3XCnnPolicy(TD3XPolicy):
         observation_space: spaces.Space,
         action_space: spaces.Box,
         lr_schedule: Schedule,
-        net_arch: list[int] | dict[str, list[int]] | None = None,
-        activation_fn: type[nn.Module] = nn.ReLU,
+        *,
         features_extractor_class: type[BaseFeaturesExtractor] = NatureCNN,
-        features_extractor_kwargs: dict[str, Any] | None = None,
-        normalize_images: bool = True,
-        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
-        optimizer_kwargs: dict[str, Any] | None = None,
-        n_critics: int = 2,
-        share_features_extractor: bool = False,
-        critic_layer_norm: bool = False,
+        **kwargs: Any,
     ):
         super().__init__(
-            observation_space,
-            action_space,
-            lr_schedule,
-            net_arch=net_arch,
-            activation_fn=activation_fn,
-            features_extractor_class=features_extractor_class,
-            features_extractor_kwargs=features_extractor_kwargs,
-            normalize_images=normalize_images,
-            optimizer_class=optimizer_class,
-            optimizer_kwargs=optimizer_kwargs,
-            n_critics=n_critics,
-            share_features_extractor=share_features_extractor,
-            critic_layer_norm=critic_layer_norm,
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
         )
 
 
 class TD3XMultiInputPolicy(TD3XPolicy):
     """
-    :class:`TD3XPolicy` for dict observations (``MultiInputPolicy`` of ``TD3X``, SB3's ``MultiInputPolicy`` by default).
+    :class:`TD3XPolicy` for dict observations (``MultiInputPolicy`` of ``TD3X``, as SB3's TD3 ``MultiInputPolicy``).
 
     :param observation_space: Observation space
     :param action_space: Action space
     :param lr_schedule: Learning rate schedule (could be constant)
-    :param net_arch: The specification of the policy and value networks.
-    :param activation_fn: Activation function
-    :param features_extractor_class: Features extractor to use.
-    :param features_extractor_kwargs: Keyword arguments
-        to pass to the features extractor.
-    :param normalize_images: Whether to normalize images or not,
-         dividing by 255.0 (True by default)
-    :param optimizer_class: The optimizer to use,
-        ``th.optim.Adam`` by default
-    :param optimizer_kwargs: Additional keyword arguments,
-        excluding the learning rate, to pass to the optimizer
-    :param n_critics: Number of critic networks to create.
-    :param share_features_extractor: Whether to share or not the features extractor
-        between the actor and the critic (this saves computation time)
-    :param critic_layer_norm: Whether every hidden layer of the critics is followed by ``LayerNorm``
-        (before its activation, see :class:`LayerNormContinuousCritic`); False: SB3's critics, unchanged
+    :param features_extractor_class: Features extractor to use (``CombinedExtractor`` by default)
+    :param kwargs: The other arguments of :class:`TD3XPolicy` (by keyword), ``critic_layer_norm`` included
     """
 
     def __init__(
@@ -625,31 +579,12 @@ class TD3XMultiInputPolicy(TD3XPolicy):
         observation_space: spaces.Space,
         action_space: spaces.Box,
         lr_schedule: Schedule,
-        net_arch: list[int] | dict[str, list[int]] | None = None,
-        activation_fn: type[nn.Module] = nn.ReLU,
+        *,
         features_extractor_class: type[BaseFeaturesExtractor] = CombinedExtractor,
-        features_extractor_kwargs: dict[str, Any] | None = None,
-        normalize_images: bool = True,
-        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
-        optimizer_kwargs: dict[str, Any] | None = None,
-        n_critics: int = 2,
-        share_features_extractor: bool = False,
-        critic_layer_norm: bool = False,
+        **kwargs: Any,
     ):
         super().__init__(
-            observation_space,
-            action_space,
-            lr_schedule,
-            net_arch=net_arch,
-            activation_fn=activation_fn,
-            features_extractor_class=features_extractor_class,
-            features_extractor_kwargs=features_extractor_kwargs,
-            normalize_images=normalize_images,
-            optimizer_class=optimizer_class,
-            optimizer_kwargs=optimizer_kwargs,
-            n_critics=n_critics,
-            share_features_extractor=share_features_extractor,
-            critic_layer_norm=critic_layer_norm,
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
         )
 
 
