@@ -87,7 +87,7 @@ class SeedRun:
     :param returns: Episode returns, shape (n_evals, n_episodes).
     :param ep_lengths: Episode lengths, shape (n_evals, n_episodes).
     :param env_steps_per_s: Wall-clock env steps per second of the whole run (training and evaluations).
-    :param config_file: The run's ``config.yml`` (hyperparameters it trained with), if any.
+    :param hyperparams: Hyperparameters the run trained with (its RL Zoo ``config.yml``), None if it has none.
     """
 
     seed: int
@@ -95,7 +95,7 @@ class SeedRun:
     returns: np.ndarray
     ep_lengths: np.ndarray
     env_steps_per_s: float = float("nan")
-    config_file: Path | None = None
+    hyperparams: dict[str, object] | None = None
 
 
 def load_runs(
@@ -131,8 +131,10 @@ def load_runs(
             if name in CONFIGS:
                 check_same_overrides(CONFIGS[name], record, folder)
             config_file = folder / RESULT_CONFIG
+            hyperparams: dict[str, object] | None = None
             if config_file.is_file():
-                hyperparams = yaml.load(config_file.read_text(), Loader=_ZooConfigLoader)
+                loaded = yaml.load(config_file.read_text(), Loader=_ZooConfigLoader)
+                hyperparams = dict(loaded) if isinstance(loaded, dict) else {}
                 other_folder, other = first_config.setdefault(name, (folder, hyperparams))
                 if hyperparams != other:
                     raise MixedResultsError(
@@ -150,7 +152,7 @@ def load_runs(
                 returns,
                 ep_lengths,
                 float(record.get("env_steps_per_s", "nan")),
-                config_file if config_file.is_file() else None,
+                hyperparams,
             )
     names = list(configs) if configs is not None else _ordered(found)
     return {name: [found[name][seed] for seed in sorted(found[name])] for name in names if found.get(name)}
@@ -169,15 +171,14 @@ _ZooConfigLoader.add_constructor(
 def effective_hyperparams(runs: Sequence[SeedRun]) -> dict[str, object]:
     """
     Hyperparameters a configuration actually trained with: RL Zoo's ``config.yml`` (zoo file + overrides)
-    of its first run that has one.
+    of its first run that has one (all of a configuration's runs have the same, see :func:`load_runs`).
 
     :param runs: Runs of one configuration.
     :return: the hyperparameters, empty if none is found.
     """
     for run in runs:
-        if run.config_file is not None:
-            loaded = yaml.load(run.config_file.read_text(), Loader=_ZooConfigLoader)
-            return dict(loaded) if isinstance(loaded, dict) else {}
+        if run.hyperparams is not None:
+            return dict(run.hyperparams)
     return {}
 
 
