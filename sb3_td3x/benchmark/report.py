@@ -134,14 +134,14 @@ def load_runs(
             hyperparams: dict[str, object] | None = None
             if config_file.is_file():
                 loaded = yaml.load(config_file.read_text(), Loader=_ZooConfigLoader)
-                hyperparams = dict(loaded) if isinstance(loaded, dict) else {}
-                other_folder, other = first_config.setdefault(name, (folder, hyperparams))
-                if hyperparams != other:
+                other_folder, other = first_config.setdefault(name, (folder, loaded))
+                if loaded != other:
                     raise MixedResultsError(
                         f"{folder} and {other_folder} are runs of {name} trained with different hyperparameters "
                         f"(their {RESULT_CONFIG} differ): one configuration's report cannot mix them. Move the runs "
                         "of one set to the folder of a configuration of its own."
                     )
+                hyperparams = dict(loaded) if isinstance(loaded, dict) else {}
             with np.load(folder / RESULT_EVALUATIONS) as data:
                 returns = np.asarray(data["results"], dtype=np.float64)
                 ep_lengths = np.asarray(data["ep_lengths"]) if "ep_lengths" in data else np.full(returns.shape, np.nan)
