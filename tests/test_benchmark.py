@@ -83,6 +83,7 @@ def test_screening_candidates_build(name):
     assert model.policy.critic_layer_norm is name.endswith("_layernorm")
     assert model.policy.net_arch == [400, 300]
     assert set(parse_args(["--configs", "screening"]).configs) == {"td3_nstep3", "td3x_recommended", *CANDIDATES}
+    assert parse_args(["--configs", "candidates", "td3"]).configs == [*CANDIDATES, "td3"]
 
 
 def test_every_override_is_valid_python():

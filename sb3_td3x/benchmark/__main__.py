@@ -27,7 +27,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--configs",
         nargs="+",
         default=None,
-        help=f"configurations to run, or 'all' / 'ablation' / 'screening' (known: {', '.join(CONFIGS)}); default: "
+        help=f"configurations to run, or 'all' / 'ablation' / 'screening' / 'candidates' (known: {', '.join(CONFIGS)}); "
+        "'candidates' is the screening without its two references; default: "
         f"{' '.join(HEAD_TO_HEAD)} for training, every configuration with finished runs for the report",
     )
     parser.add_argument(
@@ -103,6 +104,8 @@ def _expand(names: list[str]) -> list[str]:
             expanded += ["td3", "td3_nstep3", *ABLATION, "td3x_recommended"]
         elif name == "screening":
             expanded += ["td3_nstep3", "td3x_recommended", *CANDIDATES]
+        elif name == "candidates":
+            expanded += list(CANDIDATES)
         else:
             expanded.append(name)
     return list(dict.fromkeys(expanded))
