@@ -286,7 +286,7 @@ def test_learns_pendulum_with_all_extras_on():
         policy_kwargs=dict(net_arch=[64, 64], noise_kind="factorized"),
         seed=0,
     )
-    model.learn(15_000)
+    model.learn(8_000)
     eval_env = Monitor(gym.make("Pendulum-v1"))
     eval_env.reset(seed=123)
     mean_return, _ = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)
