@@ -674,3 +674,17 @@ def test_diagnose_table_from_logger_files(tmp_path):
     assert "| `td3x_recommended` | 10k | - | - | 0.7 | - | - | - | - | 7 |" in table
     with pytest.raises(SystemExit):
         diagnose.main(["--configs", "td3"])  # stock TD3 logs none of these
+
+
+def test_confidence_intervals_are_the_same_on_every_rebuild():
+    # rliable resamples with NumPy's global generator: the report seeds it, and leaves the caller's state alone
+    scores = {"a": np.array([[973.0], [816], [2424], [695], [243], [700], [33], [1543], [426], [640]])}
+    np.random.seed(7)
+    before = np.random.get_state()[1].copy()
+    first = report.interval_estimates(scores, report.iqm_and_mean)["a"]
+    assert np.array_equal(np.random.get_state()[1], before)
+    np.random.rand(5)
+    second = report.interval_estimates(scores, report.iqm_and_mean)["a"]
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert first[1][0] < first[0][0] < first[2][0]

@@ -19,12 +19,13 @@ Two more measures of how a configuration fails:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
 import platform
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -188,6 +189,22 @@ def _ordered(names: object) -> list[str]:
     return known + sorted(name for name in found if name not in CONFIGS)
 
 
+@contextlib.contextmanager
+def _seeded_global_rng() -> Iterator[None]:
+    """
+    Seed NumPy's global generator for the duration of a bootstrap, then restore its state.
+
+    rliable's ``StratifiedBootstrap`` draws its resampling indices from ``np.random`` itself, whatever ``random_state``
+    it is given, so this is what makes the confidence intervals the same on every rebuild of a report.
+    """
+    state = np.random.get_state()
+    np.random.seed(BOOTSTRAP_SEED)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
 def interval_estimates(
     scores: dict[str, np.ndarray], statistic: Callable[[np.ndarray], np.ndarray], reps: int = BOOTSTRAP_REPS
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -208,8 +225,8 @@ def interval_estimates(
         if matrix.shape[0] < 2:
             estimates[name] = (point, point.copy(), point.copy())
             continue
-        with warnings.catch_warnings():
-            # arch (under rliable) deprecates the RandomState that rliable passes; same resamples either way
+        with warnings.catch_warnings(), _seeded_global_rng():
+            # arch (under rliable) deprecates the RandomState that rliable passes (its resampling ignores it)
             warnings.simplefilter("ignore", FutureWarning)
             _, cis = rly.get_interval_estimates(
                 {name: matrix}, statistic, reps=reps, random_state=np.random.RandomState(BOOTSTRAP_SEED)
@@ -262,7 +279,7 @@ def probability_of_improvement(
         if min(matrix.shape[0], scores[baseline].shape[0]) < 2:
             result[name] = (point, point, point)
             continue
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _seeded_global_rng():
             warnings.simplefilter("ignore", FutureWarning)
             _, cis = rly.get_interval_estimates(
                 {name: pair},  # type: ignore[dict-item]
