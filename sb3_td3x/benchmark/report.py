@@ -19,13 +19,11 @@ Two more measures of how a configuration fails:
 
 from __future__ import annotations
 
-import contextlib
 import datetime
 import json
 import os
 import platform
-import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -189,20 +187,28 @@ def _ordered(names: object) -> list[str]:
     return known + sorted(name for name in found if name not in CONFIGS)
 
 
-@contextlib.contextmanager
-def _seeded_global_rng() -> Iterator[None]:
+def _bootstrap_ci(scores: np.ndarray | tuple[np.ndarray, ...], statistic: Callable[..., np.ndarray], reps: int) -> np.ndarray:
     """
-    Seed NumPy's global generator for the duration of a bootstrap, then restore its state.
+    rliable's 95% stratified percentile bootstrap CI of one statistic, the same on every rebuild of a report.
 
-    rliable's ``StratifiedBootstrap`` draws its resampling indices from ``np.random`` itself, whatever ``random_state``
-    it is given, so this is what makes the confidence intervals the same on every rebuild of a report.
+    rliable's ``StratifiedBootstrap`` draws its resampling indices from NumPy's global generator whatever
+    ``random_state`` it is given, so that generator is seeded here and the caller's state restored afterwards.
+
+    :param scores: A score matrix (n_runs, n_tasks, ...), or a tuple of them resampled independently (a statistic of
+        several configurations, such as the probability of improvement).
+    :param statistic: Maps the scores to an array of statistics.
+    :param reps: Bootstrap resamples.
+    :return: the CI as rliable gives it: lower bounds then upper bounds.
     """
+    from rliable import library as rly
+
     state = np.random.get_state()
     np.random.seed(BOOTSTRAP_SEED)
     try:
-        yield
+        _, cis = rly.get_interval_estimates({"scores": scores}, statistic, reps=reps)
     finally:
         np.random.set_state(state)
+    return np.asarray(cis["scores"], dtype=np.float64)
 
 
 def interval_estimates(
@@ -217,21 +223,13 @@ def interval_estimates(
     :param reps: Bootstrap resamples.
     :return: name -> (point estimates, lower bounds, upper bounds), each an array like the statistic's output.
     """
-    from rliable import library as rly
-
     estimates: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     for name, matrix in scores.items():
         point = np.atleast_1d(np.asarray(statistic(matrix), dtype=np.float64))
         if matrix.shape[0] < 2:
             estimates[name] = (point, point.copy(), point.copy())
             continue
-        with warnings.catch_warnings(), _seeded_global_rng():
-            # arch (under rliable) deprecates the RandomState that rliable passes (its resampling ignores it)
-            warnings.simplefilter("ignore", FutureWarning)
-            _, cis = rly.get_interval_estimates(
-                {name: matrix}, statistic, reps=reps, random_state=np.random.RandomState(BOOTSTRAP_SEED)
-            )
-        low, high = np.asarray(cis[name], dtype=np.float64).reshape(2, -1)
+        low, high = _bootstrap_ci(matrix, statistic, reps).reshape(2, -1)
         estimates[name] = (point, low, high)
     return estimates
 
@@ -265,7 +263,6 @@ def probability_of_improvement(
     :param baseline: Reference configuration.
     :return: name -> (probability, lower bound, upper bound), for every configuration but the baseline.
     """
-    from rliable import library as rly
     from rliable import metrics
 
     if baseline not in scores:
@@ -279,15 +276,7 @@ def probability_of_improvement(
         if min(matrix.shape[0], scores[baseline].shape[0]) < 2:
             result[name] = (point, point, point)
             continue
-        with warnings.catch_warnings(), _seeded_global_rng():
-            warnings.simplefilter("ignore", FutureWarning)
-            _, cis = rly.get_interval_estimates(
-                {name: pair},  # type: ignore[dict-item]
-                metrics.probability_of_improvement,
-                reps=reps,
-                random_state=np.random.RandomState(BOOTSTRAP_SEED),
-            )
-        low, high = np.asarray(cis[name], dtype=np.float64).ravel()
+        low, high = _bootstrap_ci(pair, metrics.probability_of_improvement, reps).ravel()
         result[name] = (point, float(low), float(high))
     return result
 
