@@ -38,9 +38,13 @@ def test_config_table_complete():
     # The stock baselines are plain RL Zoo TD3, the second with SB3's own n-step returns only
     assert CONFIGS["td3"].algo == "td3" and CONFIGS["td3"].hyperparams == {}
     assert CONFIGS["td3_nstep3"].algo == "td3" and CONFIGS["td3_nstep3"].hyperparams == {"n_steps": "3"}
-    # The recommended set: the zoo file with LAP and 3-step returns
+    # The recommended set: the zoo file with LAP, its threshold scaled by the TD errors, and 3-step returns
     assert CONFIGS["td3x_recommended"].algo == "td3x"
-    assert CONFIGS["td3x_recommended"].hyperparams == {"prioritized_replay": "'lap'", "n_steps": "3"}
+    recommended = {"prioritized_replay": "'lap'", "n_steps": "3", "lap_threshold": "'td_error'"}
+    assert CONFIGS["td3x_recommended"].hyperparams == recommended
+    # The screening's pick is the recommended set; the set before the screening keeps its own name
+    assert CONFIGS["td3x_lap_tdscale"].hyperparams == recommended
+    assert CONFIGS["td3x_lap_nstep3"].hyperparams == {"prioritized_replay": "'lap'", "n_steps": "3"}
 
 
 @pytest.mark.parametrize(
@@ -82,7 +86,7 @@ def test_screening_candidates_build(name):
     assert model.n_steps == 3 and CONFIGS[name].algo == "td3x"
     assert model.policy.critic_layer_norm is name.endswith("_layernorm")
     assert model.policy.net_arch == [400, 300]
-    assert set(parse_args(["--configs", "screening"]).configs) == {"td3_nstep3", "td3x_recommended", *CANDIDATES}
+    assert set(parse_args(["--configs", "screening"]).configs) == {"td3_nstep3", "td3x_lap_nstep3", *CANDIDATES}
     assert parse_args(["--configs", "candidates", "td3"]).configs == [*CANDIDATES, "td3"]
 
 
@@ -481,15 +485,16 @@ def test_runs_of_an_older_set_are_never_mixed_in(tmp_path, fake_python, monkeypa
     specs = runner.make_specs(["td3x_recommended"], "Fake-v0", [0, 1], 2000, tmp_path / "runs", eval_freq=1000)
     runner.run_all(specs[:1], jobs=1, python=fake_python, poll_interval=0.01)
     old = dict(CONFIGS["td3x_recommended"].hyperparams)
-    changed = BenchmarkConfig("td3x_recommended", "td3x", {**old, "lap_threshold": "'td_error'"})
+    changed = BenchmarkConfig("td3x_recommended", "td3x", {**old, "max_priority_reset": "250"})
     monkeypatch.setitem(CONFIGS, "td3x_recommended", changed)
     new_specs = runner.make_specs(["td3x_recommended"], "Fake-v0", [0, 1], 2000, tmp_path / "runs", eval_freq=1000)
     assert new_specs[0].config is changed
     for scratch in (True, False):  # found in the scratch folder, then in the committed result files only
         with pytest.raises(runner.MixedResultsError, match=r"seed_0 was trained as --algo td3x --hyperparams") as info:
             runner.run_all(new_specs, jobs=1, python=fake_python, poll_interval=0.01)
-        assert "prioritized_replay:'lap' n_steps:3, but configuration td3x_recommended is now" in str(info.value)
-        assert "lap_threshold:'td_error'" in str(info.value)
+        trained = " ".join(f"{key}:{value}" for key, value in old.items())
+        assert f"{trained}, but configuration td3x_recommended is now" in str(info.value)
+        assert "max_priority_reset:250" in str(info.value)
         assert not new_specs[1].folder.exists()  # nothing was trained
         if scratch:
             shutil.rmtree(tmp_path / "runs")

@@ -31,6 +31,7 @@ from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.save_util import load_from_pkl
 
 from sb3_td3x import TD3X, DecayingNormalActionNoise, LAPReplayBuffer, NoisyTD3Policy, PrioritizedReplayBuffer
+from sb3_td3x.benchmark.configs import RECOMMENDED
 from sb3_td3x.zoo import (
     HYPERPARAMS_FILE,
     ResumableCheckpointCallback,
@@ -97,6 +98,17 @@ def test_yml_covers_mujoco_and_pendulum():
     expected = {f"{task}-{version}" for task in tasks for version in ("v4", "v5")} - {"Pusher-v4"} | {"Pendulum-v1", "default"}
     assert expected <= set(hyperparams)
     assert hyperparams["Hopper-v4"]["n_timesteps"] == 1e6
+
+
+def test_yml_mujoco_entries_are_the_benchmarks_recommended_set():
+    """The set the benchmark measures as ``td3x_recommended`` is the one ``--algo td3x`` trains on MuJoCo."""
+    hyperparams = yaml.safe_load(HYPERPARAMS_FILE.read_text())
+    mujoco = [env_id for env_id in hyperparams if env_id.endswith(("-v4", "-v5"))]
+    assert "Hopper-v4" in mujoco and "Walker2d-v5" in mujoco
+    for env_id in mujoco:
+        assert {key: hyperparams[env_id].get(key) for key in RECOMMENDED} == {
+            key: eval(value) for key, value in RECOMMENDED.items()
+        }, env_id
 
 
 def make_manager(tmp_path: Path, env_id: str, algo: str = "td3x", **kwargs: Any) -> ExperimentManager:

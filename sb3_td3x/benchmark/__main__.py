@@ -103,7 +103,7 @@ def _expand(names: list[str]) -> list[str]:
         elif name == "ablation":
             expanded += ["td3", "td3_nstep3", *ABLATION, "td3x_recommended"]
         elif name == "screening":
-            expanded += ["td3_nstep3", "td3x_recommended", *CANDIDATES]
+            expanded += ["td3_nstep3", "td3x_lap_nstep3", *CANDIDATES]
         elif name == "candidates":
             expanded += list(CANDIDATES)
         else:

@@ -78,7 +78,7 @@ VARIANTS: dict[str, Variant] = {
         Variant("td3x_noisy_factorized", "td3x", _noisy("factorized"), action_noise=False),
         Variant("td3x_noisy_independent", "td3x", _noisy("independent"), action_noise=False),
         Variant("td3x_noise_decay", "td3x", dict(DECAY)),
-        Variant("td3x_recommended", "td3x", {"prioritized_replay": "lap", "n_steps": 3}),
+        Variant("td3x_recommended", "td3x", {"prioritized_replay": "lap", "n_steps": 3, "lap_threshold": "td_error"}),
         # PER and LAP exclude each other: "all" is measured with each
         Variant("td3x_all_per", "td3x", {"prioritized_replay": "per", "n_steps": 3, **_noisy("factorized"), **DECAY}),
         Variant("td3x_all_lap", "td3x", {"prioritized_replay": "lap", "n_steps": 3, **_noisy("factorized"), **DECAY}),
