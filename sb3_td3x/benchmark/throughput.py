@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import sys
 import time
@@ -32,6 +33,7 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
+from sb3_td3x.benchmark.configs import RECOMMENDED
 from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
 
 # RL Zoo's TD3 hyperparameters for MuJoCo (rl_zoo3/hyperparams/td3.yml, "mujoco-defaults")
@@ -78,7 +80,8 @@ VARIANTS: dict[str, Variant] = {
         Variant("td3x_noisy_factorized", "td3x", _noisy("factorized"), action_noise=False),
         Variant("td3x_noisy_independent", "td3x", _noisy("independent"), action_noise=False),
         Variant("td3x_noise_decay", "td3x", dict(DECAY)),
-        Variant("td3x_recommended", "td3x", {"prioritized_replay": "lap", "n_steps": 3, "lap_threshold": "td_error"}),
+        # The benchmark's recommended set, its override expressions read as values
+        Variant("td3x_recommended", "td3x", {key: ast.literal_eval(value) for key, value in RECOMMENDED.items()}),
         # PER and LAP exclude each other: "all" is measured with each
         Variant("td3x_all_per", "td3x", {"prioritized_replay": "per", "n_steps": 3, **_noisy("factorized"), **DECAY}),
         Variant("td3x_all_lap", "td3x", {"prioritized_replay": "lap", "n_steps": 3, **_noisy("factorized"), **DECAY}),
