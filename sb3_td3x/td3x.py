@@ -274,10 +274,6 @@ class TD3X(TD3):
             kind = "lap" if issubclass(replay_buffer_class, LAPReplayBuffer) else "per"
         if lap_threshold not in THRESHOLD_SCALES:
             raise ValueError(f"lap_threshold must be one of {THRESHOLD_SCALES}, got {lap_threshold!r}")
-        if lap_threshold != "fixed" and kind != "lap":
-            raise ValueError(
-                f"lap_threshold={lap_threshold!r} needs prioritized_replay='lap', got prioritized_replay={kind!r}"
-            )
         if max_priority_reset is not None:
             if (
                 not isinstance(max_priority_reset, (int, np.integer))
@@ -368,6 +364,10 @@ class TD3X(TD3):
             self.n_steps = 1  # the buffer has it already; silences SB3's "n_steps is ignored" warning
         else:
             unused = [name for name in ("alpha", "beta0", "priority_eps", "min_priority") if getattr(self, name) is not None]
+        # Like min_priority: a yml entry or a zoo file may set it for LAP while the command line switches LAP off
+        lap_buffer = self.replay_buffer_class is not None and issubclass(self.replay_buffer_class, LAPReplayBuffer)
+        if self.lap_threshold != "fixed" and not lap_buffer:
+            unused.append("lap_threshold")
         if unused:
             warnings.warn(f"{', '.join(unused)} ignored: only used by the other kind of prioritized replay")
         try:

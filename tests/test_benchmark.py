@@ -15,7 +15,7 @@ from gymnasium import spaces
 from sb3_td3x.benchmark import report, runner, throughput
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
-from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, TD3X_OFF, BenchmarkConfig
+from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENED, TD3X_OFF, BenchmarkConfig
 
 REQUIRED = [
     "td3",
@@ -34,7 +34,9 @@ def test_config_table_complete():
     assert set(REQUIRED) <= set(CONFIGS)
     assert set(HEAD_TO_HEAD) == {"td3", "td3_nstep3", "td3x_recommended"}
     assert set(ABLATION) == set(REQUIRED) - set(HEAD_TO_HEAD)
-    assert set(CANDIDATES) <= set(CONFIGS) and not set(CANDIDATES) & (set(ABLATION) | set(HEAD_TO_HEAD))
+    for group in (CANDIDATES, SCREENED):
+        assert set(group) <= set(CONFIGS) and not set(group) & (set(ABLATION) | set(HEAD_TO_HEAD))
+    assert not set(CANDIDATES) & set(SCREENED)
     # The stock baselines are plain RL Zoo TD3, the second with SB3's own n-step returns only
     assert CONFIGS["td3"].algo == "td3" and CONFIGS["td3"].hyperparams == {}
     assert CONFIGS["td3_nstep3"].algo == "td3" and CONFIGS["td3_nstep3"].hyperparams == {"n_steps": "3"}
@@ -72,7 +74,7 @@ def test_ablation_switches_exactly_one_extra(name, changed):
         assert kwargs == {"net_arch": [400, 300], "noise_kind": kind}
 
 
-@pytest.mark.parametrize("name", CANDIDATES)
+@pytest.mark.parametrize("name", SCREENED + CANDIDATES)
 def test_screening_candidates_build(name):
     from stable_baselines3.common.noise import NormalActionNoise
 
@@ -86,8 +88,44 @@ def test_screening_candidates_build(name):
     assert model.n_steps == 3 and CONFIGS[name].algo == "td3x"
     assert model.policy.critic_layer_norm is name.endswith("_layernorm")
     assert model.policy.net_arch == [400, 300]
-    assert set(parse_args(["--configs", "screening"]).configs) == {"td3_nstep3", "td3x_lap_nstep3", *CANDIDATES}
+    assert set(parse_args(["--configs", "screening"]).configs) == {"td3x_lap_tdscale", *CANDIDATES}
     assert parse_args(["--configs", "candidates", "td3"]).configs == [*CANDIDATES, "td3"]
+
+
+def test_writeup_sets_are_the_writeups_extras():
+    from sb3_td3x.benchmark.diagnose import zoo_hyperparams
+
+    plain, noisy = (zoo_hyperparams("Hopper-v4", CONFIGS[name].hyperparams) for name in ("td3x_writeup", "td3x_writeup_noisy"))
+    for params in (plain, noisy):
+        assert (params["prioritized_replay"], params["n_steps"], params["alpha"]) == ("per", 3, None)
+        assert (params["noise_std"], params["noise_schedule"], params["noise_final_std"]) == (0.2, "linear", 0.05)
+    # The write-up's set differs from the screened td3x_nstep3_decay by PER alone
+    decay = zoo_hyperparams("Hopper-v4", CONFIGS["td3x_nstep3_decay"].hyperparams)
+    assert {key for key in plain if plain[key] != decay.get(key)} == {"prioritized_replay"}
+    assert noisy["policy"] == "NoisyMlpPolicy"
+    assert noisy["policy_kwargs"] == {"net_arch": [400, 300], "noise_kind": "factorized"}
+
+
+@pytest.mark.parametrize("name", ["td3x_off", "td3x_per", *SCREENED, *CANDIDATES, "td3x_recommended"])
+def test_configurations_build_from_the_mujoco_zoo_entry(name):
+    # What rl_zoo3.train builds for Hopper-v4: the packaged td3x.yml entry with the configuration's overrides on top
+    # (its LAP keys must not stop a configuration that switches LAP off)
+    import warnings
+
+    from stable_baselines3.common.noise import NormalActionNoise
+
+    from sb3_td3x import TD3X
+    from sb3_td3x.benchmark.diagnose import zoo_hyperparams
+
+    params = zoo_hyperparams("Hopper-v4", CONFIGS[name].hyperparams)
+    for key in ("n_timesteps", "noise_type"):
+        params.pop(key)
+    noise_std = params.pop("noise_std")
+    params.update(buffer_size=1000, learning_starts=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        model = TD3X(env="Pendulum-v1", action_noise=NormalActionNoise(np.zeros(1), noise_std * np.ones(1)), **params)
+    assert model.prioritized_replay == params["prioritized_replay"]
 
 
 def test_every_override_is_valid_python():

@@ -244,7 +244,6 @@ def test_save_load_continues_as_if_never_stopped(tmp_path):
         (dict(noise_final_std=0.1), "noise_schedule"),
         (dict(policy_kwargs=dict(noise_kind="gaussian")), "noise_kind"),
         (dict(prioritized_replay="per", alpha=0.5, replay_buffer_kwargs=dict(alpha=0.7)), "alpha"),
-        (dict(prioritized_replay="per", lap_threshold="reward"), "lap_threshold"),
         (dict(prioritized_replay="lap", lap_threshold="loss"), "lap_threshold"),
         (
             dict(prioritized_replay="lap", lap_threshold="reward", replay_buffer_kwargs=dict(threshold_scale="td_error")),
@@ -381,3 +380,12 @@ def test_lap_td_error_threshold_follows_the_td_errors():
     assert model.logger.name_to_value["train/huber_threshold"] == pytest.approx(scale)
     logged = model.logger.name_to_value["train/td_error_abs_mean"]
     assert buffer.td_error_scale == pytest.approx(scale + 0.01 * (logged - scale))
+
+
+@pytest.mark.parametrize("kind", ["none", "per"])
+def test_lap_threshold_without_lap_is_ignored_with_a_warning(kind):
+    # A zoo entry sets lap_threshold for its LAP set; switching LAP off on the command line must still train
+    with pytest.warns(UserWarning, match="lap_threshold ignored"):
+        model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay=kind, lap_threshold="td_error", **SMALL)
+    assert not isinstance(model.replay_buffer, LAPReplayBuffer)
+    assert getattr(model.replay_buffer, "threshold_scale", None) is None

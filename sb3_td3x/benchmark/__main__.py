@@ -28,7 +28,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         nargs="+",
         default=None,
         help=f"configurations to run, or 'all' / 'ablation' / 'screening' / 'candidates' (known: {', '.join(CONFIGS)}); "
-        "'candidates' is the screening without its two references; default: "
+        "'screening' is the current round's candidates and the recommended set under its screening name, "
+        "'candidates' the candidates alone; default: "
         f"{' '.join(HEAD_TO_HEAD)} for training, every configuration with finished runs for the report",
     )
     parser.add_argument(
@@ -103,7 +104,7 @@ def _expand(names: list[str]) -> list[str]:
         elif name == "ablation":
             expanded += ["td3", "td3_nstep3", *ABLATION, "td3x_recommended"]
         elif name == "screening":
-            expanded += ["td3_nstep3", "td3x_lap_nstep3", *CANDIDATES]
+            expanded += ["td3x_lap_tdscale", *CANDIDATES]
         elif name == "candidates":
             expanded += list(CANDIDATES)
         else:
