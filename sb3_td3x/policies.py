@@ -37,6 +37,8 @@ from stable_baselines3.td3.policies import Actor, TD3Policy
 from torch import nn
 from torch.nn import functional as F
 
+from sb3_td3x.checkpoints import CheckpointPolicyMixin
+
 NOISE_KINDS = ("factorized", "independent")
 # Paper, section 3.2: sigma_0 = 0.5 for factorised noise (sigma = sigma_0 / sqrt(p)), 0.017 for independent noise
 DEFAULT_SIGMA_INIT = {"factorized": 0.5, "independent": 0.017}
@@ -464,11 +466,11 @@ class NoisyContinuousCritic(ContinuousCritic):
             layer.reset_noise()
 
 
-class TD3XPolicy(TD3Policy):
+class TD3XPolicy(CheckpointPolicyMixin, TD3Policy):
     """
-    SB3's :class:`~stable_baselines3.td3.policies.TD3Policy` (``MlpPolicy`` of ``TD3X``) with one option more:
-    layer normalization of the critics. With ``critic_layer_norm=False`` it builds exactly SB3's networks
-    (same modules, same initialization for the same seed).
+    SB3's :class:`~stable_baselines3.td3.policies.TD3Policy` (``MlpPolicy`` of ``TD3X``) with two options more:
+    layer normalization of the critics, and a policy checkpoint to act with when deterministic. With both off it
+    builds exactly SB3's networks (same modules, same initialization for the same seed).
 
     :param observation_space: Observation space
     :param action_space: Action space
@@ -489,6 +491,8 @@ class TD3XPolicy(TD3Policy):
         between the actor and the critic (this saves computation time)
     :param critic_layer_norm: Whether every hidden layer of the critics is followed by ``LayerNorm``
         (before its activation, see :class:`LayerNormContinuousCritic`); False: SB3's critics, unchanged
+    :param use_checkpoint: Whether the policy keeps a checkpoint of its actor that deterministic prediction uses
+        once one is taken (see :mod:`sb3_td3x.checkpoints`; ``TD3X(policy_checkpoints=True)`` sets it)
     """
 
     def __init__(
@@ -506,10 +510,12 @@ class TD3XPolicy(TD3Policy):
         n_critics: int = 2,
         share_features_extractor: bool = False,
         critic_layer_norm: bool = False,
+        use_checkpoint: bool = False,
     ):
         _check_layer_norm("critic_layer_norm", critic_layer_norm)
         # Set before the parent's constructor, which builds the networks through make_actor() / make_critic()
         self.critic_layer_norm = critic_layer_norm
+        self.use_checkpoint = bool(use_checkpoint)
         super().__init__(
             observation_space,
             action_space,
@@ -525,10 +531,23 @@ class TD3XPolicy(TD3Policy):
             share_features_extractor=share_features_extractor,
         )
 
+    def _build(self, lr_schedule: Schedule) -> None:
+        super()._build(lr_schedule)
+        if self.use_checkpoint:
+            self.add_checkpoint()
+
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
         data.update(dict(critic_layer_norm=self.critic_layer_norm))
+        if self.use_checkpoint:
+            data.update(use_checkpoint=True)
         return data
+
+    def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> th.Tensor:
+        # Deterministic prediction acts with the checkpoint once there is one; the actor's own _predict decides what
+        # the deterministic flag means for it (the mean weights of a noisy actor)
+        actor = self.checkpoint_actor if deterministic and self.has_checkpoint else self.actor
+        return actor._predict(observation, deterministic=deterministic)  # type: ignore[operator]
 
     def make_critic(self, features_extractor: BaseFeaturesExtractor | None = None) -> ContinuousCritic:
         if not self.critic_layer_norm:
@@ -620,6 +639,7 @@ class NoisyTD3Policy(TD3XPolicy):
         (0.5 factorized, 0.017 independent)
     :param noisy_critic: Whether the critics are made of noisy layers too
     :param critic_layer_norm: Whether every hidden layer of the critics (noisy or not) is followed by ``LayerNorm``
+    :param use_checkpoint: Whether the policy keeps a checkpoint of its actor (see :class:`TD3XPolicy`)
     """
 
     actor: NoisyActor
@@ -643,6 +663,7 @@ class NoisyTD3Policy(TD3XPolicy):
         sigma_init: float | None = None,
         noisy_critic: bool = False,
         critic_layer_norm: bool = False,
+        use_checkpoint: bool = False,
     ):
         if not isinstance(action_space, spaces.Box):
             raise ValueError(f"action_space must be a gymnasium.spaces.Box for NoisyTD3Policy, got {action_space}")
@@ -665,6 +686,7 @@ class NoisyTD3Policy(TD3XPolicy):
             n_critics=n_critics,
             share_features_extractor=share_features_extractor,
             critic_layer_norm=critic_layer_norm,
+            use_checkpoint=use_checkpoint,
         )
 
     def _build(self, lr_schedule: Schedule) -> None:
@@ -717,10 +739,6 @@ class NoisyTD3Policy(TD3XPolicy):
             if sigma is not None
         ]
         return th.cat(sigmas).mean().item()
-
-    def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> th.Tensor:
-        # Unlike TD3Policy, the deterministic flag matters: mean weights, or noisy weights with fresh noise
-        return self.actor._predict(observation, deterministic=deterministic)
 
 
 MlpPolicy = TD3XPolicy

@@ -22,8 +22,9 @@ from sb3_td3x.buffers import (
     check_n_steps,
     check_priority_args,
 )
+from sb3_td3x.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
 from sb3_td3x.noise import DecayingNormalActionNoise
-from sb3_td3x.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy
+from sb3_td3x.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
 
 SelfTD3X = TypeVar("SelfTD3X", bound="TD3X")
 
@@ -47,6 +48,8 @@ class TD3X(TD3):
     LAP: An Equivalence between Loss Functions and Non-Uniform Sampling in Experience Replay, Fujimoto et al. 2020,
     https://arxiv.org/abs/2007.06049, reference implementation https://github.com/sfujim/LAP-PAL
     NoisyNet: Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295
+    Policy checkpoints: For SALE: State-Action Representation Learning for Deep Reinforcement Learning (TD7),
+    Fujimoto et al. 2023, https://arxiv.org/abs/2306.02451, reference implementation https://github.com/sfujim/TD7
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy: SB3's TD3 policies with
         ``critic_layer_norm`` added; NoisyMlpPolicy)
@@ -96,6 +99,12 @@ class TD3X(TD3):
     :param noise_final_std: Final sigma of the decaying exploration noise, >= 0 (> 0 for ``"exponential"``)
     :param noise_decay_steps: Number of env steps over which the sigma decays, >= 1.
         ``None``: the whole training run (``total_timesteps`` of ``learn()``)
+    :param policy_checkpoints: Whether to keep a policy checkpoint, as TD7 does (see :mod:`sb3_td3x.checkpoints`):
+        training waits at the end of each episode while the current policy is assessed on the episodes it plays,
+        and deterministic prediction uses the best assessed policy. Needs ``train_freq=(1, "episode")``, one
+        environment and a TD3X policy; ``gradient_steps=-1`` makes as many gradient steps as env steps, as TD7
+    :param checkpoint_kwargs: Keyword arguments of :class:`~sb3_td3x.checkpoints.PolicyCheckpoints`:
+        ``episodes`` (1), ``late_episodes`` (20), ``late_start`` (750,000 gradient steps), ``reset_weight`` (0.9)
     :param policy_delay: Policy and target networks will only be updated once every policy_delay steps
         per training steps. The Q values will be updated policy_delay more often (update every training step).
     :param target_policy_noise: Standard deviation of Gaussian noise added to target policy
@@ -150,6 +159,8 @@ class TD3X(TD3):
         noise_schedule: str = "constant",
         noise_final_std: float | None = None,
         noise_decay_steps: int | None = None,
+        policy_checkpoints: bool = False,
+        checkpoint_kwargs: dict[str, Any] | None = None,
         policy_delay: int = 2,
         target_policy_noise: float = 0.2,
         target_noise_clip: float = 0.5,
@@ -175,12 +186,19 @@ class TD3X(TD3):
             is_weight_normalization,
         )
         self._check_noise_args(action_noise, noise_schedule, noise_final_std, noise_decay_steps)
+        checkpoint_kwargs = self._check_checkpoint_args(policy_checkpoints, checkpoint_kwargs, policy, train_freq)
         if env is not None:
             env = maybe_make_env(env, verbose)
             if not isinstance(env.action_space, spaces.Box):
                 raise ValueError(
                     f"env: TD3X (and its noisy policy) needs a continuous gymnasium.spaces.Box action space, "
                     f"got {env.action_space}"
+                )
+            n_envs = env.num_envs if hasattr(env, "num_envs") else 1
+            if policy_checkpoints and n_envs != 1:
+                raise ValueError(
+                    f"policy_checkpoints=True assesses the policy episode by episode: it needs one environment, "
+                    f"got n_envs={n_envs}"
                 )
 
         super().__init__(
@@ -221,6 +239,12 @@ class TD3X(TD3):
         self.noise_schedule = noise_schedule
         self.noise_final_std = noise_final_std
         self.noise_decay_steps = noise_decay_steps
+        self.policy_checkpoints = policy_checkpoints
+        self.checkpoint_kwargs = checkpoint_kwargs
+        # The assessment's bookkeeping, saved with the model; the checkpoint's weights are in the policy
+        self.checkpoints = PolicyCheckpoints(**checkpoint_kwargs) if policy_checkpoints else None
+        self._episode_return = 0.0
+        self._last_episode_return: float | None = None
 
         if _init_setup_model:
             self._setup_model()
@@ -298,6 +322,34 @@ class TD3X(TD3):
             ],
         )
 
+    def _check_checkpoint_args(
+        self,
+        policy_checkpoints: bool,
+        checkpoint_kwargs: dict[str, Any] | None,
+        policy: str | type[TD3Policy],
+        train_freq: int | tuple[int, str],
+    ) -> dict[str, Any]:
+        if not isinstance(policy_checkpoints, bool):
+            raise ValueError(f"policy_checkpoints must be True or False, got {policy_checkpoints!r}")
+        if not policy_checkpoints:
+            if checkpoint_kwargs:
+                raise ValueError("checkpoint_kwargs needs policy_checkpoints=True")
+            return {}
+        kwargs = check_checkpoint_kwargs(checkpoint_kwargs)
+        policy_class = self.policy_aliases.get(policy, None) if isinstance(policy, str) else policy
+        if not (isinstance(policy_class, type) and issubclass(policy_class, TD3XPolicy)):
+            raise ValueError(
+                f"policy_checkpoints=True needs a TD3X policy (MlpPolicy, CnnPolicy, MultiInputPolicy, NoisyMlpPolicy, "
+                f"or a subclass of TD3XPolicy), got {policy!r}"
+            )
+        frequency, unit = (train_freq, "step") if isinstance(train_freq, (int, np.integer)) else tuple(train_freq)
+        if (frequency, str(getattr(unit, "value", unit))) != (1, "episode"):
+            raise ValueError(
+                f"policy_checkpoints=True trains after each episode, once the policy that played it is assessed: "
+                f"train_freq must be (1, 'episode'), got {train_freq!r}"
+            )
+        return kwargs
+
     @staticmethod
     def _check_noise_args(
         action_noise: ActionNoise | None,
@@ -370,6 +422,10 @@ class TD3X(TD3):
             unused.append("lap_threshold")
         if unused:
             warnings.warn(f"{', '.join(unused)} ignored: only used by the other kind of prioritized replay")
+        if self.policy_checkpoints:
+            # As SB3 gives use_sde to the policies that have it: the policy builds the checkpoint's networks.
+            # A new dict: the caller's policy_kwargs stay as they were
+            self.policy_kwargs = {**self.policy_kwargs, "use_checkpoint": True}
         try:
             super()._setup_model()
         finally:
@@ -394,7 +450,26 @@ class TD3X(TD3):
                 decay_steps=self.noise_decay_steps or run_steps,
                 schedule=self.noise_schedule,
             )
+        if reset_num_timesteps or self._last_obs is None:
+            self._episode_return = 0.0  # SB3 resets the env: a new episode starts
         return super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
+
+    def _store_transition(
+        self,
+        replay_buffer: ReplayBuffer,
+        buffer_action: np.ndarray,
+        new_obs: np.ndarray | dict[str, np.ndarray],
+        reward: np.ndarray,
+        dones: np.ndarray,
+        infos: list[dict[str, Any]],
+    ) -> None:
+        """SB3's, plus the return of the current episode (in the env's own reward units) for the policy checkpoints."""
+        super()._store_transition(replay_buffer, buffer_action, new_obs, reward, dones, infos)
+        if self.checkpoints is not None:
+            original = self._vec_normalize_env.get_original_reward() if self._vec_normalize_env is not None else reward
+            self._episode_return += float(original[0])
+            if dones[0]:
+                self._last_episode_return, self._episode_return = self._episode_return, 0.0
 
     def _on_step(self) -> None:
         """
@@ -421,6 +496,12 @@ class TD3X(TD3):
         every sample, so a transition stays a priority while either critic still fits it badly, and for LAP this
         is the error whose Huber loss the sampling stands in for.
         """
+        # [TD3X] Policy checkpoints: the gradient steps wait until the assessment of the current policy ends
+        if self.checkpoints is not None:
+            gradient_steps = self._assess_policy(gradient_steps)
+            if gradient_steps == 0:
+                return
+
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
 
@@ -529,6 +610,22 @@ class TD3X(TD3):
                 self.replay_buffer.record_td_errors(td_abs_mean)  # type: ignore[union-attr]
                 self.logger.record("train/huber_linear_frac", linear_sum.item() / gradient_steps)
         self._record_extras(is_weight_means, gradient_steps)
+
+    def _assess_policy(self, gradient_steps: int) -> int:
+        """
+        The episode that just ended counts in the assessment of the current policy (TD7's checkpoints): it becomes
+        the checkpoint if the assessment completes at or above the best score, before it is trained further.
+
+        :param gradient_steps: The gradient steps the episode earns.
+        :return: the gradient steps to make now (those of the whole assessment once it ends, else 0).
+        """
+        assert self.checkpoints is not None and self._last_episode_return is not None
+        take, steps = self.checkpoints.end_of_episode(self._last_episode_return, gradient_steps, self._n_updates)
+        if take:
+            self.policy.take_checkpoint()  # type: ignore[operator]
+        self.logger.record("train/checkpoint_score", self.checkpoints.best_score)
+        self.logger.record("train/n_checkpoints", self.checkpoints.n_checkpoints)
+        return steps
 
     def _record_extras(self, is_weight_means: list[float], gradient_steps: int = 0) -> None:
         """
