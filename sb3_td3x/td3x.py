@@ -25,11 +25,16 @@ from sb3_td3x.buffers import (
 from sb3_td3x.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
 from sb3_td3x.noise import DecayingNormalActionNoise
 from sb3_td3x.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
+from sb3_td3x.sale import SALEBatch, SALEEncoder, SALEPolicy
+from sb3_td3x.value_clipping import TargetValueRange
 
 SelfTD3X = TypeVar("SelfTD3X", bound="TD3X")
 
 PRIORITIZED_REPLAY_KINDS = ("none", "per", "lap")
 NOISE_SCHEDULES = ("constant", "linear", "exponential")
+
+# TD7's period of the hard target updates, the default with SALEPolicy
+SALE_TARGET_UPDATE_INTERVAL = 250
 
 # Gradient steps between two computations of the buffer-wide priority statistics (an O(buffer) pass)
 PRIORITY_STATS_INTERVAL = 1000
@@ -48,11 +53,13 @@ class TD3X(TD3):
     LAP: An Equivalence between Loss Functions and Non-Uniform Sampling in Experience Replay, Fujimoto et al. 2020,
     https://arxiv.org/abs/2007.06049, reference implementation https://github.com/sfujim/LAP-PAL
     NoisyNet: Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295
-    Policy checkpoints: For SALE: State-Action Representation Learning for Deep Reinforcement Learning (TD7),
-    Fujimoto et al. 2023, https://arxiv.org/abs/2306.02451, reference implementation https://github.com/sfujim/TD7
+    SALE, policy checkpoints, hard target updates and value clipping: For SALE: State-Action Representation Learning
+    for Deep Reinforcement Learning (TD7), Fujimoto et al. 2023, https://arxiv.org/abs/2306.02451, reference
+    implementation https://github.com/sfujim/TD7
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy: SB3's TD3 policies with
-        ``critic_layer_norm`` added; NoisyMlpPolicy)
+        ``critic_layer_norm`` added; NoisyMlpPolicy; SALEPolicy: TD7's networks with learned state and state-action
+        embeddings, see :mod:`sb3_td3x.sale`)
     :param env: The environment to learn from (if registered in Gym, can be str)
     :param learning_rate: learning rate for adam optimizer,
         the same learning rate will be used for all networks (Q-Values, Actor and Value function)
@@ -105,6 +112,12 @@ class TD3X(TD3):
         environment and a TD3X policy; ``gradient_steps=-1`` makes as many gradient steps as env steps, as TD7
     :param checkpoint_kwargs: Keyword arguments of :class:`~sb3_td3x.checkpoints.PolicyCheckpoints`:
         ``episodes`` (1), ``late_episodes`` (20), ``late_start`` (750,000 gradient steps), ``reset_weight`` (0.9)
+    :param target_update_interval: Every this many gradient steps, hard-copy the actor and critics into their
+        targets (and, with SALEPolicy, the encoder into its fixed copies), instead of Polyak averaging with ``tau``.
+        ``None``: Polyak averaging (TD3), or 250 with SALEPolicy (TD7)
+    :param value_clipping: Clip the next-state values of the critic targets to the range of the targets seen so
+        far, refreshed at each hard target update (TD7, see :mod:`sb3_td3x.value_clipping`); needs hard target
+        updates
     :param policy_delay: Policy and target networks will only be updated once every policy_delay steps
         per training steps. The Q values will be updated policy_delay more often (update every training step).
     :param target_policy_noise: Standard deviation of Gaussian noise added to target policy
@@ -129,6 +142,7 @@ class TD3X(TD3):
         "CnnPolicy": CnnPolicy,
         "MultiInputPolicy": MultiInputPolicy,
         "NoisyMlpPolicy": NoisyMlpPolicy,
+        "SALEPolicy": SALEPolicy,
     }
 
     def __init__(
@@ -161,6 +175,8 @@ class TD3X(TD3):
         noise_decay_steps: int | None = None,
         policy_checkpoints: bool = False,
         checkpoint_kwargs: dict[str, Any] | None = None,
+        target_update_interval: int | None = None,
+        value_clipping: bool = False,
         policy_delay: int = 2,
         target_policy_noise: float = 0.2,
         target_noise_clip: float = 0.5,
@@ -187,6 +203,8 @@ class TD3X(TD3):
         )
         self._check_noise_args(action_noise, noise_schedule, noise_final_std, noise_decay_steps)
         checkpoint_kwargs = self._check_checkpoint_args(policy_checkpoints, checkpoint_kwargs, policy, train_freq)
+        sale = self._is_sale(policy)
+        target_update_interval = self._check_target_args(target_update_interval, value_clipping, sale, n_steps)
         if env is not None:
             env = maybe_make_env(env, verbose)
             if not isinstance(env.action_space, spaces.Box):
@@ -245,6 +263,9 @@ class TD3X(TD3):
         self.checkpoints = PolicyCheckpoints(**checkpoint_kwargs) if policy_checkpoints else None
         self._episode_return = 0.0
         self._last_episode_return: float | None = None
+        self.target_update_interval = target_update_interval
+        self.value_clipping = value_clipping
+        self.value_range = TargetValueRange() if value_clipping else None
 
         if _init_setup_model:
             self._setup_model()
@@ -349,6 +370,34 @@ class TD3X(TD3):
                 f"train_freq must be (1, 'episode'), got {train_freq!r}"
             )
         return kwargs
+
+    def _is_sale(self, policy: str | type[TD3Policy]) -> bool:
+        policy_class = self.policy_aliases.get(policy, None) if isinstance(policy, str) else policy
+        return isinstance(policy_class, type) and issubclass(policy_class, SALEPolicy)
+
+    @staticmethod
+    def _check_target_args(target_update_interval: int | None, value_clipping: bool, sale: bool, n_steps: int) -> int | None:
+        if target_update_interval is not None and (
+            isinstance(target_update_interval, bool)
+            or not isinstance(target_update_interval, (int, np.integer))
+            or target_update_interval < 1
+        ):
+            raise ValueError(f"target_update_interval must be an integer >= 1 or None, got {target_update_interval!r}")
+        if target_update_interval is None and sale:
+            target_update_interval = SALE_TARGET_UPDATE_INTERVAL
+        if not isinstance(value_clipping, bool):
+            raise ValueError(f"value_clipping must be True or False, got {value_clipping!r}")
+        if value_clipping and target_update_interval is None:
+            raise ValueError(
+                "value_clipping=True refreshes its range at the hard target updates: set target_update_interval "
+                "(TD7: 250) or use SALEPolicy"
+            )
+        if sale and n_steps != 1:
+            raise ValueError(
+                f"n_steps={n_steps}: SALEPolicy's encoder learns from one-step transitions (it predicts the next "
+                "state's embedding), so it needs n_steps=1"
+            )
+        return target_update_interval
 
     @staticmethod
     def _check_noise_args(
@@ -489,7 +538,10 @@ class TD3X(TD3):
         """
         SB3's ``TD3.train()`` with the changes marked ``[TD3X]``: fresh NoisyNet noise before every gradient step,
         the critic loss weighted by the importance-sampling weights (PER) or made a Huber loss (LAP), and the new
-        priorities written back after each critic update.
+        priorities written back after each critic update; with policy checkpoints, the steps wait for the end of
+        the assessment; with hard target updates, copies instead of Polyak averaging, and value clipping. The SALE
+        steps (TD7, marked ``[TD3X: SALE]``): the encoder learns first, then actor and critics read the embeddings
+        of its fixed copies, each embedding computed once per step.
 
         The priority of a transition uses ``max(|delta_1|, |delta_2|)``, the larger TD error of the two critics
         against the shared clipped double-Q target (as the LAP reference code does): both critics are trained on
@@ -505,8 +557,11 @@ class TD3X(TD3):
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
 
+        # [TD3X: SALE] the encoder has its own optimizer (the same learning rate)
+        sale = isinstance(self.policy, SALEPolicy)
+        optimizers = [self.actor.optimizer, self.critic.optimizer] + ([self.encoder.optimizer] if sale else [])
         # Update learning rate according to lr schedule
-        self._update_learning_rate([self.actor.optimizer, self.critic.optimizer])
+        self._update_learning_rate(optimizers)
 
         # [TD3X]
         prioritized = isinstance(self.replay_buffer, PrioritizedReplayBuffer)
@@ -522,6 +577,7 @@ class TD3X(TD3):
         linear_sum = th.zeros((), device=self.device)
 
         actor_losses, critic_losses = [], []
+        encoder_losses: list[float] = []
         for _ in range(gradient_steps):
             self._n_updates += 1
             # [TD3X] NoisyNet: new noise for the actor, the critics and their targets at every gradient step
@@ -532,39 +588,38 @@ class TD3X(TD3):
             # For n-step replay, discount factor is gamma**n_steps (when no early termination)
             discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
 
+            # [TD3X: SALE] the encoder learns first (TD7, eq. 1); actor and critics then read its fixed copies
+            batch = self._train_encoder(replay_data, encoder_losses) if sale else None
+
             with th.no_grad():
                 # Select action according to policy and add clipped noise
                 noise = replay_data.actions.clone().data.normal_(0, self.target_policy_noise)
                 noise = noise.clamp(-self.target_noise_clip, self.target_noise_clip)
-                next_actions = (self.actor_target(replay_data.next_observations) + noise).clamp(-1, 1)
-
-                # Compute the next Q-values: min over all critics targets
-                next_q_values = th.cat(self.critic_target(replay_data.next_observations, next_actions), dim=1)
+                # Compute the next Q-values: min over all critics targets ([TD3X: SALE] reading the fixed target encoder)
+                next_q_values = self._next_q_values(replay_data, noise, batch)
                 next_q_values, _ = th.min(next_q_values, dim=1, keepdim=True)
+                # [TD3X] value clipping (TD7): to the range of the targets seen up to the last hard update
+                if self.value_range is not None:
+                    next_q_values = self.value_range.clip(next_q_values)
                 target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q_values
+                if self.value_range is not None:
+                    self.value_range.observe(target_q_values)
 
             # Get current Q-values estimates for each critic network
-            current_q_values = self.critic(replay_data.observations, replay_data.actions)
+            if batch is None:
+                current_q_values = self.critic(replay_data.observations, replay_data.actions)
+            else:
+                # [TD3X: SALE] both critics in one batched pass, split into SB3's tuple of columns
+                current_q_values = self.policy.critic(batch.obs, replay_data.actions, batch.zsa, batch.zs).split(1, dim=1)
 
             # [TD3X] per-sample TD errors, one column per critic
             td_errors = th.cat([current_q - target_q_values for current_q in current_q_values], dim=1)
             td_abs_sum += td_errors.detach().abs().mean()
 
-            # Compute critic loss
-            if not prioritized:
-                critic_loss = sum(F.mse_loss(current_q, target_q_values) for current_q in current_q_values)
-            else:
-                if self.replay_buffer.uses_is_weights:  # type: ignore[union-attr]
-                    # PER: importance-sampling weighted squared error (Schaul et al. 2016, Algorithm 1, line 11)
-                    critic_loss = (replay_data.weights * td_errors.pow(2)).mean(dim=0).sum()  # type: ignore[union-attr]
-                    is_weight_means.append(replay_data.weights.mean().item())  # type: ignore[union-attr]
-                else:
-                    # LAP: Huber loss with threshold min_priority (times the scale of lap_threshold),
-                    # no IS weights (Fujimoto et al. 2020, eq. 11)
-                    delta = self.replay_buffer.priority_floor  # type: ignore[union-attr]
-                    critic_loss = sum(F.huber_loss(current_q, target_q_values, delta=delta) for current_q in current_q_values)
-                    linear_sum += (td_errors.detach().abs() > delta).float().mean()
-            assert isinstance(critic_loss, th.Tensor)
+            # Compute critic loss ([TD3X] PER: importance-weighted, LAP: Huber)
+            critic_loss = self._critic_loss(current_q_values, target_q_values, td_errors, replay_data, is_weight_means)
+            if lap:
+                linear_sum += (td_errors.detach().abs() > self.replay_buffer.priority_floor).float().mean()  # type: ignore[union-attr]
             critic_losses.append(critic_loss.item())
 
             # Optimize the critics
@@ -574,17 +629,12 @@ class TD3X(TD3):
 
             # [TD3X] priorities go back right after the critic update
             if prioritized:
-                self.replay_buffer.update_priorities(  # type: ignore[union-attr]
-                    replay_data.indices,  # type: ignore[union-attr]
-                    td_errors.detach().abs().max(dim=1).values,
-                )
-                if self.max_priority_reset is not None and self._n_updates % self.max_priority_reset == 0:
-                    self.replay_buffer.reset_max_priority()  # type: ignore[union-attr]
+                self._write_priorities(replay_data, td_errors)
 
             # Delayed policy updates
             if self._n_updates % self.policy_delay == 0:
-                # Compute actor loss
-                actor_loss = -self.critic.q1_forward(replay_data.observations, self.actor(replay_data.observations)).mean()
+                # Compute actor loss ([TD3X: SALE] minus the mean of both critics, as TD7)
+                actor_loss = self._actor_loss(replay_data, batch)
                 actor_losses.append(actor_loss.item())
 
                 # Optimize the actor
@@ -592,24 +642,121 @@ class TD3X(TD3):
                 actor_loss.backward()
                 self.actor.optimizer.step()
 
-                polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
-                polyak_update(self.actor.parameters(), self.actor_target.parameters(), self.tau)
-                # Copy running stats, see GH issue #996
-                polyak_update(self.critic_batch_norm_stats, self.critic_batch_norm_stats_target, 1.0)
-                polyak_update(self.actor_batch_norm_stats, self.actor_batch_norm_stats_target, 1.0)
+                if self.target_update_interval is None:
+                    polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
+                    polyak_update(self.actor.parameters(), self.actor_target.parameters(), self.tau)
+                    # Copy running stats, see GH issue #996
+                    polyak_update(self.critic_batch_norm_stats, self.critic_batch_norm_stats_target, 1.0)
+                    polyak_update(self.actor_batch_norm_stats, self.actor_batch_norm_stats_target, 1.0)
+
+            # [TD3X] hard target updates (TD7): targets, fixed encoders and the value-clipping range, every N steps
+            if self.target_update_interval is not None and self._n_updates % self.target_update_interval == 0:
+                self._hard_update()
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         if len(actor_losses) > 0:
             self.logger.record("train/actor_loss", np.mean(actor_losses))
         self.logger.record("train/critic_loss", np.mean(critic_losses))
         # [TD3X]
-        if gradient_steps > 0:
-            td_abs_mean = td_abs_sum.item() / gradient_steps
-            self.logger.record("train/td_error_abs_mean", td_abs_mean)
-            if lap:
-                self.replay_buffer.record_td_errors(td_abs_mean)  # type: ignore[union-attr]
-                self.logger.record("train/huber_linear_frac", linear_sum.item() / gradient_steps)
-        self._record_extras(is_weight_means, gradient_steps)
+        self._record_extras(is_weight_means, gradient_steps, encoder_losses, td_abs_sum, linear_sum)
+
+    def _train_encoder(self, replay_data: Any, encoder_losses: list[float]) -> SALEBatch:
+        """
+        [TD3X: SALE] One gradient step of the encoder on the batch; then the embeddings that actor and critics read
+        from the fixed encoder, computed once for the whole training step.
+
+        :return: the batch's preprocessed observations and their fixed embeddings.
+        """
+        policy: SALEPolicy = self.policy  # type: ignore[assignment]
+        obs, next_obs = policy.preprocess(replay_data.observations), policy.preprocess(replay_data.next_observations)
+        encoder_loss = policy.encoder.loss(obs, replay_data.actions, next_obs)
+        encoder_losses.append(encoder_loss.item())
+        policy.encoder.optimizer.zero_grad()
+        encoder_loss.backward()
+        policy.encoder.optimizer.step()
+        with th.no_grad():
+            zs = policy.fixed_encoder.zs(obs)
+            zsa = policy.fixed_encoder.zsa(zs, replay_data.actions)
+        return SALEBatch(obs, next_obs, zs, zsa)
+
+    def _next_q_values(self, replay_data: Any, noise: th.Tensor, batch: SALEBatch | None) -> th.Tensor:
+        """:return: the target critics' values of the next observations and smoothed target actions, a column each."""
+        if batch is None:
+            next_actions = (self.actor_target(replay_data.next_observations) + noise).clamp(-1, 1)
+            return th.cat(self.critic_target(replay_data.next_observations, next_actions), dim=1)
+        policy: SALEPolicy = self.policy  # type: ignore[assignment]
+        encoder_target = policy.fixed_encoder_target
+        next_zs = encoder_target.zs(batch.next_obs)
+        next_actions = (policy.actor_target(batch.next_obs, next_zs) + noise).clamp(-1, 1)
+        return policy.critic_target(batch.next_obs, next_actions, encoder_target.zsa(next_zs, next_actions), next_zs)
+
+    def _critic_loss(
+        self,
+        current_q_values: tuple[th.Tensor, ...],
+        target_q_values: th.Tensor,
+        td_errors: th.Tensor,
+        replay_data: Any,
+        is_weight_means: list[float],
+    ) -> th.Tensor:
+        """:return: SB3's critic loss (uniform replay), PER's importance-weighted one or LAP's Huber loss."""
+        if not isinstance(self.replay_buffer, PrioritizedReplayBuffer):
+            critic_loss = sum(F.mse_loss(current_q, target_q_values) for current_q in current_q_values)
+        elif self.replay_buffer.uses_is_weights:
+            # PER: importance-sampling weighted squared error (Schaul et al. 2016, Algorithm 1, line 11)
+            critic_loss = (replay_data.weights * td_errors.pow(2)).mean(dim=0).sum()
+            is_weight_means.append(replay_data.weights.mean().item())
+        else:
+            # LAP: Huber loss with threshold min_priority (times the scale of lap_threshold),
+            # no IS weights (Fujimoto et al. 2020, eq. 11)
+            delta = self.replay_buffer.priority_floor  # type: ignore[attr-defined]
+            critic_loss = sum(F.huber_loss(current_q, target_q_values, delta=delta) for current_q in current_q_values)
+        assert isinstance(critic_loss, th.Tensor)
+        return critic_loss
+
+    def _write_priorities(self, replay_data: Any, td_errors: th.Tensor) -> None:
+        """New priorities from the larger TD error of the critics; the periodic reset of the max priority."""
+        buffer: PrioritizedReplayBuffer = self.replay_buffer  # type: ignore[assignment]
+        buffer.update_priorities(replay_data.indices, td_errors.detach().abs().max(dim=1).values)
+        if self.max_priority_reset is not None and self._n_updates % self.max_priority_reset == 0:
+            buffer.reset_max_priority()
+
+    def _actor_loss(self, replay_data: Any, batch: SALEBatch | None) -> th.Tensor:
+        """:return: SB3's actor loss (minus the first critic); [TD3X: SALE] minus the mean of all critics (TD7)."""
+        if batch is None:
+            return -self.critic.q1_forward(replay_data.observations, self.actor(replay_data.observations)).mean()
+        policy: SALEPolicy = self.policy  # type: ignore[assignment]
+        actions = policy.actor(batch.obs, batch.zs)
+        # The critics' weights need no gradient from this loss: skip computing it
+        policy.critic.requires_grad_(False)
+        actor_loss = -policy.critic(batch.obs, actions, policy.fixed_encoder.zsa(batch.zs, actions), batch.zs).mean()
+        policy.critic.requires_grad_(True)
+        return actor_loss
+
+    def _hard_update(self) -> None:
+        """Copy the online networks into their targets (with SALE, also the encoder chain), refresh the value range."""
+        if isinstance(self.policy, SALEPolicy):
+            self.policy.hard_update()
+        else:
+            self.actor_target.load_state_dict(self.actor.state_dict())
+            self.critic_target.load_state_dict(self.critic.state_dict())
+        if self.value_range is not None:
+            self.value_range.refresh()
+
+    encoder: SALEEncoder
+
+    def _create_aliases(self) -> None:
+        super()._create_aliases()
+        if isinstance(self.policy, SALEPolicy):
+            self.encoder = self.policy.encoder
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "encoder"]
+
+    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
+        state_dicts, variables = super()._get_torch_save_params()
+        if isinstance(self.policy, SALEPolicy):
+            state_dicts = [*state_dicts, "encoder.optimizer"]
+        return state_dicts, variables
 
     def _assess_policy(self, gradient_steps: int) -> int:
         """
@@ -627,12 +774,25 @@ class TD3X(TD3):
         self.logger.record("train/n_checkpoints", self.checkpoints.n_checkpoints)
         return steps
 
-    def _record_extras(self, is_weight_means: list[float], gradient_steps: int = 0) -> None:
+    def _record_extras(
+        self,
+        is_weight_means: list[float],
+        gradient_steps: int = 0,
+        encoder_losses: list[float] | None = None,
+        td_abs_sum: th.Tensor | None = None,
+        linear_sum: th.Tensor | None = None,
+    ) -> None:
         """
         Log what the extras are doing: PER beta / IS weights, the priorities (largest, median, 99th percentile,
         effective sample size of the sampling, refreshed every ``PRIORITY_STATS_INTERVAL`` gradient steps), LAP's
         Huber threshold, the exploration sigma and the NoisyNet sigma.
         """
+        if gradient_steps > 0 and td_abs_sum is not None:
+            td_abs_mean = td_abs_sum.item() / gradient_steps
+            self.logger.record("train/td_error_abs_mean", td_abs_mean)
+            if isinstance(self.replay_buffer, LAPReplayBuffer) and linear_sum is not None:
+                self.replay_buffer.record_td_errors(td_abs_mean)
+                self.logger.record("train/huber_linear_frac", linear_sum.item() / gradient_steps)
         if isinstance(self.replay_buffer, PrioritizedReplayBuffer):
             self.logger.record("train/max_priority", self.replay_buffer.max_priority)
             stats = getattr(self, "_priority_stats", None)
@@ -653,6 +813,11 @@ class TD3X(TD3):
         known = [sigma for sigma in sigmas if sigma is not None]
         if known and len(known) == len(sigmas):
             self.logger.record("train/exploration_sigma", float(np.mean(known)))
+        if encoder_losses:
+            self.logger.record("train/encoder_loss", float(np.mean(encoder_losses)))
+        if self.value_range is not None:
+            self.logger.record("train/value_clip_low", self.value_range.low)
+            self.logger.record("train/value_clip_high", self.value_range.high)
         noisy_sigma_mean = getattr(self.policy, "noisy_sigma_mean", None)
         if noisy_sigma_mean is not None:
             self.logger.record("train/noisy_sigma_mean", float(noisy_sigma_mean()))
