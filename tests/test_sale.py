@@ -1,0 +1,246 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from stable_baselines3.common.utils import set_random_seed
+from torch import nn
+from torch.nn import functional as F
+
+from sb3_td3x import TD3X
+from sb3_td3x.sale import BatchedLinear, SALECritic, SALEEncoder, SALEPolicy, avg_l1_norm
+from sb3_td3x.value_clipping import TargetValueRange
+
+TINY = dict(net_arch=[16, 16, 16], zs_dim=8, encoder_net_arch=[16])
+SMALL = dict(learning_starts=100, batch_size=32, buffer_size=2_000, policy_kwargs=TINY)
+
+
+def state(module):
+    return {key: value.clone() for key, value in module.state_dict().items()}
+
+
+def assert_same(state_a, state_b):
+    assert state_a.keys() == state_b.keys()
+    for key in state_a:
+        assert th.equal(state_a[key], state_b[key]), key
+
+
+def test_avg_l1_norm():
+    x = th.tensor([[1.0, -3.0, 2.0, 2.0], [0.0, 0.0, 0.0, 0.0], [10.0, 10.0, -10.0, 10.0]])
+    y = avg_l1_norm(x)
+    np.testing.assert_allclose(y[0].numpy(), [0.5, -1.5, 1.0, 1.0])
+    assert th.equal(y[1], th.zeros(4))  # the divisor is clipped: no NaN for a zero row
+    np.testing.assert_allclose(y[2].numpy(), [1.0, 1.0, -1.0, 1.0])
+    np.testing.assert_allclose(avg_l1_norm(7.0 * x).numpy(), y.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(y[[0, 2]].abs().mean(dim=1).numpy(), [1.0, 1.0], rtol=1e-6)
+
+
+def test_batched_linear_is_independent_linear_layers():
+    th.manual_seed(0)
+    layer = BatchedLinear(3, 5, 4)
+    x = th.randn(7, 5)
+    out = layer(x)
+    assert out.shape == (3, 7, 4)
+    for i in range(3):
+        expected = F.linear(x, layer.weight[i].T, layer.bias[i, 0])
+        th.testing.assert_close(out[i], expected)
+        th.testing.assert_close(layer(out.new_ones(3, 7, 5))[i], F.linear(th.ones(7, 5), layer.weight[i].T, layer.bias[i, 0]))
+    # nn.Linear's initialization range
+    assert layer.weight.abs().max() <= 1 / np.sqrt(5) and layer.bias.abs().max() <= 1 / np.sqrt(5)
+
+
+def test_critics_match_a_per_critic_computation():
+    th.manual_seed(0)
+    space = gym.spaces.Box(-1, 1, (5,))
+    actions = gym.spaces.Box(-1, 1, (2,))
+    critic = SALECritic(space, actions, [6, 7, 3], features_dim=5, activation_fn=nn.ELU, n_critics=2, zs_dim=4)
+    obs, act, zsa, zs = th.randn(9, 5), th.rand(9, 2), th.randn(9, 4), th.randn(9, 4)
+    layers = [module for module in critic.modules() if isinstance(module, BatchedLinear)]
+    for i in range(2):
+        x = avg_l1_norm(F.linear(th.cat([obs, act], 1), layers[0].weight[i].T, layers[0].bias[i, 0]))
+        x = th.cat([x, zsa, zs], 1)  # the embeddings join after the first (normalized) layer
+        for layer in layers[1:-1]:
+            x = F.elu(F.linear(x, layer.weight[i].T, layer.bias[i, 0]))
+        q = F.linear(x, layers[-1].weight[i].T, layers[-1].bias[i, 0])
+        th.testing.assert_close(critic(obs, act, zsa, zs)[:, i : i + 1], q)
+
+
+def test_encoder_loss_and_its_gradient():
+    th.manual_seed(0)
+    encoder = SALEEncoder(5, 2, zs_dim=4, net_arch=[8])
+    obs, act, next_obs = th.randn(6, 5), th.rand(6, 2), th.randn(6, 5)
+    loss = encoder.loss(obs, act, next_obs)
+    # Reference: separate passes, the next state's embedding as a constant target
+    target = encoder.zs(next_obs).detach()
+    expected = F.mse_loss(encoder.zsa(encoder.zs(obs), act), target)
+    th.testing.assert_close(loss, expected)
+    grads = th.autograd.grad(loss, list(encoder.parameters()))
+    expected_grads = th.autograd.grad(expected, list(encoder.parameters()))
+    for grad, expected_grad in zip(grads, expected_grads, strict=True):
+        th.testing.assert_close(grad, expected_grad)
+    # zs is AvgL1Norm-ed, zsa is not
+    th.testing.assert_close(encoder.zs(obs).abs().mean(dim=1), th.ones(6))
+
+
+def test_value_range():
+    value_range = TargetValueRange()
+    assert value_range.clip(th.tensor([5.0, -3.0])).tolist() == [0.0, 0.0]  # the reference starts at [0, 0]
+    value_range.observe(th.tensor([1.0, 4.0]))
+    value_range.observe(th.tensor([-2.0, 3.0]))
+    assert value_range.clip(th.tensor([5.0])).tolist() == [0.0]  # fixed until the next hard update
+    value_range.refresh()
+    assert (value_range.low, value_range.high) == (-2.0, 4.0)
+    assert value_range.clip(th.tensor([5.0, -3.0, 1.0])).tolist() == [4.0, -2.0, 1.0]
+    value_range.observe(th.tensor([0.5]))
+    value_range.refresh()  # extremes since the start, not of the last period (as the reference)
+    assert (value_range.low, value_range.high) == (-2.0, 4.0)
+
+
+def test_hard_updates_move_every_copy_on_their_period():
+    model = TD3X("SALEPolicy", "Pendulum-v1", target_update_interval=7, seed=0, **SMALL)
+    policy = model.policy
+    calls = []
+    hard_update = policy.hard_update
+
+    def spy():
+        before = {name: state(getattr(policy, name)) for name in ("encoder", "fixed_encoder", "actor", "critic")}
+        if calls:  # the fixed copies did not move since the last update
+            assert_same(state(policy.fixed_encoder), calls[-1]["encoder"])
+        hard_update()
+        assert_same(state(policy.fixed_encoder_target), before["fixed_encoder"])
+        assert_same(state(policy.fixed_encoder), before["encoder"])
+        assert_same(state(policy.actor_target), before["actor"])
+        assert_same(state(policy.critic_target), before["critic"])
+        calls.append({**before, "n_updates": model._n_updates})
+
+    policy.hard_update = spy
+    model.learn(150)
+    assert model._n_updates == 50
+    assert [call["n_updates"] for call in calls] == [7, 14, 21, 28, 35, 42, 49]
+    # The encoder itself learns at every step
+    assert not all(th.equal(a, b) for a, b in zip(state(policy.encoder).values(), calls[-1]["encoder"].values(), strict=True))
+    # No Polyak averaging in between: the targets are still the copies of step 49
+    assert_same(state(policy.actor_target), calls[-1]["actor"])
+
+
+def test_hard_updates_without_sale():
+    model = TD3X("MlpPolicy", "Pendulum-v1", target_update_interval=10, value_clipping=True, seed=0, **{
+        **SMALL, "policy_kwargs": dict(net_arch=[16, 16])
+    })
+    model.learn(125)
+    assert model._n_updates == 25
+    actor_at_20 = state(model.actor_target)
+    # Between hard updates the targets stay; at the next one they become the online networks
+    model.learn(4, reset_num_timesteps=False)
+    assert_same(state(model.actor_target), actor_at_20)
+    model.learn(1, reset_num_timesteps=False)
+    assert model._n_updates == 30
+    assert_same(state(model.actor_target), state(model.actor))
+    assert_same(state(model.critic_target), state(model.critic))
+    assert model.value_range.high >= model.value_range.low
+
+
+def test_value_clipping_in_the_targets():
+    model = TD3X("SALEPolicy", "Pendulum-v1", value_clipping=True, target_update_interval=5, seed=0, **SMALL)
+    seen = []
+    observe = model.value_range.observe
+
+    def spy(target_q_values):
+        seen.append((model._n_updates, model.value_range.low, model.value_range.high, target_q_values.clone()))
+        observe(target_q_values)
+
+    model.value_range.observe = spy
+    model.learn(112)
+    assert len(seen) == 12
+    # Before the first hard update the next values are clipped to [0, 0]: every target is the reward alone, which
+    # Pendulum keeps within [-16.3, 0]
+    for n_updates, low, high, targets in seen[:5]:
+        assert (low, high) == (0.0, 0.0) and n_updates <= 5
+        assert targets.max() <= 0.0 and targets.min() >= -16.3
+    # Afterwards the range is the extremes of every target seen up to the last hard update
+    first_five = th.cat([targets for *_, targets in seen[:5]])
+    assert seen[5][1:3] == (first_five.min().item(), first_five.max().item())
+
+
+def test_deterministic_prediction_uses_the_checkpoint_and_its_encoder():
+    model = TD3X(
+        "SALEPolicy",
+        "Pendulum-v1",
+        seed=0,
+        train_freq=(1, "episode"),
+        gradient_steps=-1,
+        policy_checkpoints=True,
+        **{**SMALL, "learning_starts": 200},
+    )
+    model.learn(800)
+    policy = model.policy
+    assert policy.has_checkpoint
+    obs = model.env.reset()
+    with th.no_grad():
+        tensor = th.as_tensor(obs).float()
+        checkpoint = policy.checkpoint_actor(tensor, policy.checkpoint_encoder.zs(tensor)).numpy()
+        current = policy.actor(tensor, policy.fixed_encoder.zs(tensor)).numpy()
+        policy.fixed_encoder.state_encoder[0].weight.mul_(2.0)  # the checkpoint keeps its own encoder
+    assert not np.allclose(checkpoint, current)
+    np.testing.assert_allclose(model.predict(obs, deterministic=True)[0], policy.unscale_action(checkpoint), rtol=1e-6)
+
+
+def continue_exactly(model, steps):
+    set_random_seed(11)
+    model.env.seed(11)
+    model._last_obs = None
+    return model.learn(steps, reset_num_timesteps=False)
+
+
+def test_save_load_keeps_encoders_copies_checkpoint_and_value_range(tmp_path):
+    kwargs = dict(SMALL, learning_starts=200, train_freq=(1, "episode"), gradient_steps=-1, policy_checkpoints=True)
+    model = TD3X("SALEPolicy", "Pendulum-v1", value_clipping=True, prioritized_replay="lap", seed=2, **kwargs)
+    model.learn(800)
+    model.save(tmp_path / "model.zip")
+    model.save_replay_buffer(tmp_path / "buffer.pkl")
+    loaded = TD3X.load(tmp_path / "model.zip", env=gym.make("Pendulum-v1"))
+    loaded.load_replay_buffer(tmp_path / "buffer.pkl")
+    assert isinstance(loaded.policy, SALEPolicy) and loaded.policy.zs_dim == 8
+    assert loaded.target_update_interval == 250 and loaded.value_range.__dict__ == model.value_range.__dict__
+    assert model.value_range.high > model.value_range.low  # a hard update happened (600 gradient steps)
+    assert loaded.checkpoints.__dict__ == model.checkpoints.__dict__
+    assert_same(state(loaded.policy), state(model.policy))  # encoders, fixed copies, checkpoint included
+    assert {"checkpoint_encoder.state_encoder.0.weight", "fixed_encoder_target.state_encoder.0.weight"} <= set(
+        loaded.policy.state_dict()
+    )
+    assert loaded.encoder.optimizer.state_dict()["state"].keys() == model.encoder.optimizer.state_dict()["state"].keys()
+
+    continue_exactly(model, 400)
+    continue_exactly(loaded, 400)
+    assert_same(state(loaded.policy), state(model.policy))
+    assert loaded.value_range.__dict__ == model.value_range.__dict__
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(policy_kwargs=dict(zs_dim=-4)), "zs_dim"),
+        (dict(policy_kwargs=dict(zs_dim=0)), "zs_dim"),
+        (dict(policy_kwargs=dict(net_arch=[64, 0])), "net_arch"),
+        (dict(policy_kwargs=dict(net_arch=dict(pi=[64], qf=[-1]))), "qf"),
+        (dict(policy_kwargs=dict(encoder_net_arch=[32, "a"])), "encoder_net_arch"),
+        (dict(policy_kwargs=dict(critic_layer_norm=True)), "critic_layer_norm"),
+        (dict(n_steps=3), "n_steps"),
+        (dict(target_update_interval=0), "target_update_interval"),
+        (dict(value_clipping="yes"), "value_clipping"),
+    ],
+)
+def test_bad_sale_input_is_rejected(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TD3X("SALEPolicy", "Pendulum-v1", **kwargs)
+
+
+def test_value_clipping_needs_hard_updates():
+    with pytest.raises(ValueError, match="target_update_interval"):
+        TD3X("MlpPolicy", "Pendulum-v1", value_clipping=True)
+
+
+def test_sale_needs_flat_box_observations():
+    from stable_baselines3.common.envs import SimpleMultiObsEnv
+
+    with pytest.raises(ValueError, match="observation_space"):
+        SALEPolicy(SimpleMultiObsEnv().observation_space, gym.spaces.Box(-1, 1, (2,)), lambda _: 1e-3)
