@@ -16,6 +16,7 @@ from sb3_td3x.benchmark import report, runner, throughput
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
 from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENED, TD3X_OFF, BenchmarkConfig
+from sb3_td3x.sale import SALEPolicy
 
 REQUIRED = [
     "td3",
@@ -85,11 +86,41 @@ def test_screening_candidates_build(name):
     # RL Zoo's own keys become the action noise
     noise_std = kwargs.pop("noise_std", 0.1)
     model = TD3X(policy, "Pendulum-v1", action_noise=NormalActionNoise(np.zeros(1), noise_std * np.ones(1)), **kwargs)
-    assert model.n_steps == 3 and CONFIGS[name].algo == "td3x"
+    assert CONFIGS[name].algo == "td3x"
+    if name == "td3x_td7":
+        assert model.n_steps == 1 and isinstance(model.policy, SALEPolicy) and model.policy.net_arch == [256, 256, 256]
+    else:
+        assert model.n_steps == 3 and model.policy.net_arch == [400, 300]
     assert model.policy.critic_layer_norm is name.endswith("_layernorm")
-    assert model.policy.net_arch == [400, 300]
     assert set(parse_args(["--configs", "screening"]).configs) == {"td3x_lap_tdscale", *CANDIDATES}
     assert parse_args(["--configs", "candidates", "td3"]).configs == [*CANDIDATES, "td3"]
+
+
+def test_td7_set_is_td7s_hyperparameters():
+    from sb3_td3x.benchmark.diagnose import zoo_hyperparams
+
+    params = zoo_hyperparams("Hopper-v4", CONFIGS["td3x_td7"].hyperparams)
+    expected = dict(
+        policy="SALEPolicy",
+        learning_rate=3e-4,
+        batch_size=256,
+        learning_starts=25_000,
+        gamma=0.99,
+        noise_std=0.1,
+        prioritized_replay="lap",
+        lap_threshold="fixed",
+        max_priority_reset=250,
+        n_steps=1,
+        target_update_interval=250,
+        value_clipping=True,
+        policy_checkpoints=True,
+        train_freq=(1, "episode"),
+        gradient_steps=-1,
+    )
+    assert {key: params[key] for key in expected} == expected
+    assert params["policy_kwargs"] == dict(net_arch=[256, 256, 256], zs_dim=256, encoder_net_arch=[256, 256])
+    assert params.get("policy_delay", 2) == 2 and params.get("alpha") is None  # LAP's default alpha, 0.4
+    assert CONFIGS["td3x_td7"].relative_cost > 3
 
 
 def test_writeup_sets_are_the_writeups_extras():
@@ -285,6 +316,9 @@ def test_runner_does_not_start_runs_that_cannot_finish(tmp_path, fake_python):
     # Once a run of that budget finished, its wall time is the estimate
     (record,) = runner.run_all(specs[:1], jobs=1, python=fake_python, poll_interval=0.01)
     assert runner.estimate_seconds(specs[1]) == pytest.approx(record["wall_time_s"])
+    # A configuration without finished runs of its own scales the others' wall time by its relative cost
+    (td7,) = runner.make_specs(["td3x_td7"], "Fake-v0", [0], 2000, tmp_path / "runs", eval_freq=1000)
+    assert runner.estimate_seconds(td7) == pytest.approx(record["wall_time_s"] * CONFIGS["td3x_td7"].relative_cost)
     (record,) = runner.run_all(specs, jobs=1, python=fake_python, poll_interval=0.01, deadline=time.time() + 600)
     assert record["seed"] == 1
     with pytest.raises(ValueError, match="default_rate"):

@@ -426,11 +426,12 @@ class _Running:
 def estimate_seconds(spec: RunSpec, default_rate: float = DEFAULT_STEPS_PER_S) -> float:
     """
     Wall-clock time a run is expected to take: the median wall time of the finished runs (result files) of the same
-    configuration, environment and budget; else of any configuration on that environment and budget; else the budget
-    at ``default_rate`` env steps per second.
+    configuration, environment and budget; else of any configuration on that environment and budget, each scaled
+    from its configuration's ``relative_cost`` to this one's; else the budget at ``default_rate`` env steps per second
+    (times the ``relative_cost``).
 
     :param spec: The run.
-    :param default_rate: Env steps per second assumed when no comparable run has finished.
+    :param default_rate: Env steps per second assumed for a ``td3`` run when no comparable run has finished.
     :return: the expected duration in seconds.
     """
     same_config: list[float] = []
@@ -442,13 +443,15 @@ def estimate_seconds(spec: RunSpec, default_rate: float = DEFAULT_STEPS_PER_S) -
             continue
         if record.get("n_timesteps") != spec.n_timesteps or not isinstance(record.get("wall_time_s"), (int, float)):
             continue
-        same_budget.append(float(record["wall_time_s"]))
         if record.get("config") == spec.config.name:
             same_config.append(float(record["wall_time_s"]))
+        config = CONFIGS.get(record.get("config", ""))
+        cost = config.relative_cost if config is not None else 1.0
+        same_budget.append(float(record["wall_time_s"]) * spec.config.relative_cost / cost)
     for walls in (same_config, same_budget):
         if walls:
             return float(np.median(walls))
-    return spec.n_timesteps / default_rate
+    return spec.n_timesteps / default_rate * spec.config.relative_cost
 
 
 def run_all(
