@@ -26,7 +26,7 @@ from typing import Any, NamedTuple, TypeVar
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.preprocessing import get_action_dim, preprocess_obs
-from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, FlattenExtractor, create_mlp
+from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, FlattenExtractor
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
@@ -73,8 +73,14 @@ class SALEEncoder(nn.Module):
     ):
         super().__init__()
         net_arch = DEFAULT_ENCODER_NET_ARCH if net_arch is None else net_arch
-        self.state_encoder = nn.Sequential(*create_mlp(obs_dim, zs_dim, net_arch, activation_fn))
-        self.state_action_encoder = nn.Sequential(*create_mlp(zs_dim + action_dim, zs_dim, net_arch, activation_fn))
+        self.state_encoder = _mlp([obs_dim, *net_arch, zs_dim], activation_fn)
+        # g's first layer reads (zs, a) as two weight blocks: in the actor's loss only the action needs a gradient
+        widths = [*net_arch, zs_dim]
+        self.state_action_input = JoinedLinear([zs_dim, action_dim], widths[0])
+        layers: list[nn.Module] = []
+        for in_dim, out_dim in itertools.pairwise(widths):
+            layers += [_activation(activation_fn), nn.Linear(in_dim, out_dim)]
+        self.state_action_encoder = nn.Sequential(*layers)
 
     def zs(self, obs: th.Tensor) -> th.Tensor:
         """:return: the state embedding ``AvgL1Norm(f(s))``."""
@@ -82,16 +88,13 @@ class SALEEncoder(nn.Module):
 
     def zsa(self, zs: th.Tensor, actions: th.Tensor) -> th.Tensor:
         """:return: the state-action embedding ``g(zs, a)``, a prediction of the next state's ``zs``."""
-        return self.state_action_encoder(th.cat([zs, actions], dim=1))
+        return self.state_action_encoder(self.state_action_input(zs, actions))
 
     def loss(self, obs: th.Tensor, actions: th.Tensor, next_obs: th.Tensor) -> th.Tensor:
-        """
-        :return: the encoder loss ``MSE(g(f(s), a), f(s'))``, the target without gradient (paper, eq. 1).
-            ``s`` and ``s'`` go through ``f`` in one pass.
-        """
-        both = self.zs(th.cat([obs, next_obs], dim=0))
-        zs, next_zs = both[: len(obs)], both[len(obs) :].detach()
-        return nn.functional.mse_loss(self.zsa(zs, actions), next_zs)
+        """:return: the encoder loss ``MSE(g(f(s), a), f(s'))``, the target without gradient (paper, eq. 1)."""
+        with th.no_grad():
+            next_zs = self.zs(next_obs)
+        return nn.functional.mse_loss(self.zsa(self.zs(obs), actions), next_zs)
 
 
 class SALEBatch(NamedTuple):
@@ -114,36 +117,97 @@ def frozen_copy(module: ModuleT) -> ModuleT:
     return clone
 
 
-class BatchedLinear(nn.Module):
-    """
-    ``n`` independent linear layers applied in one batched matrix product: input ``(batch, in)`` (the same for every
-    member) or ``(n, batch, in)``, output ``(n, batch, out)``. Each member is initialized as ``nn.Linear`` would be.
+def _mlp(widths: list[int], activation_fn: type[nn.Module]) -> nn.Sequential:
+    """:return: Linear layers of the given widths with the activation between them (as SB3's ``create_mlp``)."""
+    layers: list[nn.Module] = [nn.Linear(widths[0], widths[1])]
+    for in_dim, out_dim in itertools.pairwise(widths[1:]):
+        layers += [_activation(activation_fn), nn.Linear(in_dim, out_dim)]
+    return nn.Sequential(*layers)
 
-    :param n: Number of members (critics).
-    :param in_features: Input size.
+
+def _activation(activation_fn: type[nn.Module]) -> nn.Module:
+    """:return: the activation, in place where it can be (its input is a fresh layer output nobody else reads)."""
+    if activation_fn in (nn.ELU, nn.ReLU):
+        return activation_fn(inplace=True)
+    return activation_fn()
+
+
+class JoinedLinear(nn.Module):
+    """
+    A linear layer on the concatenation of several inputs, ``x_1 W_1 + ... + x_k W_k + b``, with one weight block
+    per input instead of a concatenated copy of the inputs, so that backpropagation computes the gradient of an input
+    only where it is needed (an embedding without gradient costs nothing on the way back). Initialized as
+    ``nn.Linear`` on the concatenation would be.
+
+    :param in_features: Size of each input.
     :param out_features: Output size.
     """
 
-    def __init__(self, n: int, in_features: int, out_features: int):
+    def __init__(self, in_features: list[int], out_features: int):
         super().__init__()
-        self.n, self.in_features, self.out_features = n, in_features, out_features
-        self.weight = nn.Parameter(th.empty(n, in_features, out_features))
-        self.bias = nn.Parameter(th.empty(n, 1, out_features))
-        self.reset_parameters()
+        self.in_features, self.out_features = list(in_features), out_features
+        self.weights = nn.ParameterList([nn.Parameter(th.empty(size, out_features)) for size in in_features])
+        self.bias = nn.Parameter(th.empty(out_features))
+        bound = 1.0 / math.sqrt(sum(in_features))  # nn.Linear's default for the whole fan-in
+        for parameter in (*self.weights, self.bias):
+            nn.init.uniform_(parameter, -bound, bound)
 
-    def reset_parameters(self) -> None:
-        # nn.Linear's default: weights and biases uniform in +-1/sqrt(in_features)
-        bound = 1.0 / math.sqrt(self.in_features)
-        nn.init.uniform_(self.weight, -bound, bound)
-        nn.init.uniform_(self.bias, -bound, bound)
-
-    def forward(self, x: th.Tensor) -> th.Tensor:
-        if x.dim() == 2:
-            return th.matmul(x, self.weight) + self.bias
-        return th.baddbmm(self.bias, x, self.weight)
+    def forward(self, *inputs: th.Tensor) -> th.Tensor:
+        out = th.addmm(self.bias, inputs[0], self.weights[0])
+        for x, weight in zip(inputs[1:], self.weights[1:], strict=True):
+            out = th.addmm(out, x, weight)
+        return out
 
     def extra_repr(self) -> str:
-        return f"n={self.n}, in_features={self.in_features}, out_features={self.out_features}"
+        return f"in_features={self.in_features}, out_features={self.out_features}"
+
+
+class BatchedLinear(nn.Module):
+    """
+    ``n`` independent linear layers (the critics) applied in one batched matrix product: an input ``(n, batch, in)``
+    with a different value per member, and optionally inputs ``(batch, in_k)`` that every member reads (the
+    embeddings): those go through one matrix product for all members together, with no copy per member.
+    Output ``(n, batch, out)``. Each member is initialized as ``nn.Linear`` on its whole input would be.
+
+    :param n: Number of members.
+    :param in_features: Size of the per-member input.
+    :param out_features: Output size.
+    :param shared_in_features: Sizes of the inputs shared by all members.
+    """
+
+    def __init__(self, n: int, in_features: int, out_features: int, shared_in_features: list[int] | None = None):
+        super().__init__()
+        self.n, self.in_features, self.out_features = n, in_features, out_features
+        self.shared_in_features = list(shared_in_features or [])
+        self.weight = nn.Parameter(th.empty(n, in_features, out_features))
+        # Shared inputs' blocks, (in_k, n * out): member i's block is columns i * out to (i + 1) * out
+        self.shared_weights = nn.ParameterList(
+            [nn.Parameter(th.empty(size, n * out_features)) for size in self.shared_in_features]
+        )
+        self.bias = nn.Parameter(th.empty(n, 1, out_features))
+        bound = 1.0 / math.sqrt(in_features + sum(self.shared_in_features))
+        for parameter in (self.weight, *self.shared_weights, self.bias):
+            nn.init.uniform_(parameter, -bound, bound)
+
+    def forward(self, x: th.Tensor, *shared: th.Tensor) -> th.Tensor:
+        """
+        :param x: The per-member input, ``(n, batch, in)``, or ``(batch, in)`` when it is the same for every member.
+        :param shared: The inputs every member reads, ``(batch, in_k)`` each.
+        :return: ``(n, batch, out)``
+        """
+        out = th.matmul(x, self.weight) + self.bias if x.dim() == 2 else th.baddbmm(self.bias, x, self.weight)
+        if shared:
+            joint = shared[0] @ self.shared_weights[0]
+            for inputs, weight in zip(shared[1:], self.shared_weights[1:], strict=True):
+                joint = th.addmm(joint, inputs, weight)
+            out = out + joint.view(-1, self.n, self.out_features).transpose(0, 1)
+        return out
+
+    def extra_repr(self) -> str:
+        return (
+            f"n={self.n}, in_features={self.in_features}, out_features={self.out_features}, "
+            f"shared_in_features={self.shared_in_features}"
+        )
 
 
 class SALEActor(nn.Module):
@@ -173,11 +237,17 @@ class SALEActor(nn.Module):
         super().__init__()
         action_dim = get_action_dim(action_space)
         self.state_layer = nn.Linear(features_dim, net_arch[0])
-        self.mu = nn.Sequential(*create_mlp(net_arch[0] + zs_dim, action_dim, net_arch[1:], activation_fn, squash_output=True))
+        widths = [*net_arch[1:], action_dim]
+        # The layer after the state layer reads (state features, zs) as two weight blocks (zs needs no gradient)
+        self.joined_layer = JoinedLinear([net_arch[0], zs_dim], widths[0])
+        layers: list[nn.Module] = []
+        for in_dim, out_dim in itertools.pairwise(widths):
+            layers += [_activation(activation_fn), nn.Linear(in_dim, out_dim)]
+        self.mu = nn.Sequential(*layers, nn.Tanh())
 
     def forward(self, obs: th.Tensor, zs: th.Tensor) -> th.Tensor:
         """:return: the action in [-1, 1] for preprocessed observations ``obs`` and their embedding ``zs``."""
-        return self.mu(th.cat([avg_l1_norm(self.state_layer(obs)), zs], dim=1))
+        return self.mu(self.joined_layer(avg_l1_norm(self.state_layer(obs)), zs))
 
     def set_training_mode(self, mode: bool) -> None:
         """As SB3's networks: train or eval mode."""
@@ -214,18 +284,18 @@ class SALECritic(nn.Module):
         action_dim = get_action_dim(action_space)
         self.n_critics = n_critics
         self.state_action_layer = BatchedLinear(n_critics, features_dim + action_dim, net_arch[0])
-        widths = [net_arch[0] + 2 * zs_dim, *net_arch[1:]]
+        widths = [*net_arch[1:], 1]
+        # The layer after the state-action layer reads (its output, zsa, zs): the embeddings are shared by the critics
+        self.joined_layer = BatchedLinear(n_critics, net_arch[0], widths[0], shared_in_features=[zs_dim, zs_dim])
         layers: list[nn.Module] = []
         for in_dim, out_dim in itertools.pairwise(widths):
-            layers += [BatchedLinear(n_critics, in_dim, out_dim), activation_fn()]
-        layers.append(BatchedLinear(n_critics, widths[-1], 1))
+            layers += [_activation(activation_fn), BatchedLinear(n_critics, in_dim, out_dim)]
         self.q_net = nn.Sequential(*layers)
 
     def forward(self, obs: th.Tensor, actions: th.Tensor, zsa: th.Tensor, zs: th.Tensor) -> th.Tensor:
         """:return: the Q-values of every critic, shape ``(batch, n_critics)``."""
         first = avg_l1_norm(self.state_action_layer(th.cat([obs, actions], dim=1)))
-        embeddings = th.cat([zsa, zs], dim=1).expand(self.n_critics, -1, -1)
-        return self.q_net(th.cat([first, embeddings], dim=2)).squeeze(2).T
+        return self.q_net(self.joined_layer(first, zsa, zs)).squeeze(2).T
 
     def set_training_mode(self, mode: bool) -> None:
         """As SB3's networks: train or eval mode."""
@@ -257,6 +327,7 @@ class SALEPolicy(TD3XPolicy):
     :param normalize_images: Whether to normalize images (unused: observations are flat)
     :param optimizer_class: The optimizer of every network, ``th.optim.Adam`` by default
     :param optimizer_kwargs: Additional keyword arguments, excluding the learning rate, to pass to the optimizer
+        (with Adam and without a ``fused`` key, the fused Adam kernel is used where torch has it for the device)
     :param n_critics: Number of critics
     :param share_features_extractor: Must be False
     :param critic_layer_norm: Must be False (the critics are AvgL1Norm-ed)
@@ -321,6 +392,17 @@ class SALEPolicy(TD3XPolicy):
         )
 
     def _build(self, lr_schedule: Schedule) -> None:
+        # Adam's fused kernel (one call per optimizer step instead of a loop over the parameters) where this torch
+        # and device have it, unless the caller chose; the constructor parameters keep the caller's choice
+        user_optimizer_kwargs = self.optimizer_kwargs
+        if self.optimizer_class is th.optim.Adam and "fused" not in user_optimizer_kwargs and _has_fused_adam(self.device):
+            self.optimizer_kwargs = {**user_optimizer_kwargs, "fused": True}
+        try:
+            self._build_networks(lr_schedule)
+        finally:
+            self.optimizer_kwargs = user_optimizer_kwargs
+
+    def _build_networks(self, lr_schedule: Schedule) -> None:
         obs_dim = spaces.flatdim(self.observation_space)
         self.encoder = SALEEncoder(
             obs_dim, get_action_dim(self.action_space), self.zs_dim, self.encoder_net_arch, self.encoder_activation_fn
@@ -389,6 +471,17 @@ class SALEPolicy(TD3XPolicy):
     def set_training_mode(self, mode: bool) -> None:
         super().set_training_mode(mode)
         self.encoder.train(mode)
+
+
+def _has_fused_adam(device: th.device) -> bool:
+    """:return: whether ``th.optim.Adam(..., fused=True)`` works on ``device`` with this torch (CPU: torch >= 2.4)."""
+    try:
+        parameter = th.zeros(1, device=device, requires_grad=True)
+        parameter.grad = th.zeros_like(parameter)
+        th.optim.Adam([parameter], fused=True).step()
+    except (RuntimeError, TypeError, ValueError):
+        return False
+    return True
 
 
 def check_sale_kwargs(

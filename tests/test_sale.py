@@ -7,7 +7,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sb3_td3x import TD3X
-from sb3_td3x.sale import BatchedLinear, SALECritic, SALEEncoder, SALEPolicy, avg_l1_norm
+from sb3_td3x.sale import BatchedLinear, JoinedLinear, SALECritic, SALEEncoder, SALEPolicy, avg_l1_norm
 from sb3_td3x.value_clipping import TargetValueRange
 
 TINY = dict(net_arch=[16, 16, 16], zs_dim=8, encoder_net_arch=[16])
@@ -36,16 +36,31 @@ def test_avg_l1_norm():
 
 def test_batched_linear_is_independent_linear_layers():
     th.manual_seed(0)
-    layer = BatchedLinear(3, 5, 4)
-    x = th.randn(7, 5)
-    out = layer(x)
+    layer = BatchedLinear(3, 5, 4, shared_in_features=[2, 6])
+    x, shared_a, shared_b = th.randn(3, 7, 5), th.randn(7, 2), th.randn(7, 6)
+    out = layer(x, shared_a, shared_b)
     assert out.shape == (3, 7, 4)
     for i in range(3):
-        expected = F.linear(x, layer.weight[i].T, layer.bias[i, 0])
-        th.testing.assert_close(out[i], expected)
-        th.testing.assert_close(layer(out.new_ones(3, 7, 5))[i], F.linear(th.ones(7, 5), layer.weight[i].T, layer.bias[i, 0]))
-    # nn.Linear's initialization range
-    assert layer.weight.abs().max() <= 1 / np.sqrt(5) and layer.bias.abs().max() <= 1 / np.sqrt(5)
+        # Member i: nn.Linear on the concatenation of its own input and the shared ones
+        weight = th.cat([layer.weight[i], *(w[:, 4 * i : 4 * (i + 1)] for w in layer.shared_weights)], dim=0)
+        th.testing.assert_close(out[i], F.linear(th.cat([x[i], shared_a, shared_b], 1), weight.T, layer.bias[i, 0]))
+    # A 2-D input is read by every member
+    th.testing.assert_close(BatchedLinear(2, 5, 4)(x[0]).shape, (2, 7, 4))
+    # nn.Linear's initialization range for the whole fan-in
+    assert max(p.abs().max() for p in layer.parameters()) <= 1 / np.sqrt(5 + 2 + 6)
+
+
+def test_joined_linear_is_a_linear_layer_on_the_concatenation():
+    th.manual_seed(0)
+    layer = JoinedLinear([3, 2], 4)
+    a, b = th.randn(6, 3), th.randn(6, 2, requires_grad=True)
+    out = layer(a, b)
+    weight = th.cat(list(layer.weights), dim=0)
+    th.testing.assert_close(out, F.linear(th.cat([a, b], 1), weight.T, layer.bias))
+    # The gradient reaches the input that asks for it
+    (grad,) = th.autograd.grad(out.sum(), [b])
+    th.testing.assert_close(grad, layer.weights[1].sum(dim=1).expand(6, 2))
+    assert max(p.abs().max() for p in layer.parameters()) <= 1 / np.sqrt(5)
 
 
 def test_critics_match_a_per_critic_computation():
@@ -54,14 +69,33 @@ def test_critics_match_a_per_critic_computation():
     actions = gym.spaces.Box(-1, 1, (2,))
     critic = SALECritic(space, actions, [6, 7, 3], features_dim=5, activation_fn=nn.ELU, n_critics=2, zs_dim=4)
     obs, act, zsa, zs = th.randn(9, 5), th.rand(9, 2), th.randn(9, 4), th.randn(9, 4)
-    layers = [module for module in critic.modules() if isinstance(module, BatchedLinear)]
+    first, joined, *rest = [module for module in critic.modules() if isinstance(module, BatchedLinear)]
     for i in range(2):
-        x = avg_l1_norm(F.linear(th.cat([obs, act], 1), layers[0].weight[i].T, layers[0].bias[i, 0]))
-        x = th.cat([x, zsa, zs], 1)  # the embeddings join after the first (normalized) layer
-        for layer in layers[1:-1]:
-            x = F.elu(F.linear(x, layer.weight[i].T, layer.bias[i, 0]))
-        q = F.linear(x, layers[-1].weight[i].T, layers[-1].bias[i, 0])
-        th.testing.assert_close(critic(obs, act, zsa, zs)[:, i : i + 1], q)
+        x = avg_l1_norm(F.linear(th.cat([obs, act], 1), first.weight[i].T, first.bias[i, 0]))
+        # The embeddings join after the first (normalized) layer: (x, zsa, zs) -> 7
+        weight = th.cat([joined.weight[i], *(w[:, 7 * i : 7 * (i + 1)] for w in joined.shared_weights)], dim=0)
+        x = F.linear(th.cat([x, zsa, zs], 1), weight.T, joined.bias[i, 0])
+        for layer in rest:
+            x = F.linear(F.elu(x), layer.weight[i].T, layer.bias[i, 0])
+        th.testing.assert_close(critic(obs, act, zsa, zs)[:, i : i + 1], x)
+
+
+def test_actor_and_encoder_layers():
+    th.manual_seed(0)
+    from sb3_td3x.sale import SALEActor
+
+    space, actions = gym.spaces.Box(-1, 1, (5,)), gym.spaces.Box(-1, 1, (2,))
+    actor = SALEActor(space, actions, [6, 7, 3], features_dim=5, activation_fn=nn.ReLU, zs_dim=4)
+    obs, zs = th.randn(9, 5), th.randn(9, 4)
+    x = th.cat([avg_l1_norm(actor.state_layer(obs)), zs], 1)
+    x = F.linear(x, th.cat(list(actor.joined_layer.weights), 0).T, actor.joined_layer.bias)
+    x = th.tanh(actor.mu[3](F.relu(actor.mu[1](F.relu(x)))))
+    th.testing.assert_close(actor(obs, zs), x)
+    encoder = SALEEncoder(5, 2, zs_dim=4, net_arch=[8])
+    a = th.rand(9, 2)
+    g = encoder.state_action_input
+    expected = encoder.state_action_encoder[1](F.elu(F.linear(th.cat([zs, a], 1), th.cat(list(g.weights), 0).T, g.bias)))
+    th.testing.assert_close(encoder.zsa(zs, a), expected)
 
 
 def test_encoder_loss_and_its_gradient():
