@@ -448,6 +448,15 @@ def test_completion_rate_and_stuck_runs():
     assert report.max_episode_steps_of("Hopper-v4") == 1000 and report.max_episode_steps_of("Nothing-v0") is None
 
 
+def test_travelled_distance_and_hopped_through():
+    # 1 per step alive plus dx/dt (dt = 0.008): 1000 steps standing still score 1000 and travel 0 m
+    returns, lengths = np.array([1000.0, 1500.0, 3000.0, 1600.0]), np.array([1000, 1000, 1000, 700])
+    np.testing.assert_allclose(report.travelled_distance(returns, lengths, 1.0, 0.008), [0.0, 4.0, 16.0, 7.2])
+    assert report.hopped_through(returns, lengths, 1000, "Hopper-v4").tolist() == [False, True, True, False]
+    with pytest.raises(KeyError):
+        report.hopped_through(returns, lengths, 1000, "Pendulum-v1")
+
+
 def test_auc_and_steps_to_threshold():
     steps = np.array([10_000, 20_000, 40_000, 50_000])
     assert report.area_under_curve(steps, np.full(4, 7.0)) == pytest.approx(7.0)
@@ -496,7 +505,8 @@ def test_report_on_synthetic_runs(tmp_path):
     assert report.effective_hyperparams(runs["td3x_recommended"]) == {"n_steps": 3, "prioritized_replay": "lap"}
 
     paths = report.write_report(runs_dir, "Hopper-v4", tmp_path / "out", command="python -m x --report-only", reps=500)
-    assert [p.name for p in paths] == ["curves.png", "profile.png", "ablation.png", "summary.csv", "summary.md"]
+    names = ["curves.png", "profile.png", "ablation.png", "summary.csv", "summary.md", "wallclock.png"]
+    assert [p.name for p in paths] == names
     assert all(p.stat().st_size > 0 for p in paths)
     summary = pd.read_csv(paths[3]).set_index("config")
     td3, td3x = summary.loc["td3"], summary.loc["td3x_recommended"]
@@ -520,7 +530,10 @@ def test_report_on_synthetic_runs(tmp_path):
     markdown = paths[4].read_text()
     assert "python -m x --report-only" in markdown and "seeds: 0-3" in markdown and "100,000" in markdown
     assert "| `td3x_recommended` | 3 |" in markdown and "1.00 [1.00, 1.00] | too few runs (n < 10) |" in markdown
-    assert "100% (40/40) | 1/4 |" in markdown
+    # Survived and hopped through: every synthetic episode lasts 1000 steps; td3's return 500 means it went backwards,
+    # the ramp's runs end at 1000-1600: (return - 1000) x 0.008 = 0-4.8 m, so only the run ending at 1600 hopped
+    assert "100% (40/40) | 0% (0/40) | 1/4 |" in markdown
+    assert td3x["hopped_episodes"] == 10 and "| 100% (30/30) | 33% (10/30) |" in markdown
     assert "- `td3x_recommended`: n_steps=3, prioritized_replay=lap" in markdown
     assert "- `td3`: 0: 500, 1: 500, 2: 500, 3: 30" in markdown
 

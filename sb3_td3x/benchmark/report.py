@@ -15,6 +15,17 @@ Two more measures of how a configuration fails:
   on Hopper) without terminating, i.e. without falling;
 - stuck runs: runs none of whose evaluations from ``stuck_after`` env steps on (default 50k) has a mean return above
   ``stuck_return`` (default 200 on the MuJoCo locomotion tasks), i.e. runs that never leave a policy that falls at once.
+
+On Hopper, surviving the time limit is not hopping: a policy that stands still for 1000 steps also scores about 1000.
+Hopper's reward is 1 per step alive plus the forward velocity ``dx / dt`` (``dt = 0.008`` s) minus a small control cost,
+so an episode travelled ``(return - 1 * length) * dt`` metres (the control cost makes that an underestimate by at most
+0.001 * 3 * 1000 * 0.008 = 0.024 m; checked against ``info["x_position"]``). An episode *hopped through* when it lasted
+the whole time limit and travelled at least :data:`HOPPING` 's distance (4 m on Hopper: in this project's committed
+evaluations the episodes that last 1000 steps either travelled under 1 m, standing or shuffling, or 8 m and more,
+hopping; 4 m is half the shortest hop).
+
+The cost of each point of return: the wall-clock of every run (one CPU core each), as CPU hours per run in the table
+and as the return against CPU hours in ``wallclock.png``.
 """
 
 from __future__ import annotations
@@ -66,6 +77,12 @@ STUCK_RETURNS: dict[str, float] = {
 }
 STUCK_AFTER = 50_000
 
+# env -> (reward per step alive, seconds per env step, metres an episode must travel to count as hopped through)
+HOPPING: dict[str, tuple[float, float, float]] = {
+    "Hopper-v4": (1.0, 0.008, 4.0),
+    "Hopper-v5": (1.0, 0.008, 4.0),
+}
+
 # Stratified bootstrap resamples for every confidence interval, and the generator seed (reports are reproducible)
 BOOTSTRAP_REPS = 2000
 BOOTSTRAP_SEED = 0
@@ -87,6 +104,7 @@ class SeedRun:
     :param ep_lengths: Episode lengths, shape (n_evals, n_episodes).
     :param env_steps_per_s: Wall-clock env steps per second of the whole run (training and evaluations).
     :param hyperparams: Hyperparameters the run trained with (its RL Zoo ``config.yml``), None if it has none.
+    :param wall_time_s: Wall-clock seconds of the whole run (one CPU core).
     """
 
     seed: int
@@ -95,6 +113,7 @@ class SeedRun:
     ep_lengths: np.ndarray
     env_steps_per_s: float = float("nan")
     hyperparams: dict[str, object] | None = None
+    wall_time_s: float = float("nan")
 
 
 def load_runs(
@@ -152,6 +171,7 @@ def load_runs(
                 ep_lengths,
                 float(record.get("env_steps_per_s", "nan")),
                 hyperparams,
+                float(record.get("wall_time_s", "nan")),
             )
     names = list(configs) if configs is not None else _ordered(found)
     return {name: [found[name][seed] for seed in sorted(found[name])] for name in names if found.get(name)}
@@ -307,6 +327,28 @@ def completion_rate(run: SeedRun, max_episode_steps: int | None, index: int = -1
     return float(np.mean(run.ep_lengths[index] >= max_episode_steps))
 
 
+def travelled_distance(returns: np.ndarray, lengths: np.ndarray, alive_reward: float, dt: float) -> np.ndarray:
+    """
+    :param returns: Episode returns.
+    :param lengths: Their lengths (steps).
+    :param alive_reward: Reward per step alive.
+    :param dt: Seconds per env step.
+    :return: metres each episode travelled forward, from its return (the forward reward is the velocity ``dx / dt``).
+    """
+    return (np.asarray(returns, dtype=np.float64) - alive_reward * np.asarray(lengths, dtype=np.float64)) * dt
+
+
+def hopped_through(returns: np.ndarray, lengths: np.ndarray, max_episode_steps: int, env_id: str) -> np.ndarray:
+    """
+    :return: for each episode, whether it lasted ``max_episode_steps`` and travelled at least the env's
+        :data:`HOPPING` distance.
+    :raises KeyError: for an environment without a hopping definition.
+    """
+    alive_reward, dt, distance = HOPPING[env_id]
+    lengths = np.asarray(lengths)
+    return (lengths >= max_episode_steps) & (travelled_distance(returns, lengths, alive_reward, dt) >= distance)
+
+
 def is_stuck(run: SeedRun, stuck_return: float, stuck_after: int = STUCK_AFTER) -> bool | None:
     """
     :param run: A run.
@@ -433,6 +475,7 @@ def summarize(
     baseline: str = BASELINE,
     reps: int = BOOTSTRAP_REPS,
     min_runs: int = MIN_RUNS_FOR_VERDICT,
+    env_id: str = "",
 ) -> tuple[pd.DataFrame, dict[str, Curve]]:
     """
     One row per configuration: final score IQM and mean, probability of improvement over ``baseline``, completion
@@ -447,6 +490,7 @@ def summarize(
     :param baseline: Reference of the probability of improvement.
     :param reps: Bootstrap resamples.
     :param min_runs: Runs each configuration needs before the "vs baseline" column says better or worse.
+    :param env_id: Environment id (the "hopped through" count, for the envs of :data:`HOPPING`).
     :return: the summary table and the aggregated curves.
     """
     curves = {name: aggregate(seed_runs, reps) for name, seed_runs in runs.items()}
@@ -456,7 +500,7 @@ def summarize(
     rows = []
     for name, seed_runs in runs.items():
         curve = curves[name]
-        _, _, lengths = _common(seed_runs)
+        _, returns, lengths = _common(seed_runs)
         row: dict[str, object] = {
             "config": name,
             "algo": CONFIGS[name].algo if name in CONFIGS else "",
@@ -477,6 +521,11 @@ def summarize(
         else:
             row["completed_episodes"], row["completion_rate"] = -1, float("nan")
         row["final_episodes"] = int(final_lengths.size)
+        if env_id in HOPPING and max_episode_steps is not None and np.isfinite(final_lengths).all():
+            row["hopped_episodes"] = int(hopped_through(returns[:, -1, :], final_lengths, max_episode_steps, env_id).sum())
+        else:
+            row["hopped_episodes"] = -1
+        row["cpu_hours"] = float(np.mean([run.wall_time_s for run in seed_runs])) / 3600.0
         stuck = [is_stuck(run, stuck_return, stuck_after) for run in seed_runs] if stuck_return is not None else []
         row["stuck_runs"] = sum(bool(flag) for flag in stuck)
         row["stuck_checked"] = sum(flag is not None for flag in stuck)
@@ -555,6 +604,39 @@ def plot_curves(curves: dict[str, Curve], env_id: str, path: Path, subtitle: str
     plt.close(fig)
 
 
+def plot_wallclock(
+    curves: dict[str, Curve], runs: dict[str, list[SeedRun]], env_id: str, path: Path, subtitle: str = ""
+) -> None:
+    """
+    IQM evaluation return against the CPU hours a run took to get there (each configuration's evaluation steps
+    divided by its runs' median env steps per second, one core per run): what each point of return costs.
+
+    :param curves: Aggregated curves.
+    :param runs: The runs (their wall-clock speed).
+    :param env_id: Environment id (title).
+    :param path: PNG file to write.
+    :param subtitle: Second title line (budget, seeds).
+    """
+    plt = _pyplot()
+    colors = _colors(list(curves))
+    fig, ax = plt.subplots(figsize=(7.5, 5))
+    for name, curve in curves.items():
+        rate = float(np.nanmedian([run.env_steps_per_s for run in runs[name]]))
+        if not np.isfinite(rate) or rate <= 0:
+            continue
+        hours = curve.timesteps / rate / 3600.0
+        ax.plot(hours, curve.iqm, label=f"{name} ({rate:.0f} env steps/s)", color=colors[name], lw=1.8)
+        ax.fill_between(hours, curve.iqm_low, curve.iqm_high, color=colors[name], alpha=0.15, lw=0)
+    ax.set_xlabel("CPU hours per run (one core, as measured on the runs' machines)")
+    ax.set_ylabel("IQM of the runs' evaluation returns")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title(f"{env_id}: return against compute" + (f"\n{subtitle}" if subtitle else ""), fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def plot_profile(curves: dict[str, Curve], env_id: str, path: Path, subtitle: str = "", reps: int = BOOTSTRAP_REPS) -> None:
     """
     Performance profile of the final scores: share of runs whose final evaluation return is above each return.
@@ -626,6 +708,10 @@ def _fmt(value: float, low: float | None = None, high: float | None = None, digi
     return text
 
 
+def _share(count: int, total: int) -> str:
+    return f"{100 * count / total:.0f}% ({count}/{total})" if count >= 0 and total > 0 else "-"
+
+
 def markdown_table(summary: pd.DataFrame, baseline: str = BASELINE) -> str:
     """
     :param summary: Output of :func:`summarize`.
@@ -638,8 +724,10 @@ def markdown_table(summary: pd.DataFrame, baseline: str = BASELINE) -> str:
         if key in summary and summary[key].notna().any() and not (summary[key] == summary["final_return"]).all()
     ]
     header = ["config", "seeds", "steps", "final IQM", "final mean", f"P(better than {baseline})", f"vs {baseline}"]
-    header += ["completion", "stuck runs", "AUC", *[k.replace("return_", "mean @") for k in budget_keys]]
-    header += ["steps to threshold", "env steps/s"]
+    hopping = "hopped_episodes" in summary and (summary["hopped_episodes"] >= 0).any()
+    header += ["survived", *(["hopped through"] if hopping else []), "stuck runs", "AUC"]
+    header += [k.replace("return_", "mean @") for k in budget_keys]
+    header += ["steps to threshold", "env steps/s", "CPU h / run"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, row in summary.iterrows():
         completion = (
@@ -654,6 +742,7 @@ def markdown_table(summary: pd.DataFrame, baseline: str = BASELINE) -> str:
             _fmt(row["p_improvement"], row["p_improvement_low"], row["p_improvement_high"], digits=2),
             str(row["vs_baseline"]) if row["config"] != baseline else "(baseline)",
             completion,
+            *([_share(row["hopped_episodes"], row["final_episodes"])] if hopping else []),
             f"{row['stuck_runs']}/{row['stuck_checked']}" if row["stuck_checked"] else "-",
             _fmt(row["auc"], row["auc_low"], row["auc_high"]),
         ]
@@ -662,6 +751,7 @@ def markdown_table(summary: pd.DataFrame, baseline: str = BASELINE) -> str:
             (f"{row['steps_to_threshold_median'] / 1000:.0f}k" if np.isfinite(row["steps_to_threshold_median"]) else "-")
             + f" ({row['seeds_reaching_threshold']}/{row['n_seeds']})",
             _fmt(row["env_steps_per_s"], digits=1),
+            _fmt(row.get("cpu_hours", float("nan")), digits=2),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -698,7 +788,7 @@ def write_report(
     threshold, threshold_source = resolve_threshold(env_id, runs, threshold)
     max_steps = max_episode_steps_of(env_id)
     stuck_return = STUCK_RETURNS.get(env_id)
-    summary, curves = summarize(runs, threshold, max_steps, stuck_return, reps=reps)
+    summary, curves = summarize(runs, threshold, max_steps, stuck_return, reps=reps, env_id=env_id)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     budget = int(summary["steps"].max())
@@ -709,10 +799,13 @@ def write_report(
     date = datetime.date.today().isoformat()
     seeds_text = _seed_ranges(seed_list)
     subtitle = f"{budget:,} steps, seeds {seeds_text}, report {date}"
-    paths = [out / name for name in ("curves.png", "profile.png", "ablation.png", "summary.csv", "summary.md")]
+    names = ("curves.png", "profile.png", "ablation.png", "wallclock.png", "summary.csv", "summary.md")
+    paths = [out / name for name in names]
     plot_curves(curves, env_id, paths[0], subtitle)
     plot_profile(curves, env_id, paths[1], subtitle, reps)
     plot_ablation(summary, env_id, paths[2], subtitle=subtitle)
+    plot_wallclock(curves, runs, env_id, paths[3], subtitle)
+    paths = [*paths[:3], *paths[4:], paths[3]]
     summary.to_csv(paths[3], index=False, float_format="%.6g")
     described = "\n".join(
         f"- `{name}` ({CONFIGS[name].algo}): {CONFIGS[name].description}"
@@ -731,10 +824,18 @@ def write_report(
         for name, seed_runs in runs.items()
     )
     completion_text = (
-        f"share of the final evaluation's episodes (all runs pooled) that last the whole {max_steps}-step time limit"
+        f"survived: share of the final evaluation's episodes (all runs pooled) that last the whole {max_steps}-step "
+        "time limit"
         if max_steps is not None
-        else "not known for this environment"
+        else "survived: not known for this environment"
     )
+    if env_id in HOPPING and max_steps is not None:
+        alive, dt, distance = HOPPING[env_id]
+        completion_text += (
+            f"; hopped through: those that also travelled at least {distance:g} m forward, the distance being "
+            f"(return - {alive:g} x length) x {dt:g} s (the forward reward is the velocity; standing still for "
+            f"{max_steps} steps scores about {alive * max_steps:.0f} and travels about 0 m)"
+        )
     stuck_text = (
         f"runs none of whose evaluations from {STUCK_AFTER:,} steps on has a mean return above {stuck_return:g}"
         f" / runs that trained that long"
@@ -756,7 +857,8 @@ def write_report(
   steps to threshold: median over runs of the first evaluation with return >= {threshold:g} ({threshold_source}),
   "-" when some run never reached it (count of runs that did in parentheses); env steps/s: wall-clock env steps per
   second of the whole run (training + evaluations; one process and one torch thread per run, runs in parallel on a
-  {os.cpu_count()}-core {platform.machine()} machine, so it depends on the load).
+  {os.cpu_count()}-core {platform.machine()} machine, so it depends on the load); CPU h / run: mean wall-clock hours
+  of a run (one core each), the x axis of `wallclock.png`.
 
 {markdown_table(summary)}
 
@@ -774,6 +876,8 @@ Hyperparameters each configuration trained with (RL Zoo's config.yml: zoo file +
 ![performance profile](profile.png)
 
 ![final IQM and AUC](ablation.png)
+
+![return against CPU hours](wallclock.png)
 """
     paths[4].write_text(text)
     return paths
