@@ -642,7 +642,7 @@ def test_throughput_smoke():
     try:
         import sb3_td3x.td3x  # noqa: F401
 
-        names += ["td3x_off", "td3x_all_per"]
+        names += ["td3x_off", "td3x_all_per", "td3x_td7_z128"]
     except ImportError:
         pass
     rounds = []
@@ -659,6 +659,16 @@ def test_throughput_smoke():
     assert rounds == [(0, sorted(names)), (1, sorted(names))]
     with pytest.raises(ValueError, match="unknown"):
         throughput.measure_throughput(["ddpg"])
+
+
+def test_throughput_variants_of_the_candidates_are_their_configurations():
+    td7, small = throughput.VARIANTS["td3x_td7"], throughput.VARIANTS["td3x_td7_z128"]
+    assert td7.kwargs["policy"] == "SALEPolicy" and td7.kwargs["policy_kwargs"]["zs_dim"] == 256
+    assert small.kwargs == {**td7.kwargs, "policy_kwargs": {**td7.kwargs["policy_kwargs"], "zs_dim": 128}}
+    assert "learning_starts" not in td7.kwargs and td7.kwargs["value_clipping"] is True
+    writeup = throughput.VARIANTS["td3x_writeup"]
+    assert writeup.noise_std == 0.2 and writeup.kwargs["prioritized_replay"] == "per"
+    assert writeup.kwargs["policy_kwargs"] == {"net_arch": [400, 300]}
 
 
 def test_throughput_cli_smoke(tmp_path, capsys):

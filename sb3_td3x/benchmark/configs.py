@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,14 @@ class BenchmarkConfig:
     def hyperparams_args(self) -> list[str]:
         """:return: the overrides as ``key:value`` strings for ``--hyperparams``."""
         return [f"{key}:{value}" for key, value in self.hyperparams.items()]
+
+
+def override_values(overrides: dict[str, str]) -> dict[str, Any]:
+    """
+    :param overrides: ``key -> python expression`` overrides, as in :attr:`BenchmarkConfig.hyperparams`.
+    :return: the values RL Zoo gets from them (it evaluates each expression; ours use literals and ``dict(...)``).
+    """
+    return {key: eval(value, {"__builtins__": {}, "dict": dict}) for key, value in overrides.items()}
 
 
 # Every TD3X extra switched off; the ablation configurations switch exactly one back on.

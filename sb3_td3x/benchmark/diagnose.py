@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from sb3_td3x.benchmark.configs import CONFIGS
+from sb3_td3x.benchmark.configs import CONFIGS, override_values
 
 # The diagnostics, in table order
 KEYS: tuple[str, ...] = (
@@ -50,7 +50,7 @@ def zoo_hyperparams(env_id: str, overrides: dict[str, str]) -> dict[str, Any]:
     with open(HYPERPARAMS_FILE) as file:
         entries = yaml.safe_load(file)
     params = dict(entries.get(env_id, entries["default"]))
-    params.update({key: eval(value) for key, value in overrides.items()})
+    params.update(override_values(overrides))
     if isinstance(params.get("policy_kwargs"), str):
         params["policy_kwargs"] = eval(params["policy_kwargs"])
     return params

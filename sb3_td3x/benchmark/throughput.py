@@ -16,7 +16,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import ast
 import os
 import sys
 import time
@@ -33,7 +32,7 @@ from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
-from sb3_td3x.benchmark.configs import RECOMMENDED
+from sb3_td3x.benchmark.configs import CONFIGS, RECOMMENDED, override_values
 from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
 
 # RL Zoo's TD3 hyperparameters for MuJoCo (rl_zoo3/hyperparams/td3.yml, "mujoco-defaults")
@@ -55,13 +54,15 @@ class Variant:
     :param name: Identifier (matches the benchmark configuration names where one exists).
     :param algo: ``"td3"`` (stock SB3) or ``"td3x"``.
     :param kwargs: Constructor arguments on top of :data:`ZOO_MUJOCO`.
-    :param action_noise: Whether Gaussian action noise (std 0.1) is used.
+    :param action_noise: Whether Gaussian action noise is used.
+    :param noise_std: Its standard deviation.
     """
 
     name: str
     algo: str
     kwargs: dict[str, Any]
     action_noise: bool = True
+    noise_std: float = NOISE_STD
 
 
 def _noisy(kind: str) -> dict[str, Any]:
@@ -69,6 +70,25 @@ def _noisy(kind: str) -> dict[str, Any]:
 
 
 DECAY = {"noise_schedule": "linear", "noise_final_std": 0.02, "noise_decay_steps": 100_000}
+
+
+def from_config(name: str, variant_name: str | None = None, **changes: Any) -> Variant:
+    """
+    The variant of a benchmark configuration: its overrides read as values (RL Zoo's own keys become the action
+    noise; its number of random steps is the throughput benchmark's own).
+
+    :param name: Configuration name (:data:`~sb3_td3x.benchmark.configs.CONFIGS`).
+    :param variant_name: Name of the variant (default: the configuration's).
+    :param changes: Constructor arguments changed on top (``policy_kwargs`` merged).
+    :return: the variant.
+    """
+    kwargs = override_values(CONFIGS[name].hyperparams)
+    kwargs.pop("learning_starts", None)
+    noise_std = kwargs.pop("noise_std", NOISE_STD)
+    policy_kwargs = {**kwargs.get("policy_kwargs", ZOO_MUJOCO["policy_kwargs"]), **changes.pop("policy_kwargs", {})}
+    kwargs.update(changes, policy_kwargs=policy_kwargs)
+    return Variant(variant_name or name, "td3x", kwargs, action_noise=noise_std > 0, noise_std=noise_std)
+
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
     for variant in (
@@ -81,10 +101,17 @@ VARIANTS: dict[str, Variant] = {
         Variant("td3x_noisy_independent", "td3x", _noisy("independent"), action_noise=False),
         Variant("td3x_noise_decay", "td3x", dict(DECAY)),
         # The benchmark's recommended set, its override expressions read as values
-        Variant("td3x_recommended", "td3x", {key: ast.literal_eval(value) for key, value in RECOMMENDED.items()}),
+        Variant("td3x_recommended", "td3x", override_values(RECOMMENDED)),
         # PER and LAP exclude each other: "all" is measured with each
         Variant("td3x_all_per", "td3x", {"prioritized_replay": "per", "n_steps": 3, **_noisy("factorized"), **DECAY}),
         Variant("td3x_all_lap", "td3x", {"prioritized_replay": "lap", "n_steps": 3, **_noisy("factorized"), **DECAY}),
+        # The screening's candidates of issue 19: the write-up's sets, checkpoints, TD7's set (SALE) and TD7 with
+        # embeddings of 128
+        from_config("td3x_writeup"),
+        from_config("td3x_writeup_noisy"),
+        from_config("td3x_ckpt"),
+        from_config("td3x_td7"),
+        from_config("td3x_td7", "td3x_td7_z128", policy_kwargs={"zs_dim": 128}),
     )
 }
 
@@ -104,7 +131,7 @@ def build_model(variant: Variant, env_id: str, seed: int, buffer_size: int, lear
     kwargs: dict[str, Any] = {**ZOO_MUJOCO, **variant.kwargs}
     policy = kwargs.pop("policy", "MlpPolicy")
     if variant.action_noise:
-        kwargs["action_noise"] = NormalActionNoise(np.zeros(n_actions), NOISE_STD * np.ones(n_actions))
+        kwargs["action_noise"] = NormalActionNoise(np.zeros(n_actions), variant.noise_std * np.ones(n_actions))
     common: dict[str, Any] = {
         "buffer_size": buffer_size,
         "learning_starts": learning_starts,
@@ -154,18 +181,23 @@ def measure_throughput(
         model.learn(learning_starts + 10)
         models[name] = model
     elapsed = dict.fromkeys(names, 0.0)
+    steps = dict.fromkeys(names, 0)
     for round_index in range(rounds):
         shift = round_index % len(names)
         this_round = {}
         for name in names[shift:] + names[:shift]:
+            # Steps actually made: with per-episode training a learn() call ends with its episode
+            before = models[name].num_timesteps
             start = time.perf_counter()
             models[name].learn(chunk, reset_num_timesteps=False)
             duration = time.perf_counter() - start
+            done = models[name].num_timesteps - before
             elapsed[name] += duration
-            this_round[name] = chunk / duration
+            steps[name] += done
+            this_round[name] = done / duration
         if on_round is not None:
             on_round(round_index, this_round)
-    return {name: chunk * rounds / elapsed[name] for name in names}
+    return {name: steps[name] / elapsed[name] for name in names}
 
 
 def _fill(buffer: ReplayBuffer, rng: np.random.Generator) -> None:
