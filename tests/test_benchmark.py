@@ -788,3 +788,35 @@ def test_confidence_intervals_are_the_same_on_every_rebuild():
     for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)
     assert first[1][0] < first[0][0] < first[2][0]
+
+
+def test_td7_reference_timing_with_a_stand_in_reference(tmp_path, capsys):
+    from sb3_td3x.benchmark import td7_reference
+
+    # A stand-in with the reference's interface (Agent(state_dim, action_dim, max_action), replay_buffer.add, train)
+    (tmp_path / "TD7.py").write_text(
+        "class _Buffer:\n"
+        "    def __init__(self):\n        self.rows = []\n"
+        "    def add(self, *row):\n        self.rows.append(row)\n"
+        "class Agent:\n"
+        "    made = []\n"
+        "    def __init__(self, state_dim, action_dim, max_action):\n"
+        "        self.replay_buffer, self.updates = _Buffer(), 0\n        Agent.made.append(self)\n"
+        "        self.dims = (state_dim, action_dim, max_action)\n"
+        "    def train(self):\n        self.updates += 1\n"
+    )
+    markdown = tmp_path / "out.md"
+    argv = ["--td7-path", str(tmp_path), "--env", "Pendulum-v1", "--transitions", "300", "--updates", "3", "--rounds", "2"]
+    assert td7_reference.main([*argv, "--markdown", str(markdown)]) == 0
+    import TD7  # the stand-in, imported by the script
+
+    (agent,) = TD7.Agent.made
+    assert agent.dims == (3, 1, 2.0) and len(agent.replay_buffer.rows) == 300
+    assert agent.updates == 20 + 2 * 3  # warm-up, then every round
+    printed = capsys.readouterr().out
+    for name in ("td3 (SB3, [400, 300])", "TD7 reference", "TD3X SALE (zs 256)", "TD3X SALE (zs 128)"):
+        assert f"| {name} |" in printed and f"| {name} |" in markdown.read_text()
+    kwargs = td7_reference.sale_kwargs(128)
+    assert kwargs["policy_kwargs"]["zs_dim"] == 128 and "policy_checkpoints" not in kwargs
+    with pytest.raises(FileNotFoundError, match="td7-path"):
+        td7_reference.load_reference(str(tmp_path / "nowhere"))
