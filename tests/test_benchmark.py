@@ -87,7 +87,7 @@ def test_screening_candidates_build(name):
     noise_std = kwargs.pop("noise_std", 0.1)
     model = TD3X(policy, "Pendulum-v1", action_noise=NormalActionNoise(np.zeros(1), noise_std * np.ones(1)), **kwargs)
     assert CONFIGS[name].algo == "td3x"
-    if name == "td3x_td7":
+    if name.startswith("td3x_td7"):
         assert model.n_steps == 1 and isinstance(model.policy, SALEPolicy) and model.policy.net_arch == [256, 256, 256]
     else:
         assert model.n_steps == 3 and model.policy.net_arch == [400, 300]
@@ -121,6 +121,8 @@ def test_td7_set_is_td7s_hyperparameters():
     assert params["policy_kwargs"] == dict(net_arch=[256, 256, 256], zs_dim=256, encoder_net_arch=[256, 256])
     assert params.get("policy_delay", 2) == 2 and params.get("alpha") is None  # LAP's default alpha, 0.4
     assert CONFIGS["td3x_td7"].relative_cost > 3
+    small = zoo_hyperparams("Hopper-v4", CONFIGS["td3x_td7_z128"].hyperparams)
+    assert small == {**params, "policy_kwargs": {**params["policy_kwargs"], "zs_dim": 128}}
 
 
 def test_writeup_sets_are_the_writeups_extras():
