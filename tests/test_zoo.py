@@ -531,14 +531,30 @@ def test_optimize_two_workers_share_a_study(tmp_path):
 # --- kill -9 and resume ----------------------------------------------------------------------------------------
 
 
-def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path):
+SALE_OPTIONS = [
+    "prioritized_replay:'per'",  # LAP's floor of 1 would leave every priority at 1 this early
+    "policy:'SALEPolicy'",
+    "policy_kwargs:dict(net_arch=[32, 32, 32], zs_dim=16, encoder_net_arch=[32])",
+    "value_clipping:True",
+    "target_update_interval:20",
+    "policy_checkpoints:True",
+    "train_freq:(1, 'episode')",
+    "gradient_steps:-1",
+]
+
+
+@pytest.mark.parametrize(
+    "extras", [["prioritized_replay:'per'", "n_steps:3"], SALE_OPTIONS], ids=["per-nstep", "sale-checkpoints"]
+)
+def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path, extras):
     """
     Train with --save-freq and --save-replay-buffer, SIGKILL the process, resume with -i from its last checkpoint.
     The resumed run collects 100 more steps without gradient steps (learning_starts beyond the end), so that
-    what it saves can be compared exactly with the checkpoint: model weights, every transition and every
-    priority of the prioritized buffer, and the VecNormalize statistics.
+    what it saves can be compared exactly with the checkpoint: model weights (with SALE: the encoder, its fixed
+    copies and the policy checkpoint), every transition and every priority of the prioritized buffer, the
+    VecNormalize statistics and, with SALE, the value-clipping range and the checkpoints' assessment.
     """
-    options = ["prioritized_replay:'per'", "n_steps:3", "normalize:True", "batch_size:16", "buffer_size:5000"]
+    options = [*extras, "normalize:True", "batch_size:16", "buffer_size:5000"]
     common = ["--env", "Pendulum-v1", "-f", "logs", "--eval-freq", "-1", "--save-replay-buffer"]
     killed_dir = tmp_path / "logs" / "td3x" / "Pendulum-v1_1"
     log = open(tmp_path / "killed.log", "w")
@@ -549,7 +565,14 @@ def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path):
         [sys.executable, *command], cwd=tmp_path, env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT
     )
     deadline = time.monotonic() + TIMEOUT
-    while not (killed_dir / "rl_model_450_steps.zip").exists():
+
+    def saved_steps() -> list[int]:
+        paths = glob.glob(str(killed_dir / "rl_model_*_steps.zip"))
+        return [int(re.search(r"rl_model_(\d+)_steps", path)[1]) for path in paths]
+
+    # Every 150 steps, written between iterations: at 150, 300, 450 (with per-episode training, at the end of the
+    # 200-step episode that follows: 200, 400, 600)
+    while max(saved_steps(), default=0) < 450:
         assert process.poll() is None, (tmp_path / "killed.log").read_text()[-6000:]
         assert time.monotonic() < deadline
         time.sleep(0.1)
@@ -558,8 +581,7 @@ def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path):
     log.close()
     assert not (killed_dir / "Pendulum-v1.zip").exists()  # killed long before the end
 
-    checkpoints = glob.glob(str(killed_dir / "rl_model_*_steps.zip"))
-    steps = max(int(re.search(r"rl_model_(\d+)_steps", path)[1]) for path in checkpoints)
+    steps = max(saved_steps())
     checkpoint = killed_dir / f"rl_model_{steps}_steps.zip"
     output = run(
         zoo_train(
@@ -583,32 +605,39 @@ def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path):
 
     # timesteps go on from the checkpoint
     resumed = TD3X.load(resumed_dir / "Pendulum-v1.zip")
-    assert resumed.num_timesteps == steps + 100
-    assert (resumed_dir / f"rl_model_{steps + 50}_steps.zip").is_file()
+    # -n 100: with per-episode training, the episode it is in goes on to its end (200 steps)
+    added = 200 if extras is SALE_OPTIONS else 100
+    assert resumed.num_timesteps == steps + added
+    assert (resumed_dir / f"rl_model_{steps + (added if extras is SALE_OPTIONS else 50)}_steps.zip").is_file()
     saved = TD3X.load(checkpoint)
     assert saved.num_timesteps == steps
     for name, tensor in saved.policy.state_dict().items():
         assert th.equal(tensor, resumed.policy.state_dict()[name]), name
+    if extras is SALE_OPTIONS:
+        assert "fixed_encoder_target.state_encoder.0.weight" in saved.policy.state_dict()
+        assert saved.policy.has_checkpoint and saved._n_updates >= 20  # a hard update happened before the kill
+        assert resumed.value_range.__dict__ == saved.value_range.__dict__ and saved.value_range.high > saved.value_range.low
+        assert resumed.checkpoints.__dict__ == saved.checkpoints.__dict__
 
-    # the replay buffer of the checkpoint, then the 100 new transitions
+    # the replay buffer of the checkpoint, then the new transitions
     before = load_from_pkl(killed_dir / f"rl_model_replay_buffer_{steps}_steps.pkl")
     after = load_from_pkl(resumed_dir / "replay_buffer.pkl")
     assert isinstance(before, PrioritizedReplayBuffer) and before.pos == steps
-    assert after.pos == steps + 100
+    assert after.pos == steps + added
     for field in ("observations", "next_observations", "actions", "rewards", "dones"):
         np.testing.assert_array_equal(getattr(after, field)[:steps], getattr(before, field)[:steps], err_msg=field)
     old_priorities = leaves(before, steps)
     assert np.unique(old_priorities).size > steps // 2  # learned priorities, not the initial ones
     np.testing.assert_array_equal(leaves(after, steps), old_priorities)
-    np.testing.assert_array_equal(leaves(after, steps + 100)[steps:], before.max_priority)
+    np.testing.assert_array_equal(leaves(after, steps + added)[steps:], before.max_priority)
     # the trajectory cut by the restart ends at the checkpoint (n-step returns stop there)
     last = steps - 1
     np.testing.assert_array_equal(after.timeouts[:last], before.timeouts[:last])
     assert after.timeouts[last, 0] == max(before.timeouts[last, 0], 1.0 - before.dones[last, 0])
 
-    # VecNormalize statistics: those of the checkpoint, updated by one reset and 100 steps
+    # VecNormalize statistics: those of the checkpoint, updated by one reset and the new steps
     with open(killed_dir / f"rl_model_vecnormalize_{steps}_steps.pkl", "rb") as file:
         count_before = pickle.load(file).obs_rms.count
     with open(resumed_dir / "Pendulum-v1" / "vecnormalize.pkl", "rb") as file:
         count_after = pickle.load(file).obs_rms.count
-    assert count_after == pytest.approx(count_before + 101)
+    assert count_after == pytest.approx(count_before + added + 1)
