@@ -47,7 +47,7 @@ from stable_baselines3.common.callbacks import CheckpointCallback
 from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
-from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
 from sb3_td3x.optuna_storage import StorageError, is_database_url, open_storage
 from sb3_td3x.td3x import TD3X
 

@@ -16,7 +16,7 @@ from sb3_td3x.benchmark import report, runner, throughput
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
 from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENED, TD3X_OFF, BenchmarkConfig
-from sb3_td3x.sale import SALEPolicy
+from sb3_td3x.td3x.sale import SALEPolicy
 
 REQUIRED = [
     "td3",

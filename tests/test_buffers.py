@@ -8,7 +8,7 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import NStepReplayBuffer
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
 
 OBS_SPACE = spaces.Box(-np.inf, np.inf, shape=(3,), dtype=np.float32)
 ACT_SPACE = spaces.Box(-1, 1, shape=(2,), dtype=np.float32)
@@ -239,7 +239,7 @@ def test_lap_reward_scaled_floor():
 
 
 def test_lap_td_error_scaled_floor():
-    from sb3_td3x.buffers import TD_ERROR_SCALE_RATE
+    from sb3_td3x.common.buffers import TD_ERROR_SCALE_RATE
 
     buffer = LAPReplayBuffer(20, OBS_SPACE, ACT_SPACE, device="cpu", min_priority=0.5, threshold_scale="td_error")
     fill([buffer], 20, 1)
@@ -291,3 +291,25 @@ def test_buffer_pickled_by_an_earlier_version_loads():
     assert loaded.mean_abs_reward() == pytest.approx(buffer.mean_abs_reward())
     assert (loaded.is_weight_normalization, loaded.threshold_scale, loaded.priority_floor) == ("buffer", "fixed", 2.0)
     assert loaded.update_priority_floor() == 2.0
+
+
+def test_buffers_pickled_under_the_old_module_paths_still_load():
+    # Replay buffers saved before the package took its sb3-contrib layout name their classes sb3_td3x.buffers.* and
+    # sb3_td3x.segment_tree.*: save_replay_buffer files of that time must load
+    import pickle
+
+    from gymnasium import spaces
+
+    from sb3_td3x.common.buffers import PrioritizedReplayBuffer as Moved
+
+    buffer = Moved(8, spaces.Box(-1, 1, (2,)), spaces.Box(-1, 1, (1,)), device="cpu")
+    payload = pickle.dumps(buffer, protocol=0)
+    old = payload.replace(b"sb3_td3x.common.buffers", b"sb3_td3x.buffers").replace(
+        b"sb3_td3x.common.segment_tree", b"sb3_td3x.segment_tree"
+    )
+    assert b"sb3_td3x.common" not in old
+    loaded = pickle.loads(old)
+    assert type(loaded) is Moved and type(loaded.sum_tree) is type(buffer.sum_tree)
+    from sb3_td3x.buffers import LAPReplayBuffer  # noqa: F401  the old import keeps working
+    from sb3_td3x.noise import DecayingNormalActionNoise  # noqa: F401
+    from sb3_td3x.policies import NoisyLinear, TD3XPolicy  # noqa: F401

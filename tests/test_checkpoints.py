@@ -8,7 +8,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import set_random_seed
 
 from sb3_td3x import TD3X
-from sb3_td3x.checkpoints import PolicyCheckpoints
+from sb3_td3x.td3x.checkpoints import PolicyCheckpoints
 
 SMALL = dict(learning_starts=400, batch_size=32, buffer_size=5_000, policy_kwargs=dict(net_arch=[32, 32]))
 EPISODIC = dict(train_freq=(1, "episode"), gradient_steps=-1, policy_checkpoints=True)

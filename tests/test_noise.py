@@ -7,7 +7,7 @@ from stable_baselines3 import TD3
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.noise import VectorizedActionNoise
 
-from sb3_td3x.noise import DecayingNormalActionNoise
+from sb3_td3x.common.noise import DecayingNormalActionNoise
 
 
 def make_noise(**kwargs) -> DecayingNormalActionNoise:

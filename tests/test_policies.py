@@ -13,18 +13,16 @@ from torch import nn
 from torch.nn import functional as F
 
 from sb3_td3x import TD3X
-from sb3_td3x.policies import (
+from sb3_td3x.common.noisy import NoisyLinear, create_noisy_mlp, noisy_layers
+from sb3_td3x.td3x.policies import (
     LayerNormContinuousCritic,
     NoisyActor,
     NoisyContinuousCritic,
-    NoisyLinear,
     NoisyMlpPolicy,
     NoisyTD3Policy,
     TD3XCnnPolicy,
     TD3XMultiInputPolicy,
     TD3XPolicy,
-    create_noisy_mlp,
-    noisy_layers,
 )
 
 OBS_SPACE = spaces.Box(-1.0, 1.0, shape=(3,), dtype=np.float32)

@@ -7,8 +7,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from sb3_td3x import TD3X
-from sb3_td3x.sale import BatchedLinear, JoinedLinear, SALECritic, SALEEncoder, SALEPolicy, avg_l1_norm
-from sb3_td3x.value_clipping import TargetValueRange
+from sb3_td3x.td3x.sale import BatchedLinear, JoinedLinear, SALECritic, SALEEncoder, SALEPolicy, avg_l1_norm
+from sb3_td3x.td3x.value_clipping import TargetValueRange
 
 TINY = dict(net_arch=[16, 16, 16], zs_dim=8, encoder_net_arch=[16])
 SMALL = dict(learning_starts=100, batch_size=32, buffer_size=2_000, policy_kwargs=TINY)
@@ -82,7 +82,7 @@ def test_critics_match_a_per_critic_computation():
 
 def test_actor_and_encoder_layers():
     th.manual_seed(0)
-    from sb3_td3x.sale import SALEActor
+    from sb3_td3x.td3x.sale import SALEActor
 
     space, actions = gym.spaces.Box(-1, 1, (5,)), gym.spaces.Box(-1, 1, (2,))
     actor = SALEActor(space, actions, [6, 7, 3], features_dim=5, activation_fn=nn.ReLU, zs_dim=4)

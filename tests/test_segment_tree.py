@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from sb3_td3x.segment_tree import MinSegmentTree, SumSegmentTree, update_trees
+from sb3_td3x.common.segment_tree import MinSegmentTree, SumSegmentTree, update_trees
 
 
 @pytest.mark.parametrize("capacity", [1, 2, 7, 1000, 1024])

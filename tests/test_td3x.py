@@ -14,8 +14,8 @@ from stable_baselines3.common.utils import set_random_seed
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from sb3_td3x import TD3X
-from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
-from sb3_td3x.noise import DecayingNormalActionNoise
+from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.common.noise import DecayingNormalActionNoise
 
 SMALL = dict(learning_starts=100, batch_size=32, buffer_size=2_000, policy_kwargs=dict(net_arch=[32, 32]))
 

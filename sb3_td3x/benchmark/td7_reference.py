@@ -30,7 +30,7 @@ from stable_baselines3 import TD3
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
 from sb3_td3x.benchmark.configs import CONFIGS, override_values
-from sb3_td3x.buffers import PrioritizedReplayBuffer
+from sb3_td3x.common.buffers import PrioritizedReplayBuffer
 
 # The TD7 set as TD3X trains it, minus what only decides when updates happen (checkpoints, per-episode training)
 NOT_TIMED = ("policy_checkpoints", "train_freq", "gradient_steps", "learning_starts")

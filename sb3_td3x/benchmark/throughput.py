@@ -33,7 +33,7 @@ from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
 from sb3_td3x.benchmark.configs import CONFIGS, RECOMMENDED, override_values
-from sb3_td3x.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
 
 # RL Zoo's TD3 hyperparameters for MuJoCo (rl_zoo3/hyperparams/td3.yml, "mujoco-defaults")
 ZOO_MUJOCO: dict[str, Any] = {

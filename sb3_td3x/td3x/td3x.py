@@ -1,4 +1,3 @@
-import warnings
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -12,35 +11,24 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.common.utils import polyak_update
 from stable_baselines3.td3 import TD3
 from stable_baselines3.td3.policies import TD3Policy
-from torch.nn import functional as F
 
-from sb3_td3x.buffers import (
-    THRESHOLD_SCALES,
-    LAPReplayBuffer,
-    PrioritizedReplayBuffer,
-    check_is_weight_normalization,
-    check_n_steps,
-    check_priority_args,
-)
-from sb3_td3x.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
-from sb3_td3x.noise import DecayingNormalActionNoise
-from sb3_td3x.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
-from sb3_td3x.sale import SALEBatch, SALEEncoder, SALEPolicy
-from sb3_td3x.value_clipping import TargetValueRange
+from sb3_td3x.common.buffers import check_n_steps
+from sb3_td3x.common.noise import DecayingNormalActionNoise
+from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_prioritized_replay_args
+from sb3_td3x.td3x.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
+from sb3_td3x.td3x.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
+from sb3_td3x.td3x.sale import SALEBatch, SALEEncoder, SALEPolicy
+from sb3_td3x.td3x.value_clipping import TargetValueRange
 
 SelfTD3X = TypeVar("SelfTD3X", bound="TD3X")
 
-PRIORITIZED_REPLAY_KINDS = ("none", "per", "lap")
 NOISE_SCHEDULES = ("constant", "linear", "exponential")
 
 # TD7's period of the hard target updates, the default with SALEPolicy
 SALE_TARGET_UPDATE_INTERVAL = 250
 
-# Gradient steps between two computations of the buffer-wide priority statistics (an O(buffer) pass)
-PRIORITY_STATS_INTERVAL = 1000
 
-
-class TD3X(TD3):
+class TD3X(PrioritizedReplayMixin, TD3):
     """
     TD3 with prioritized replay (proportional PER or LAP), n-step returns, NoisyNet policies and decaying
     Gaussian exploration noise. Each extra is switched on and off on its own; with all of them off, TD3X is
@@ -59,7 +47,7 @@ class TD3X(TD3):
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy: SB3's TD3 policies with
         ``critic_layer_norm`` added; NoisyMlpPolicy; SALEPolicy: TD7's networks with learned state and state-action
-        embeddings, see :mod:`sb3_td3x.sale`)
+        embeddings, see :mod:`sb3_td3x.td3x.sale`)
     :param env: The environment to learn from (if registered in Gym, can be str)
     :param learning_rate: learning rate for adam optimizer,
         the same learning rate will be used for all networks (Q-Values, Actor and Value function)
@@ -106,17 +94,17 @@ class TD3X(TD3):
     :param noise_final_std: Final sigma of the decaying exploration noise, >= 0 (> 0 for ``"exponential"``)
     :param noise_decay_steps: Number of env steps over which the sigma decays, >= 1.
         ``None``: the whole training run (``total_timesteps`` of ``learn()``)
-    :param policy_checkpoints: Whether to keep a policy checkpoint, as TD7 does (see :mod:`sb3_td3x.checkpoints`):
+    :param policy_checkpoints: Whether to keep a policy checkpoint, as TD7 does (see :mod:`sb3_td3x.td3x.checkpoints`):
         training waits at the end of each episode while the current policy is assessed on the episodes it plays,
         and deterministic prediction uses the best assessed policy. Needs ``train_freq=(1, "episode")``, one
         environment and a TD3X policy; ``gradient_steps=-1`` makes as many gradient steps as env steps, as TD7
-    :param checkpoint_kwargs: Keyword arguments of :class:`~sb3_td3x.checkpoints.PolicyCheckpoints`:
+    :param checkpoint_kwargs: Keyword arguments of :class:`~sb3_td3x.td3x.checkpoints.PolicyCheckpoints`:
         ``episodes`` (1), ``late_episodes`` (20), ``late_start`` (750,000 gradient steps), ``reset_weight`` (0.9)
     :param target_update_interval: Every this many gradient steps, hard-copy the actor and critics into their
         targets (and, with SALEPolicy, the encoder into its fixed copies), instead of Polyak averaging with ``tau``.
         ``None``: Polyak averaging (TD3), or 250 with SALEPolicy (TD7)
     :param value_clipping: Clip the next-state values of the critic targets to the range of the targets seen so
-        far, refreshed at each hard target update (TD7, see :mod:`sb3_td3x.value_clipping`); needs hard target
+        far, refreshed at each hard target update (TD7, see :mod:`sb3_td3x.td3x.value_clipping`); needs hard target
         updates
     :param policy_delay: Policy and target networks will only be updated once every policy_delay steps
         per training steps. The Q values will be updated policy_delay more often (update every training step).
@@ -127,7 +115,7 @@ class TD3X(TD3):
         the reported success rate, mean episode length, and mean reward over
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
     :param policy_kwargs: additional arguments to be passed to the policy on creation
-        (``critic_layer_norm``: LayerNorm in the critics, see :class:`~sb3_td3x.policies.TD3XPolicy`;
+        (``critic_layer_norm``: LayerNorm in the critics, see :class:`~sb3_td3x.td3x.policies.TD3XPolicy`;
         for ``NoisyMlpPolicy`` also ``noise_kind``, ``sigma_init``, ``noisy_critic``)
     :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
         debug messages
@@ -190,13 +178,14 @@ class TD3X(TD3):
     ):
         # All checks run before the environment or any network is built
         check_n_steps(n_steps)
-        self._check_replay_args(
-            prioritized_replay, replay_buffer_class, replay_buffer_kwargs, alpha, beta0, priority_eps, min_priority
-        )
-        self._check_priority_options(
+        check_prioritized_replay_args(
             prioritized_replay,
             replay_buffer_class,
             replay_buffer_kwargs,
+            alpha,
+            beta0,
+            priority_eps,
+            min_priority,
             lap_threshold,
             max_priority_reset,
             is_weight_normalization,
@@ -246,14 +235,16 @@ class TD3X(TD3):
             device=device,
             _init_setup_model=False,
         )
-        self.prioritized_replay = prioritized_replay
-        self.alpha = alpha
-        self.beta0 = beta0
-        self.priority_eps = priority_eps
-        self.min_priority = min_priority
-        self.lap_threshold = lap_threshold
-        self.max_priority_reset = max_priority_reset
-        self.is_weight_normalization = is_weight_normalization
+        self._init_prioritized_replay(
+            prioritized_replay,
+            alpha,
+            beta0,
+            priority_eps,
+            min_priority,
+            lap_threshold,
+            max_priority_reset,
+            is_weight_normalization,
+        )
         self.noise_schedule = noise_schedule
         self.noise_final_std = noise_final_std
         self.noise_decay_steps = noise_decay_steps
@@ -269,79 +260,6 @@ class TD3X(TD3):
 
         if _init_setup_model:
             self._setup_model()
-
-    @staticmethod
-    def _check_replay_args(
-        prioritized_replay: str,
-        replay_buffer_class: type[ReplayBuffer] | None,
-        replay_buffer_kwargs: dict[str, Any] | None,
-        alpha: float | None,
-        beta0: float | None,
-        priority_eps: float | None,
-        min_priority: float | None,
-    ) -> None:
-        if prioritized_replay not in PRIORITIZED_REPLAY_KINDS:
-            raise ValueError(f"prioritized_replay must be one of {PRIORITIZED_REPLAY_KINDS}, got {prioritized_replay!r}")
-        if prioritized_replay != "none" and replay_buffer_class is not None:
-            expected = LAPReplayBuffer if prioritized_replay == "lap" else PrioritizedReplayBuffer
-            if not issubclass(replay_buffer_class, expected) or (
-                prioritized_replay == "per" and issubclass(replay_buffer_class, LAPReplayBuffer)
-            ):
-                raise ValueError(
-                    f"prioritized_replay={prioritized_replay!r} conflicts with replay_buffer_class="
-                    f"{replay_buffer_class.__name__}: pass one or the other"
-                )
-        check_priority_args(alpha=alpha, beta0=beta0, priority_eps=priority_eps, min_priority=min_priority)
-        _check_no_conflict(
-            replay_buffer_kwargs,
-            [
-                (name, name, value)
-                for name, value in (
-                    ("alpha", alpha),
-                    ("beta0", beta0),
-                    ("priority_eps", priority_eps),
-                    ("min_priority", min_priority),
-                )
-            ],
-        )
-
-    @staticmethod
-    def _check_priority_options(
-        prioritized_replay: str,
-        replay_buffer_class: type[ReplayBuffer] | None,
-        replay_buffer_kwargs: dict[str, Any] | None,
-        lap_threshold: str,
-        max_priority_reset: int | None,
-        is_weight_normalization: str | None,
-    ) -> None:
-        kind = prioritized_replay
-        if replay_buffer_class is not None and issubclass(replay_buffer_class, PrioritizedReplayBuffer):
-            kind = "lap" if issubclass(replay_buffer_class, LAPReplayBuffer) else "per"
-        if lap_threshold not in THRESHOLD_SCALES:
-            raise ValueError(f"lap_threshold must be one of {THRESHOLD_SCALES}, got {lap_threshold!r}")
-        if max_priority_reset is not None:
-            if (
-                not isinstance(max_priority_reset, (int, np.integer))
-                or isinstance(max_priority_reset, bool)
-                or max_priority_reset < 1
-            ):
-                raise ValueError(f"max_priority_reset must be an integer >= 1 or None, got {max_priority_reset!r}")
-            if kind == "none":
-                raise ValueError("max_priority_reset needs prioritized_replay='per' or 'lap', got prioritized_replay='none'")
-        if is_weight_normalization is not None:
-            check_is_weight_normalization(is_weight_normalization)
-            if kind != "per":
-                raise ValueError(
-                    f"is_weight_normalization needs prioritized_replay='per' (only PER has importance-sampling "
-                    f"weights), got prioritized_replay={kind!r}"
-                )
-        _check_no_conflict(
-            replay_buffer_kwargs,
-            [
-                ("lap_threshold", "threshold_scale", lap_threshold if lap_threshold != "fixed" else None),
-                ("is_weight_normalization", "is_weight_normalization", is_weight_normalization),
-            ],
-        )
 
     def _check_checkpoint_args(
         self,
@@ -430,55 +348,12 @@ class TD3X(TD3):
             )
 
     def _setup_model(self) -> None:
-        if self.replay_buffer_class is None and self.prioritized_replay != "none":
-            self.replay_buffer_class = LAPReplayBuffer if self.prioritized_replay == "lap" else PrioritizedReplayBuffer
-        prioritized = self.replay_buffer_class is not None and issubclass(self.replay_buffer_class, PrioritizedReplayBuffer)
-        n_steps = self.n_steps
-        if prioritized:
-            assert self.replay_buffer_class is not None
-            # SB3 wires n_steps/gamma into the buffer only for its own buffer choice (and warns otherwise)
-            self.replay_buffer_kwargs.setdefault("n_steps", self.n_steps)
-            self.replay_buffer_kwargs.setdefault("gamma", self.gamma)
-            lap = issubclass(self.replay_buffer_class, LAPReplayBuffer)
-            own_args: dict[str, Any] = (
-                {
-                    "alpha": self.alpha,
-                    "min_priority": self.min_priority,
-                    "threshold_scale": self.lap_threshold if self.lap_threshold != "fixed" else None,
-                }
-                if lap
-                else {
-                    "alpha": self.alpha,
-                    "beta0": self.beta0,
-                    "priority_eps": self.priority_eps,
-                    "is_weight_normalization": self.is_weight_normalization,
-                }
-            )
-            for name, value in own_args.items():
-                if value is not None:
-                    self.replay_buffer_kwargs.setdefault(name, value)
-            unused = [
-                name
-                for name in ("beta0", "priority_eps", "min_priority")
-                if name not in own_args and getattr(self, name) is not None
-            ]
-            self.n_steps = 1  # the buffer has it already; silences SB3's "n_steps is ignored" warning
-        else:
-            unused = [name for name in ("alpha", "beta0", "priority_eps", "min_priority") if getattr(self, name) is not None]
-        # Like min_priority: a yml entry or a zoo file may set it for LAP while the command line switches LAP off
-        lap_buffer = self.replay_buffer_class is not None and issubclass(self.replay_buffer_class, LAPReplayBuffer)
-        if self.lap_threshold != "fixed" and not lap_buffer:
-            unused.append("lap_threshold")
-        if unused:
-            warnings.warn(f"{', '.join(unused)} ignored: only used by the other kind of prioritized replay")
         if self.policy_checkpoints:
             # As SB3 gives use_sde to the policies that have it: the policy builds the checkpoint's networks.
             # A new dict: the caller's policy_kwargs stay as they were
             self.policy_kwargs = {**self.policy_kwargs, "use_checkpoint": True}
-        try:
-            super()._setup_model()
-        finally:
-            self.n_steps = n_steps
+        # The replay buffer (PER / LAP, with SB3's n_steps under it) is chosen by PrioritizedReplayMixin
+        super()._setup_model()
 
     def _setup_learn(
         self,
@@ -522,14 +397,11 @@ class TD3X(TD3):
 
     def _on_step(self) -> None:
         """
-        Called after every env step: anneal the PER ``beta`` linearly from ``beta0`` to 1 over the training run
-        (Schaul et al. 2016, section 3.4) and drive the exploration-noise schedule by the algorithm's own
-        step count, so both continue where they were after ``save``/``load`` or a resumed run.
+        Called after every env step: PER's ``beta`` anneals (:class:`PrioritizedReplayMixin`) and the
+        exploration-noise schedule follows the algorithm's own step count, so both continue where they were after
+        ``save``/``load`` or a resumed run.
         """
         super()._on_step()
-        if isinstance(self.replay_buffer, PrioritizedReplayBuffer) and self.replay_buffer.uses_is_weights:
-            progress = min(max(1.0 - self._current_progress_remaining, 0.0), 1.0)
-            self.replay_buffer.beta = self.replay_buffer.beta0 + (1.0 - self.replay_buffer.beta0) * progress
         for noise in _noise_processes(self.action_noise):
             if isinstance(noise, DecayingNormalActionNoise):
                 noise.set_step(self.num_timesteps)
@@ -563,18 +435,9 @@ class TD3X(TD3):
         # Update learning rate according to lr schedule
         self._update_learning_rate(optimizers)
 
-        # [TD3X]
-        prioritized = isinstance(self.replay_buffer, PrioritizedReplayBuffer)
-        lap = isinstance(self.replay_buffer, LAPReplayBuffer)
-        if lap:
-            # The Huber threshold and the priority floor: min_priority, times the scale lap_threshold names
-            self.replay_buffer.update_priority_floor(self._vec_normalize_env)  # type: ignore[union-attr]
+        # [TD3X] prioritized replay: LAP's threshold for this call, the diagnostics' accumulators
+        replay_stats = self._start_replay_updates()
         reset_noise = getattr(self.policy, "reset_noise", None)
-        is_weight_means: list[float] = []
-        # Diagnostics, summed as tensors (one device sync at the end): mean |TD error| and, for LAP, the share of
-        # (sample, critic) pairs in the linear part of the Huber loss
-        td_abs_sum = th.zeros((), device=self.device)
-        linear_sum = th.zeros((), device=self.device)
 
         actor_losses, critic_losses = [], []
         encoder_losses: list[float] = []
@@ -612,14 +475,8 @@ class TD3X(TD3):
                 # [TD3X: SALE] both critics in one batched pass, split into SB3's tuple of columns
                 current_q_values = self.policy.critic(batch.obs, replay_data.actions, batch.zsa, batch.zs).split(1, dim=1)
 
-            # [TD3X] per-sample TD errors, one column per critic
-            td_errors = th.cat([current_q - target_q_values for current_q in current_q_values], dim=1)
-            td_abs_sum += td_errors.detach().abs().mean()
-
-            # Compute critic loss ([TD3X] PER: importance-weighted, LAP: Huber)
-            critic_loss = self._critic_loss(current_q_values, target_q_values, td_errors, replay_data, is_weight_means)
-            if lap:
-                linear_sum += (td_errors.detach().abs() > self.replay_buffer.priority_floor).float().mean()  # type: ignore[union-attr]
+            # Compute critic loss ([TD3X] PER: importance-weighted, LAP: Huber), and the per-sample TD errors
+            critic_loss, td_errors = self._replay_loss(current_q_values, target_q_values, replay_data, replay_stats)
             critic_losses.append(critic_loss.item())
 
             # Optimize the critics
@@ -628,8 +485,7 @@ class TD3X(TD3):
             self.critic.optimizer.step()
 
             # [TD3X] priorities go back right after the critic update
-            if prioritized:
-                self._write_priorities(replay_data, td_errors)
+            self._write_priorities(replay_data, td_errors)
 
             # Delayed policy updates
             if self._n_updates % self.policy_delay == 0:
@@ -658,7 +514,8 @@ class TD3X(TD3):
             self.logger.record("train/actor_loss", np.mean(actor_losses))
         self.logger.record("train/critic_loss", np.mean(critic_losses))
         # [TD3X]
-        self._record_extras(is_weight_means, gradient_steps, encoder_losses, td_abs_sum, linear_sum)
+        self._record_replay(replay_stats, gradient_steps)
+        self._record_extras(encoder_losses)
 
     def _train_encoder(self, replay_data: Any, encoder_losses: list[float]) -> SALEBatch:
         """
@@ -689,36 +546,6 @@ class TD3X(TD3):
         next_zs = encoder_target.zs(batch.next_obs)
         next_actions = (policy.actor_target(batch.next_obs, next_zs) + noise).clamp(-1, 1)
         return policy.critic_target(batch.next_obs, next_actions, encoder_target.zsa(next_zs, next_actions), next_zs)
-
-    def _critic_loss(
-        self,
-        current_q_values: tuple[th.Tensor, ...],
-        target_q_values: th.Tensor,
-        td_errors: th.Tensor,
-        replay_data: Any,
-        is_weight_means: list[float],
-    ) -> th.Tensor:
-        """:return: SB3's critic loss (uniform replay), PER's importance-weighted one or LAP's Huber loss."""
-        if not isinstance(self.replay_buffer, PrioritizedReplayBuffer):
-            critic_loss = sum(F.mse_loss(current_q, target_q_values) for current_q in current_q_values)
-        elif self.replay_buffer.uses_is_weights:
-            # PER: importance-sampling weighted squared error (Schaul et al. 2016, Algorithm 1, line 11)
-            critic_loss = (replay_data.weights * td_errors.pow(2)).mean(dim=0).sum()
-            is_weight_means.append(replay_data.weights.mean().item())
-        else:
-            # LAP: Huber loss with threshold min_priority (times the scale of lap_threshold),
-            # no IS weights (Fujimoto et al. 2020, eq. 11)
-            delta = self.replay_buffer.priority_floor  # type: ignore[attr-defined]
-            critic_loss = sum(F.huber_loss(current_q, target_q_values, delta=delta) for current_q in current_q_values)
-        assert isinstance(critic_loss, th.Tensor)
-        return critic_loss
-
-    def _write_priorities(self, replay_data: Any, td_errors: th.Tensor) -> None:
-        """New priorities from the larger TD error of the critics; the periodic reset of the max priority."""
-        buffer: PrioritizedReplayBuffer = self.replay_buffer  # type: ignore[assignment]
-        buffer.update_priorities(replay_data.indices, td_errors.detach().abs().max(dim=1).values)
-        if self.max_priority_reset is not None and self._n_updates % self.max_priority_reset == 0:
-            buffer.reset_max_priority()
 
     def _actor_loss(self, replay_data: Any, batch: SALEBatch | None) -> th.Tensor:
         """:return: SB3's actor loss (minus the first critic); [TD3X: SALE] minus the mean of all critics (TD7)."""
@@ -774,41 +601,9 @@ class TD3X(TD3):
         self.logger.record("train/n_checkpoints", self.checkpoints.n_checkpoints)
         return steps
 
-    def _record_extras(
-        self,
-        is_weight_means: list[float],
-        gradient_steps: int = 0,
-        encoder_losses: list[float] | None = None,
-        td_abs_sum: th.Tensor | None = None,
-        linear_sum: th.Tensor | None = None,
-    ) -> None:
-        """
-        Log what the extras are doing: PER beta / IS weights, the priorities (largest, median, 99th percentile,
-        effective sample size of the sampling, refreshed every ``PRIORITY_STATS_INTERVAL`` gradient steps), LAP's
-        Huber threshold, the exploration sigma and the NoisyNet sigma.
-        """
-        if gradient_steps > 0 and td_abs_sum is not None:
-            td_abs_mean = td_abs_sum.item() / gradient_steps
-            self.logger.record("train/td_error_abs_mean", td_abs_mean)
-            if isinstance(self.replay_buffer, LAPReplayBuffer) and linear_sum is not None:
-                self.replay_buffer.record_td_errors(td_abs_mean)
-                self.logger.record("train/huber_linear_frac", linear_sum.item() / gradient_steps)
-        if isinstance(self.replay_buffer, PrioritizedReplayBuffer):
-            self.logger.record("train/max_priority", self.replay_buffer.max_priority)
-            stats = getattr(self, "_priority_stats", None)
-            if (
-                stats is None
-                or self._n_updates // PRIORITY_STATS_INTERVAL != (self._n_updates - gradient_steps) // PRIORITY_STATS_INTERVAL
-            ):
-                stats = self._priority_stats = self.replay_buffer.priority_stats()
-            for key, value in stats.items():
-                self.logger.record(f"train/{key}", value)
-            if isinstance(self.replay_buffer, LAPReplayBuffer):
-                self.logger.record("train/huber_threshold", self.replay_buffer.priority_floor)
-            if self.replay_buffer.uses_is_weights:
-                self.logger.record("train/beta", self.replay_buffer.beta)
-                if is_weight_means:
-                    self.logger.record("train/is_weight_mean", float(np.mean(is_weight_means)))
+    def _record_extras(self, encoder_losses: list[float] | None = None) -> None:
+        """Log what the other extras are doing: the exploration sigma, SALE's encoder loss, the value-clipping range
+        and the NoisyNet sigma (the replay's own keys are logged by :class:`PrioritizedReplayMixin`)."""
         sigmas = [_current_sigma(noise) for noise in _noise_processes(self.action_noise)]
         known = [sigma for sigma in sigmas if sigma is not None]
         if known and len(known) == len(sigmas):
@@ -839,20 +634,6 @@ class TD3X(TD3):
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
         )
-
-
-def _check_no_conflict(replay_buffer_kwargs: dict[str, Any] | None, arguments: list[tuple[str, str, Any]]) -> None:
-    """
-    :param replay_buffer_kwargs: The user's ``replay_buffer_kwargs``.
-    :param arguments: (TD3X argument, buffer keyword it becomes, value; None: not given).
-    :raises ValueError: when an argument given to TD3X is also in ``replay_buffer_kwargs`` with another value.
-    """
-    kwargs = replay_buffer_kwargs or {}
-    for name, buffer_name, value in arguments:
-        if value is not None and kwargs.get(buffer_name, value) != value:
-            raise ValueError(
-                f"{name}={value} conflicts with replay_buffer_kwargs[{buffer_name!r}]={kwargs[buffer_name]}: pass it once"
-            )
 
 
 def _noise_processes(action_noise: ActionNoise | None) -> list[ActionNoise]:

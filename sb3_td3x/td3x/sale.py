@@ -30,7 +30,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, Flatten
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
-from sb3_td3x.policies import TD3XPolicy
+from sb3_td3x.td3x.policies import TD3XPolicy
 
 # TD7's widths: embeddings of 256, every hidden layer 256
 DEFAULT_ZS_DIM = 256

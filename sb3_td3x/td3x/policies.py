@@ -1,0 +1,538 @@
+"""
+TD3X policies: TD3 policies whose critics can be layer-normalized, and NoisyNet policies for TD3
+(Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295).
+
+Layer normalization of the critics (``critic_layer_norm=True``): every hidden ``Linear`` of each Q-network is
+followed by ``LayerNorm`` before its activation, as in the critics of DroQ (Hiraoka et al. 2022,
+https://arxiv.org/abs/2110.02034) and RLPD (Ball et al. 2023, https://arxiv.org/abs/2302.02948).
+
+In the NoisyNet policies, the actor (and, optionally, the critics) are built from :class:`NoisyLinear` layers whose weights are
+``mu + sigma * epsilon`` with learned ``mu`` and ``sigma`` and a fresh noise sample ``epsilon``.
+
+Whether a forward pass uses the noisy or the mean weights is chosen by the ``deterministic`` flag of
+``predict`` and never by ``.training``: SB3 collects rollouts with the policy in eval mode, so tying the noise to
+train mode would switch exploration off exactly when it is needed.
+"""
+
+from typing import Any
+
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.policies import ContinuousCritic
+from stable_baselines3.common.preprocessing import get_action_dim
+from stable_baselines3.common.torch_layers import (
+    BaseFeaturesExtractor,
+    CombinedExtractor,
+    FlattenExtractor,
+    NatureCNN,
+    create_mlp,
+)
+from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
+from stable_baselines3.td3.policies import Actor, TD3Policy
+from torch import nn
+
+from sb3_td3x.common.noisy import (
+    check_noise_kwargs,
+    create_noisy_mlp,
+    mean_weights,
+    noisy_layers,
+)
+from sb3_td3x.td3x.checkpoints import CheckpointPolicyMixin
+
+
+def _check_layer_norm(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+def _post_linear_modules(layer_norm: bool) -> list[type[nn.Module]] | None:
+    # create_mlp puts post-linear modules after each hidden Linear, before its activation (not after the output)
+    return [nn.LayerNorm] if layer_norm else None
+
+
+class NoisyActor(Actor):
+    """
+    TD3 actor whose deterministic policy network ``mu`` is made of :class:`NoisyLinear` layers.
+
+    ``forward`` uses the current noise sample (training: the paper's ``mu(s; zeta + Sigma * eps)``);
+    ``_predict(deterministic=False)`` first draws fresh noise, so that SB3, which calls
+    ``predict(deterministic=False)`` once per env step while collecting, acts with new noise at every step;
+    ``_predict(deterministic=True)`` uses the mean weights and leaves the noise as it is.
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param net_arch: Network architecture
+    :param features_extractor: Network to extract features
+        (a CNN when using images, a nn.Flatten() layer otherwise)
+    :param features_dim: Number of features
+    :param activation_fn: Activation function
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param noise_kind: ``"factorized"`` or ``"independent"`` Gaussian noise (see :class:`NoisyLinear`)
+    :param sigma_init: ``sigma_0`` of the paper, > 0; None for the paper's default of the noise kind
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        net_arch: list[int],
+        features_extractor: nn.Module,
+        features_dim: int,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        normalize_images: bool = True,
+        noise_kind: str = "factorized",
+        sigma_init: float | None = None,
+    ):
+        check_noise_kwargs(noise_kind, sigma_init)
+        super().__init__(
+            observation_space,
+            action_space,
+            net_arch=net_arch,
+            features_extractor=features_extractor,
+            features_dim=features_dim,
+            activation_fn=activation_fn,
+            normalize_images=normalize_images,
+        )
+        self.noise_kind = noise_kind
+        self.sigma_init = sigma_init
+        # Replace the plain MLP built by the parent
+        action_dim = get_action_dim(self.action_space)
+        actor_net = create_noisy_mlp(
+            features_dim, action_dim, net_arch, activation_fn, squash_output=True, noise_kind=noise_kind, sigma_init=sigma_init
+        )
+        self.mu = nn.Sequential(*actor_net)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(dict(noise_kind=self.noise_kind, sigma_init=self.sigma_init, layer_norm=self.layer_norm))
+        return data
+
+    def reset_noise(self) -> None:
+        """Draw fresh noise for every noisy layer."""
+        for layer in noisy_layers(self):
+            layer.reset_noise()
+
+    def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> th.Tensor:
+        if deterministic:
+            with mean_weights(self):
+                return self(observation)
+        self.reset_noise()
+        return self(observation)
+
+
+class LayerNormContinuousCritic(ContinuousCritic):
+    """
+    SB3's :class:`~stable_baselines3.common.policies.ContinuousCritic` with ``LayerNorm`` after every hidden
+    ``Linear`` of each Q-network, before its activation (``Linear -> LayerNorm -> ReLU``, as in DroQ and RLPD);
+    the output layer is left as it is.
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param net_arch: Network architecture
+    :param features_extractor: Network to extract features
+        (a CNN when using images, a nn.Flatten() layer otherwise)
+    :param features_dim: Number of features
+    :param activation_fn: Activation function
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param n_critics: Number of critic networks to create.
+    :param share_features_extractor: Whether the features extractor is shared or not
+        between the actor and the critic (this saves computation time)
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        net_arch: list[int],
+        features_extractor: BaseFeaturesExtractor,
+        features_dim: int,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        normalize_images: bool = True,
+        n_critics: int = 2,
+        share_features_extractor: bool = True,
+    ):
+        super().__init__(
+            observation_space,
+            action_space,
+            net_arch=net_arch,
+            features_extractor=features_extractor,
+            features_dim=features_dim,
+            activation_fn=activation_fn,
+            normalize_images=normalize_images,
+            n_critics=n_critics,
+            share_features_extractor=share_features_extractor,
+        )
+        # Replace the plain Q-networks built by the parent (same module names qf0, qf1, ...)
+        action_dim = get_action_dim(self.action_space)
+        self.q_networks = []
+        for idx in range(n_critics):
+            q_net = nn.Sequential(
+                *create_mlp(features_dim + action_dim, 1, net_arch, activation_fn, post_linear_modules=[nn.LayerNorm])
+            )
+            self.add_module(f"qf{idx}", q_net)
+            self.q_networks.append(q_net)
+
+
+class NoisyContinuousCritic(ContinuousCritic):
+    """
+    SB3's :class:`~stable_baselines3.common.policies.ContinuousCritic` whose Q-networks are made of
+    :class:`NoisyLinear` layers (they always use the current noise sample).
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param net_arch: Network architecture
+    :param features_extractor: Network to extract features
+        (a CNN when using images, a nn.Flatten() layer otherwise)
+    :param features_dim: Number of features
+    :param activation_fn: Activation function
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param n_critics: Number of critic networks to create.
+    :param share_features_extractor: Whether the features extractor is shared or not
+        between the actor and the critic (this saves computation time)
+    :param noise_kind: ``"factorized"`` or ``"independent"`` Gaussian noise (see :class:`NoisyLinear`)
+    :param sigma_init: ``sigma_0`` of the paper, > 0; None for the paper's default of the noise kind
+    :param layer_norm: Whether every hidden noisy layer is followed by ``LayerNorm`` (before its activation)
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        net_arch: list[int],
+        features_extractor: BaseFeaturesExtractor,
+        features_dim: int,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        normalize_images: bool = True,
+        n_critics: int = 2,
+        share_features_extractor: bool = True,
+        noise_kind: str = "factorized",
+        sigma_init: float | None = None,
+        layer_norm: bool = False,
+    ):
+        check_noise_kwargs(noise_kind, sigma_init)
+        _check_layer_norm("layer_norm", layer_norm)
+        super().__init__(
+            observation_space,
+            action_space,
+            net_arch=net_arch,
+            features_extractor=features_extractor,
+            features_dim=features_dim,
+            activation_fn=activation_fn,
+            normalize_images=normalize_images,
+            n_critics=n_critics,
+            share_features_extractor=share_features_extractor,
+        )
+        self.noise_kind = noise_kind
+        self.sigma_init = sigma_init
+        self.layer_norm = layer_norm
+        # Replace the plain Q-networks built by the parent (same module names qf0, qf1, ...)
+        action_dim = get_action_dim(self.action_space)
+        self.q_networks = []
+        for idx in range(n_critics):
+            q_net = nn.Sequential(
+                *create_noisy_mlp(
+                    features_dim + action_dim,
+                    1,
+                    net_arch,
+                    activation_fn,
+                    post_linear_modules=_post_linear_modules(layer_norm),
+                    noise_kind=noise_kind,
+                    sigma_init=sigma_init,
+                )
+            )
+            self.add_module(f"qf{idx}", q_net)
+            self.q_networks.append(q_net)
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(dict(noise_kind=self.noise_kind, sigma_init=self.sigma_init, layer_norm=self.layer_norm))
+        return data
+
+    def reset_noise(self) -> None:
+        """Draw fresh noise for every noisy layer."""
+        for layer in noisy_layers(self):
+            layer.reset_noise()
+
+
+class TD3XPolicy(CheckpointPolicyMixin, TD3Policy):
+    """
+    SB3's :class:`~stable_baselines3.td3.policies.TD3Policy` (``MlpPolicy`` of ``TD3X``) with two options more:
+    layer normalization of the critics, and a policy checkpoint to act with when deterministic. With both off it
+    builds exactly SB3's networks (same modules, same initialization for the same seed).
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param lr_schedule: Learning rate schedule (could be constant)
+    :param net_arch: The specification of the policy and value networks.
+    :param activation_fn: Activation function
+    :param features_extractor_class: Features extractor to use.
+    :param features_extractor_kwargs: Keyword arguments
+        to pass to the features extractor.
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param optimizer_class: The optimizer to use,
+        ``th.optim.Adam`` by default
+    :param optimizer_kwargs: Additional keyword arguments,
+        excluding the learning rate, to pass to the optimizer
+    :param n_critics: Number of critic networks to create.
+    :param share_features_extractor: Whether to share or not the features extractor
+        between the actor and the critic (this saves computation time)
+    :param critic_layer_norm: Whether every hidden layer of the critics is followed by ``LayerNorm``
+        (before its activation, see :class:`LayerNormContinuousCritic`); False: SB3's critics, unchanged
+    :param use_checkpoint: Whether the policy keeps a checkpoint of its actor that deterministic prediction uses
+        once one is taken (see :mod:`sb3_td3x.td3x.checkpoints`; ``TD3X(policy_checkpoints=True)`` sets it)
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        lr_schedule: Schedule,
+        net_arch: list[int] | dict[str, list[int]] | None = None,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        features_extractor_class: type[BaseFeaturesExtractor] = FlattenExtractor,
+        features_extractor_kwargs: dict[str, Any] | None = None,
+        normalize_images: bool = True,
+        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
+        optimizer_kwargs: dict[str, Any] | None = None,
+        n_critics: int = 2,
+        share_features_extractor: bool = False,
+        critic_layer_norm: bool = False,
+        use_checkpoint: bool = False,
+    ):
+        _check_layer_norm("critic_layer_norm", critic_layer_norm)
+        # Set before the parent's constructor, which builds the networks through make_actor() / make_critic()
+        self.critic_layer_norm = critic_layer_norm
+        self.use_checkpoint = bool(use_checkpoint)
+        super().__init__(
+            observation_space,
+            action_space,
+            lr_schedule,
+            net_arch=net_arch,
+            activation_fn=activation_fn,
+            features_extractor_class=features_extractor_class,
+            features_extractor_kwargs=features_extractor_kwargs,
+            normalize_images=normalize_images,
+            optimizer_class=optimizer_class,
+            optimizer_kwargs=optimizer_kwargs,
+            n_critics=n_critics,
+            share_features_extractor=share_features_extractor,
+        )
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        super()._build(lr_schedule)
+        if self.use_checkpoint:
+            self.add_checkpoint()
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(dict(critic_layer_norm=self.critic_layer_norm))
+        if self.use_checkpoint:
+            data.update(use_checkpoint=True)
+        return data
+
+    def _predict(self, observation: PyTorchObs, deterministic: bool = False) -> th.Tensor:
+        # Deterministic prediction acts with the checkpoint once there is one; the actor's own _predict decides what
+        # the deterministic flag means for it (the mean weights of a noisy actor)
+        actor = self.checkpoint_actor if deterministic and self.has_checkpoint else self.actor
+        return actor._predict(observation, deterministic=deterministic)  # type: ignore[operator]
+
+    def make_critic(self, features_extractor: BaseFeaturesExtractor | None = None) -> ContinuousCritic:
+        if not self.critic_layer_norm:
+            return super().make_critic(features_extractor)
+        critic_kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
+        return LayerNormContinuousCritic(**critic_kwargs).to(self.device)
+
+
+class TD3XCnnPolicy(TD3XPolicy):
+    """
+    :class:`TD3XPolicy` with SB3's CNN features extractor by default (``CnnPolicy`` of ``TD3X``, as SB3's TD3
+    ``CnnPolicy``).
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param lr_schedule: Learning rate schedule (could be constant)
+    :param features_extractor_class: Features extractor to use (``NatureCNN`` by default)
+    :param kwargs: The other arguments of :class:`TD3XPolicy` (by keyword), ``critic_layer_norm`` included
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        lr_schedule: Schedule,
+        *,
+        features_extractor_class: type[BaseFeaturesExtractor] = NatureCNN,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
+        )
+
+
+class TD3XMultiInputPolicy(TD3XPolicy):
+    """
+    :class:`TD3XPolicy` for dict observations (``MultiInputPolicy`` of ``TD3X``, as SB3's TD3 ``MultiInputPolicy``).
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param lr_schedule: Learning rate schedule (could be constant)
+    :param features_extractor_class: Features extractor to use (``CombinedExtractor`` by default)
+    :param kwargs: The other arguments of :class:`TD3XPolicy` (by keyword), ``critic_layer_norm`` included
+    """
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        lr_schedule: Schedule,
+        *,
+        features_extractor_class: type[BaseFeaturesExtractor] = CombinedExtractor,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            observation_space, action_space, lr_schedule, features_extractor_class=features_extractor_class, **kwargs
+        )
+
+
+class NoisyTD3Policy(TD3XPolicy):
+    """
+    TD3 policy with a NoisyNet actor (and optionally NoisyNet critics), from
+    Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295
+
+    The actor target (and critic target) have their own, independent noise. ``predict(deterministic=False)``
+    acts with freshly drawn noise, ``predict(deterministic=True)`` with the mean weights, in train and eval mode
+    alike. During training, :meth:`reset_noise` should be called before every gradient step (``TD3X`` does);
+    with stock SB3 ``TD3`` the noise used for the gradient steps is the one last drawn.
+
+    :param observation_space: Observation space
+    :param action_space: Action space, must be a ``gymnasium.spaces.Box``
+    :param lr_schedule: Learning rate schedule (could be constant)
+    :param net_arch: The specification of the policy and value networks.
+    :param activation_fn: Activation function
+    :param features_extractor_class: Features extractor to use.
+    :param features_extractor_kwargs: Keyword arguments
+        to pass to the features extractor.
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param optimizer_class: The optimizer to use,
+        ``th.optim.Adam`` by default
+    :param optimizer_kwargs: Additional keyword arguments,
+        excluding the learning rate, to pass to the optimizer
+    :param n_critics: Number of critic networks to create.
+    :param share_features_extractor: Whether to share or not the features extractor
+        between the actor and the critic (this saves computation time)
+    :param noise_kind: ``"factorized"`` or ``"independent"`` Gaussian noise (see :class:`NoisyLinear`)
+    :param sigma_init: ``sigma_0`` of the paper, > 0; None for the paper's default
+        (0.5 factorized, 0.017 independent)
+    :param noisy_critic: Whether the critics are made of noisy layers too
+    :param critic_layer_norm: Whether every hidden layer of the critics (noisy or not) is followed by ``LayerNorm``
+    :param use_checkpoint: Whether the policy keeps a checkpoint of its actor (see :class:`TD3XPolicy`)
+    """
+
+    actor: NoisyActor
+    actor_target: NoisyActor
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        lr_schedule: Schedule,
+        net_arch: list[int] | dict[str, list[int]] | None = None,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        features_extractor_class: type[BaseFeaturesExtractor] = FlattenExtractor,
+        features_extractor_kwargs: dict[str, Any] | None = None,
+        normalize_images: bool = True,
+        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
+        optimizer_kwargs: dict[str, Any] | None = None,
+        n_critics: int = 2,
+        share_features_extractor: bool = False,
+        noise_kind: str = "factorized",
+        sigma_init: float | None = None,
+        noisy_critic: bool = False,
+        critic_layer_norm: bool = False,
+        use_checkpoint: bool = False,
+    ):
+        if not isinstance(action_space, spaces.Box):
+            raise ValueError(f"action_space must be a gymnasium.spaces.Box for NoisyTD3Policy, got {action_space}")
+        check_noise_kwargs(noise_kind, sigma_init)
+        # Set before the parent's constructor, which builds the networks through make_actor() / make_critic()
+        self.noise_kind = noise_kind
+        self.sigma_init = sigma_init
+        self.noisy_critic = bool(noisy_critic)
+        super().__init__(
+            observation_space,
+            action_space,
+            lr_schedule,
+            net_arch=net_arch,
+            activation_fn=activation_fn,
+            features_extractor_class=features_extractor_class,
+            features_extractor_kwargs=features_extractor_kwargs,
+            normalize_images=normalize_images,
+            optimizer_class=optimizer_class,
+            optimizer_kwargs=optimizer_kwargs,
+            n_critics=n_critics,
+            share_features_extractor=share_features_extractor,
+            critic_layer_norm=critic_layer_norm,
+            use_checkpoint=use_checkpoint,
+        )
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        super()._build(lr_schedule)
+        # The targets were loaded from the online networks' state_dict, noise included: give them their own noise
+        self.actor_target.reset_noise()
+        if isinstance(self.critic_target, NoisyContinuousCritic):
+            self.critic_target.reset_noise()
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        data.update(dict(noise_kind=self.noise_kind, sigma_init=self.sigma_init, noisy_critic=self.noisy_critic))
+        return data
+
+    def make_actor(self, features_extractor: BaseFeaturesExtractor | None = None) -> NoisyActor:
+        actor_kwargs = self._update_features_extractor(self.actor_kwargs, features_extractor)
+        return NoisyActor(**actor_kwargs, noise_kind=self.noise_kind, sigma_init=self.sigma_init).to(self.device)
+
+    def make_critic(self, features_extractor: BaseFeaturesExtractor | None = None) -> ContinuousCritic:
+        if not self.noisy_critic:
+            return super().make_critic(features_extractor)
+        critic_kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
+        return NoisyContinuousCritic(
+            **critic_kwargs, noise_kind=self.noise_kind, sigma_init=self.sigma_init, layer_norm=self.critic_layer_norm
+        ).to(self.device)
+
+    def reset_noise(self) -> None:
+        """
+        Draw fresh, independent noise for the actor, the actor target and, with ``noisy_critic``,
+        the critics and their targets.
+        """
+        networks: list[nn.Module] = [self.actor, self.actor_target]
+        if self.noisy_critic:
+            networks += [self.critic, self.critic_target]
+        for network in networks:
+            for layer in noisy_layers(network):
+                layer.reset_noise()
+
+    def noisy_sigma_mean(self) -> float:
+        """
+        :return: Mean ``|sigma|`` over all the weights and biases of the noisy layers of the actor
+            and (with ``noisy_critic``) of the critics; the targets, being Polyak copies, are left out.
+        """
+        networks: list[nn.Module] = [self.actor, self.critic] if self.noisy_critic else [self.actor]
+        sigmas = [
+            sigma.detach().abs().flatten()
+            for network in networks
+            for layer in noisy_layers(network)
+            for sigma in (layer.weight_sigma, layer.bias_sigma)
+            if sigma is not None
+        ]
+        return th.cat(sigmas).mean().item()
+
+
+MlpPolicy = TD3XPolicy
+CnnPolicy = TD3XCnnPolicy
+MultiInputPolicy = TD3XMultiInputPolicy
+NoisyMlpPolicy = NoisyTD3Policy
