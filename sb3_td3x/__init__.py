@@ -2,20 +2,26 @@
 sb3_td3x: TD3X (SB3's TD3 with prioritized replay, n-step returns, NoisyNet, decaying noise and TD7's SALE and policy
 checkpoints), and TD3X's prioritized replay behind SB3's other off-policy algorithms.
 
-Layout, as sb3-contrib: a folder per algorithm (``td3x/``), what they share in ``common/`` (buffers, segment trees,
-the prioritized-replay mechanism, NoisyNet layers, noise), the RL Zoo door (``zoo.py``, ``train.py``,
-``hyperparams/``) and the benchmark (``benchmark/``) apart.
+Layout, as sb3-contrib: a folder per algorithm (``td3x/``, ``dqnx/``, ``sacx/``, ``ddpgx/``), what they share in
+``common/`` (buffers, segment trees, the prioritized-replay mechanism, NoisyNet layers, noise), the RL Zoo door
+(``zoo.py``, ``train.py``, ``hyperparams/``) and the benchmark (``benchmark/``) apart.
 """
 
 from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
 from sb3_td3x.common.noise import DecayingNormalActionNoise
 from sb3_td3x.common.noisy import NoisyLinear
+from sb3_td3x.ddpgx import DDPGX
+from sb3_td3x.dqnx import DQNX
+from sb3_td3x.sacx import SACX
 from sb3_td3x.td3x import TD3X
 from sb3_td3x.td3x.policies import LayerNormContinuousCritic, NoisyMlpPolicy, NoisyTD3Policy, TD3XPolicy
 from sb3_td3x.td3x.sale import SALEPolicy
 from sb3_td3x.version import __version__
 
 __all__ = [
+    "DDPGX",
+    "DQNX",
+    "SACX",
     "TD3X",
     "DecayingNormalActionNoise",
     "LAPReplayBuffer",

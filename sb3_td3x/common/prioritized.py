@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 import torch as th
+from gymnasium import spaces
 from stable_baselines3.common.buffers import ReplayBuffer
 from torch.nn import functional as F
 
@@ -101,6 +102,34 @@ def check_prioritized_replay_args(
             ("is_weight_normalization", "is_weight_normalization", is_weight_normalization),
         ],
     )
+
+
+def check_replay_support(
+    env: Any,
+    prioritized_replay: str,
+    replay_buffer_class: type[ReplayBuffer] | None,
+    n_steps: int,
+    optimize_memory_usage: bool,
+) -> None:
+    """
+    What SB3's n-step buffer refuses, and the prioritized buffers built on it: one clear error before anything is
+    built, instead of an assertion or a buffer error halfway through the setup.
+
+    :param env: The (built) environment.
+    :raises ValueError: for Dict observations or ``optimize_memory_usage`` with prioritized replay or ``n_steps > 1``.
+    """
+    prioritized = prioritized_replay != "none" or (
+        replay_buffer_class is not None and issubclass(replay_buffer_class, PrioritizedReplayBuffer)
+    )
+    if not prioritized and n_steps == 1:
+        return
+    what = "prioritized replay" if prioritized else f"n_steps={n_steps}"
+    if isinstance(env.observation_space, spaces.Dict):
+        raise ValueError(
+            f"observation_space: {what} does not support Dict observation spaces (SB3's n-step buffer does not either)"
+        )
+    if optimize_memory_usage:
+        raise ValueError(f"optimize_memory_usage=True is not supported with {what} (SB3's n-step buffer refuses it too)")
 
 
 def check_no_conflict(replay_buffer_kwargs: dict[str, Any] | None, arguments: list[tuple[str, str, Any]]) -> None:

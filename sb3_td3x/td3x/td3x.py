@@ -14,7 +14,7 @@ from stable_baselines3.td3.policies import TD3Policy
 
 from sb3_td3x.common.buffers import check_n_steps
 from sb3_td3x.common.noise import DecayingNormalActionNoise
-from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_prioritized_replay_args
+from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_prioritized_replay_args, check_replay_support
 from sb3_td3x.td3x.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
 from sb3_td3x.td3x.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
 from sb3_td3x.td3x.sale import SALEBatch, SALEEncoder, SALEPolicy
@@ -201,6 +201,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
                     f"env: TD3X (and its noisy policy) needs a continuous gymnasium.spaces.Box action space, "
                     f"got {env.action_space}"
                 )
+            check_replay_support(env, prioritized_replay, replay_buffer_class, n_steps, optimize_memory_usage)
             n_envs = env.num_envs if hasattr(env, "num_envs") else 1
             if policy_checkpoints and n_envs != 1:
                 raise ValueError(

@@ -1,0 +1,3 @@
+from sb3_td3x.ddpgx.ddpgx import DDPGX
+
+__all__ = ["DDPGX"]

@@ -1,0 +1,3 @@
+from sb3_td3x.sacx.sacx import SACX
+
+__all__ = ["SACX"]
