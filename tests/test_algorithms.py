@@ -1,0 +1,191 @@
+"""DQNX, SACX and DDPGX: TD3X's prioritized replay behind SB3's other off-policy algorithms, tested alike."""
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from stable_baselines3 import DDPG, DQN, SAC
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.envs import SimpleMultiObsEnv
+from stable_baselines3.common.noise import NormalActionNoise
+from stable_baselines3.common.vec_env import VecNormalize
+
+from sb3_td3x import DDPGX, DQNX, SACX, LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.dqnx import NoisyDQNPolicy
+
+# (SB3 parent, ours, env, loss with uniform replay)
+ALGOS = [(DQN, DQNX, "CartPole-v1", "huber"), (SAC, SACX, "Pendulum-v1", "mse"), (DDPG, DDPGX, "Pendulum-v1", "mse")]
+IDS = ["dqn", "sac", "ddpg"]
+
+
+def small(algo, **changes):
+    """Tiny settings, a new dict each time (SB3 writes into policy_kwargs)."""
+    kwargs = dict(learning_starts=100, batch_size=32, buffer_size=2_000, policy_kwargs=dict(net_arch=[32, 32]), seed=3)
+    kwargs.update(train_freq=2, gradient_steps=3)
+    if algo in (DQN, DQNX):
+        kwargs.update(target_update_interval=50)
+    if algo in (DDPG, DDPGX):
+        kwargs.update(action_noise=NormalActionNoise(np.zeros(1), 0.2 * np.ones(1)))
+    kwargs.update(changes)
+    return kwargs
+
+
+def same_parameters(model_a, model_b):
+    state_a, state_b = model_a.policy.state_dict(), model_b.policy.state_dict()
+    return state_a.keys() == state_b.keys() and all(th.equal(state_a[key], state_b[key]) for key in state_a)
+
+
+@pytest.mark.parametrize("n_steps", [1, 3])
+@pytest.mark.parametrize("parent, algo, env_id, _", ALGOS, ids=IDS)
+def test_every_extra_off_is_sb3s_algorithm(parent, algo, env_id, _, n_steps):
+    stock = parent("MlpPolicy", env_id, n_steps=n_steps, **small(parent)).learn(500)
+    ours = algo("MlpPolicy", env_id, n_steps=n_steps, **small(algo)).learn(500)
+    assert ours._n_updates == stock._n_updates > 0
+    assert type(ours.replay_buffer) is type(stock.replay_buffer)
+    assert same_parameters(stock, ours)
+
+
+class Spy:
+    """Records the batch each gradient step samples and the Q-values / targets its loss saw."""
+
+    def __init__(self, model):
+        self.batches, self.losses = [], []
+        sample, replay_loss = model.replay_buffer.sample, model._replay_loss
+
+        def spy_sample(*args, **kwargs):
+            self.batches.append(sample(*args, **kwargs))
+            return self.batches[-1]
+
+        def spy_loss(current_q_values, target_q_values, replay_data, stats, loss="mse"):
+            result = replay_loss(current_q_values, target_q_values, replay_data, stats, loss)
+            self.losses.append(([q.detach().clone() for q in current_q_values], target_q_values.clone(), result[0].item()))
+            return result
+
+        model.replay_buffer.sample, model._replay_loss = spy_sample, spy_loss
+
+
+@pytest.mark.parametrize("kind", ["per", "lap"])
+@pytest.mark.parametrize("parent, algo, env_id, loss", ALGOS, ids=IDS)
+def test_loss_and_priorities_against_a_brute_force_computation(parent, algo, env_id, loss, kind):
+    model = algo("MlpPolicy", env_id, prioritized_replay=kind, n_steps=3, **small(algo, gradient_steps=1))
+    model.learn(300)
+    spy = Spy(model)
+    model.train(gradient_steps=1, batch_size=32)
+    (batch,), ((current, target, loss_value),) = spy.batches, spy.losses
+    buffer = model.replay_buffer
+    delta = th.cat([q - target for q in current], dim=1).abs().max(dim=1).values.numpy().astype(np.float64)
+    per_sample = (lambda x: x**2) if loss == "mse" else (lambda x: th.where(x.abs() < 1, 0.5 * x**2, x.abs() - 0.5))
+    if kind == "per":
+        expected_priority = (delta + buffer.priority_eps) ** buffer.alpha
+        weights = batch.weights
+        expected_loss = sum((weights * per_sample(q - target)).mean() for q in current)
+    else:
+        floor = buffer.priority_floor
+        expected_priority = np.maximum(delta, floor) ** buffer.alpha
+        huber = th.nn.functional.huber_loss
+        expected_loss = sum(huber(q, target, delta=floor) for q in current)
+    # The loss of the batch, summed over the Q-networks (SAC then halves it, as SB3 does)
+    assert loss_value == pytest.approx(expected_loss.item(), rel=1e-5)
+    # Where a slot was drawn twice, its last priority stays
+    last = {int(index): i for i, index in enumerate(batch.indices)}
+    stored = buffer.stored_priorities()[np.array(list(last))]
+    np.testing.assert_allclose(stored, expected_priority[list(last.values())], rtol=1e-5)
+    if algo is DQNX:
+        # DQN's target by hand: r + gamma^n (1 - done) max_a Q_target(s', a), SB3's n-step discount included
+        with th.no_grad():
+            next_q = model.q_net_target(batch.next_observations).max(dim=1).values.reshape(-1, 1)
+        th.testing.assert_close(target, batch.rewards + (1 - batch.dones) * batch.discounts * next_q)
+
+
+@pytest.mark.parametrize("parent, algo, env_id, _", ALGOS, ids=IDS)
+def test_several_envs_vecnormalize_callbacks_and_all_gradient_steps(parent, algo, env_id, _):
+    env = VecNormalize(make_vec_env(env_id, n_envs=2, seed=0))
+    calls = []
+
+    class Count(BaseCallback):
+        def _on_step(self) -> bool:
+            calls.append(self.num_timesteps)
+            return True
+
+    kwargs = small(algo, gradient_steps=-1, learning_starts=50)
+    model = algo("MlpPolicy", env, prioritized_replay="per", n_steps=3, **kwargs).learn(400, callback=Count())
+    buffer = model.replay_buffer
+    assert isinstance(buffer, PrioritizedReplayBuffer) and buffer.n_envs == 2 and buffer.n_steps == 3
+    assert len(calls) == 200 and model.num_timesteps == 400
+    # Every stored slot of both envs has a priority, and training moved some of them off the starting one
+    stored = buffer.stored_priorities()
+    assert stored.size == 400 and np.all(stored > 0) and np.unique(stored).size > 10
+    assert buffer.beta == pytest.approx(1.0)  # annealed from 0.4 over the run
+
+
+@pytest.mark.parametrize("parent, algo, env_id, _", ALGOS, ids=IDS)
+def test_save_load_with_the_buffer_and_its_priorities(parent, algo, env_id, _, tmp_path):
+    model = algo("MlpPolicy", env_id, prioritized_replay="lap", max_priority_reset=7, **small(algo)).learn(400)
+    model.save(tmp_path / "model.zip")
+    model.save_replay_buffer(tmp_path / "buffer.pkl")
+    loaded = algo.load(tmp_path / "model.zip", env=gym.make(env_id))
+    loaded.load_replay_buffer(tmp_path / "buffer.pkl")
+    assert (loaded.prioritized_replay, loaded.max_priority_reset) == ("lap", 7)
+    assert isinstance(loaded.replay_buffer, LAPReplayBuffer)
+    np.testing.assert_array_equal(loaded.replay_buffer.sum_tree.tree, model.replay_buffer.sum_tree.tree)
+    np.testing.assert_array_equal(loaded.replay_buffer.min_tree.tree, model.replay_buffer.min_tree.tree)
+    assert loaded.replay_buffer.max_priority == model.replay_buffer.max_priority
+    assert same_parameters(model, loaded)
+    loaded.learn(100, reset_num_timesteps=False)
+    assert loaded.num_timesteps == 500
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(prioritized_replay="rank"), "prioritized_replay"),
+        (dict(prioritized_replay="per", alpha=-1.0), "alpha"),
+        (dict(prioritized_replay="per", beta0=2.0), "beta0"),
+        (dict(prioritized_replay="lap", min_priority=0.0), "min_priority"),
+        (dict(prioritized_replay="lap", is_weight_normalization="batch"), "is_weight_normalization"),
+        (dict(max_priority_reset=10), "max_priority_reset"),
+        (dict(prioritized_replay="per", replay_buffer_class=LAPReplayBuffer), "replay_buffer_class"),
+        (dict(n_steps=0), "n_steps"),
+        (dict(n_steps=3, optimize_memory_usage=True, replay_buffer_kwargs=dict(handle_timeout_termination=False)), "optimize"),
+    ],
+)
+@pytest.mark.parametrize("parent, algo, env_id, _", ALGOS, ids=IDS)
+def test_bad_input_is_refused_before_anything_is_built(parent, algo, env_id, _, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        algo("MlpPolicy", env_id, **kwargs)
+
+
+def test_dict_observations_with_prioritized_replay_are_refused():
+    with pytest.raises(ValueError, match="observation_space"):
+        DQNX("MultiInputPolicy", SimpleMultiObsEnv(), prioritized_replay="per")
+    with pytest.raises(ValueError, match="observation_space"):
+        DQNX("MultiInputPolicy", SimpleMultiObsEnv(), n_steps=3)
+    DQNX("MultiInputPolicy", SimpleMultiObsEnv(), buffer_size=100)  # uniform 1-step replay: SB3's, fine
+
+
+def test_ddpgx_refuses_td3s_tricks():
+    with pytest.raises(ValueError, match="policy_delay"):
+        DDPGX("MlpPolicy", "Pendulum-v1", policy_delay=2)
+    model = DDPGX("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=[8]))
+    assert model.policy.critic.n_critics == 1 and model.policy_delay == 1
+
+
+def test_noisy_dqn_replaces_epsilon_greedy():
+    model = DQNX("NoisyMlpPolicy", "CartPole-v1", **small(DQNX, policy_kwargs=dict(net_arch=[32], noise_kind="factorized")))
+    assert isinstance(model.policy, NoisyDQNPolicy)
+    model.learn(300)
+    assert model.exploration_rate == 0.0
+    obs = model.env.reset()
+    # Mean weights when deterministic: the same Q-values every time; fresh noise otherwise
+    obs_tensor = th.as_tensor(obs)
+    with th.no_grad():
+        first = model.q_net(obs_tensor).clone()
+        model.policy.q_net._predict(obs_tensor, deterministic=True)
+        model.policy.q_net._predict(obs_tensor, deterministic=False)
+        assert not th.equal(model.q_net(obs_tensor), first)  # the noise moved
+    acts = {int(model.predict(obs, deterministic=True)[0][0]) for _ in range(5)}
+    assert len(acts) == 1
+    # The online network and its target draw their noise independently
+    layer, target_layer = model.q_net.q_net[0], model.q_net_target.q_net[0]
+    assert not th.equal(layer.weight_epsilon, target_layer.weight_epsilon)
