@@ -1,16 +1,19 @@
 """
-RL Baselines3 Zoo integration: ``--algo td3x`` for ``rl_zoo3.train``, ``enjoy``, ``record_video`` and ``--optimize``.
+RL Baselines3 Zoo integration: ``--algo td3x`` (and ``dqnx``, ``sacx``, ``ddpgx``) for ``rl_zoo3.train``, ``enjoy``,
+``record_video`` and ``--optimize``.
 
 RL Zoo has no plugin entry point, so TD3X is added to its tables right after RL Zoo's own modules are executed,
 by the start-up hook ``_sb3_td3x_zoo_hook`` (installed with the package as ``sb3_td3x_zoo_hook.pth``), or
 explicitly by :func:`register` (``python -m sb3_td3x.train``). Each ``patch_*`` function receives one RL Zoo module:
 
-- :func:`patch_utils`: ``ALGOS["td3x"] = TD3X``
-- :func:`patch_hyperparams_opt`: :func:`sample_td3x_params` and :func:`convert_td3x_params` for ``--optimize``
-- :func:`patch_exp_manager`: for ``--algo td3x`` only, ``ExperimentManager``
+- :func:`patch_utils`: ``ALGOS["td3x"] = TD3X``, and ``DQNX``, ``SACX``, ``DDPGX`` as ``dqnx``, ``sacx``, ``ddpgx``
+- :func:`patch_hyperparams_opt`: :func:`sample_td3x_params` and :func:`convert_td3x_params` for ``--optimize``;
+  for the others, RL Zoo's sampler of their SB3 parent with the replay's search space on top
+  (:func:`prioritized_sampler`)
+- :func:`patch_exp_manager`: for the package's algorithms only, ``ExperimentManager``
 
-  - reads ``hyperparams/td3x.yml`` shipped in this package when no ``--conf-file`` is given
-    (and RL Zoo has no ``td3x.yml`` of its own),
+  - reads ``hyperparams/<algo>.yml`` shipped in this package when no ``--conf-file`` is given
+    (and RL Zoo has no file of that name),
   - accepts ``noise_type: null`` to switch RL Zoo's action noise off (for the NoisyNet policy),
   - writes checkpoints (``--save-freq``) that carry the replay buffer with ``--save-replay-buffer``
     (:class:`ResumableCheckpointCallback`: taken between two iterations, each file written whole or not at all),
@@ -48,15 +51,29 @@ from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.ddpgx import DDPGX
+from sb3_td3x.dqnx import DQNX
 from sb3_td3x.optuna_storage import StorageError, is_database_url, open_storage
+from sb3_td3x.sacx import SACX
 from sb3_td3x.td3x import TD3X
 
 if TYPE_CHECKING:
     import optuna
 
 ALGO_NAME = "td3x"
+#: ``--algo`` names of the package's algorithms
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"td3x": TD3X, "dqnx": DQNX, "sacx": SACX, "ddpgx": DDPGX}
+#: The SB3 algorithm whose RL Zoo sampler each prioritized variant extends (TD3X has a sampler of its own)
+SB3_PARENTS = {"dqnx": "dqn", "sacx": "sac", "ddpgx": "ddpg"}
+
+
+def hyperparams_file(algo: str) -> Path:
+    """:return: the hyperparameter file that ``--algo <algo>`` reads without ``--conf-file`` (shipped in the package)."""
+    return Path(__file__).parent / "hyperparams" / f"{algo}.yml"
+
+
 #: The hyperparameter file that ``--algo td3x`` reads without ``--conf-file``
-HYPERPARAMS_FILE = Path(__file__).parent / "hyperparams" / f"{ALGO_NAME}.yml"
+HYPERPARAMS_FILE = hyperparams_file(ALGO_NAME)
 
 #: Network sizes of the sampler (the names and sizes of RL Zoo's off-policy samplers)
 NET_ARCHS: dict[str, list[int]] = {"small": [64, 64], "medium": [256, 256], "big": [400, 300]}
@@ -91,16 +108,8 @@ def sample_td3x_params(trial: "optuna.Trial", n_actions: int, n_envs: int, addit
         "batch_size_pow": trial.suggest_int("batch_size_pow", 6, 10),
         "net_arch": trial.suggest_categorical("net_arch", list(NET_ARCHS)),
         "critic_layer_norm": trial.suggest_categorical("critic_layer_norm", [False, True]),
-        "n_steps": trial.suggest_int("n_steps", 1, 5),
-        "prioritized_replay": trial.suggest_categorical("prioritized_replay", ["none", "per", "lap"]),
+        **sample_replay_params(trial),
     }
-    if sampled["prioritized_replay"] != "none":
-        sampled["alpha"] = trial.suggest_float("alpha", 0.1, 1.0)
-        sampled["max_priority_reset"] = trial.suggest_categorical("max_priority_reset", [0, 250])
-    if sampled["prioritized_replay"] == "per":
-        sampled["beta0"] = trial.suggest_float("beta0", 0.1, 1.0)
-    if sampled["prioritized_replay"] == "lap":
-        sampled["lap_threshold"] = trial.suggest_categorical("lap_threshold", ["fixed", "reward", "td_error"])
     sampled["exploration"] = trial.suggest_categorical("exploration", list(EXPLORATION_KINDS))
     if sampled["exploration"] == "normal":
         sampled["noise_std"] = trial.suggest_float("noise_std", 0.05, 0.5)
@@ -134,7 +143,6 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     :param sampled_params: ``trial.params`` of a trial of :func:`sample_td3x_params`
     :return: hyperparameters, with the action noise as ``noise_type`` / ``noise_std``
     """
-    kind = sampled_params["prioritized_replay"]
     exploration = sampled_params["exploration"]
     if exploration not in EXPLORATION_KINDS:
         raise ValueError(f"exploration must be one of {EXPLORATION_KINDS}, got {exploration!r}")
@@ -144,21 +152,9 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     hyperparams: dict[str, Any] = {
         "learning_rate": sampled_params["learning_rate"],
         "batch_size": 2 ** sampled_params["batch_size_pow"],
-        "n_steps": sampled_params["n_steps"],
-        # the kind of prioritized replay is chosen by prioritized_replay alone
-        "replay_buffer_class": None,
-        "prioritized_replay": kind,
-        "alpha": sampled_params.get("alpha") if kind != "none" else None,
-        "beta0": sampled_params.get("beta0") if kind == "per" else None,
-        "max_priority_reset": (sampled_params.get("max_priority_reset") or None) if kind != "none" else None,
-        "lap_threshold": sampled_params.get("lap_threshold", "fixed") if kind == "lap" else "fixed",
+        **convert_replay_params(sampled_params),
         "noise_decay_steps": None,
     }
-    # Arguments of the other kind of prioritized replay would only raise a warning
-    if kind != "per":
-        hyperparams["priority_eps"] = None
-    if kind != "lap":
-        hyperparams["min_priority"] = None
 
     if exploration == "normal":
         schedule = sampled_params["noise_schedule"]
@@ -184,6 +180,87 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
             noise_final_std=None,
         )
     return hyperparams
+
+
+#: The trial parameters of :func:`sample_replay_params`
+REPLAY_PARAMS = ("n_steps", "prioritized_replay", "alpha", "max_priority_reset", "beta0", "lap_threshold")
+
+
+def sample_replay_params(trial: "optuna.Trial") -> dict[str, Any]:
+    """
+    The replay part of every sampler of the package: ``n_steps`` (1 to 5), the kind of prioritized replay
+    (``none`` / ``per`` / ``lap``) with ``alpha`` (0.1 to 1) and ``max_priority_reset`` (never or 250; PER and LAP),
+    ``beta0`` (0.1 to 1; PER) and ``lap_threshold`` (LAP). Parameters of one choice are only sampled for it.
+
+    :param trial: Optuna trial
+    :return: the sampled parameters (``trial.params`` form, see :func:`convert_replay_params`)
+    """
+    sampled: dict[str, Any] = {
+        "n_steps": trial.suggest_int("n_steps", 1, 5),
+        "prioritized_replay": trial.suggest_categorical("prioritized_replay", ["none", "per", "lap"]),
+    }
+    if sampled["prioritized_replay"] != "none":
+        sampled["alpha"] = trial.suggest_float("alpha", 0.1, 1.0)
+        sampled["max_priority_reset"] = trial.suggest_categorical("max_priority_reset", [0, 250])
+    if sampled["prioritized_replay"] == "per":
+        sampled["beta0"] = trial.suggest_float("beta0", 0.1, 1.0)
+    if sampled["prioritized_replay"] == "lap":
+        sampled["lap_threshold"] = trial.suggest_categorical("lap_threshold", ["fixed", "reward", "td_error"])
+    return sampled
+
+
+def convert_replay_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
+    """
+    :param sampled_params: ``trial.params`` with the keys of :func:`sample_replay_params`
+    :return: the replay hyperparameters, every one set (those the choice switches off to ``None``), so that the yml
+        file's values cannot leak into the trial's configuration
+    """
+    kind = sampled_params["prioritized_replay"]
+    hyperparams: dict[str, Any] = {
+        "n_steps": sampled_params["n_steps"],
+        # the kind of prioritized replay is chosen by prioritized_replay alone
+        "replay_buffer_class": None,
+        "prioritized_replay": kind,
+        "alpha": sampled_params.get("alpha") if kind != "none" else None,
+        "beta0": sampled_params.get("beta0") if kind == "per" else None,
+        "max_priority_reset": (sampled_params.get("max_priority_reset") or None) if kind != "none" else None,
+        "lap_threshold": sampled_params.get("lap_threshold", "fixed") if kind == "lap" else "fixed",
+    }
+    # Arguments of the other kind of prioritized replay would only raise a warning
+    if kind != "per":
+        hyperparams["priority_eps"] = None
+    if kind != "lap":
+        hyperparams["min_priority"] = None
+    return hyperparams
+
+
+def prioritized_sampler(base_sampler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """
+    :param base_sampler: RL Zoo's own sampler of the SB3 parent (``sample_dqn_params``, ``sample_sac_params``, ...)
+    :return: a sampler that samples RL Zoo's search space and then the replay's (:func:`sample_replay_params`)
+    """
+
+    @functools.wraps(base_sampler)
+    def sampler(trial: "optuna.Trial", n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
+        hyperparams = base_sampler(trial, n_actions, n_envs, additional_args)
+        hyperparams.update(convert_replay_params(sample_replay_params(trial)))
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+        return hyperparams
+
+    return sampler
+
+
+def prioritized_converter(base_converter: Callable[[dict[str, Any]], dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """
+    :param base_converter: RL Zoo's converter of the SB3 parent (``convert_offpolicy_params``)
+    :return: the converter of :func:`prioritized_sampler`'s trials
+    """
+
+    def converter(sampled_params: dict[str, Any]) -> dict[str, Any]:
+        base = base_converter({key: value for key, value in sampled_params.items() if key not in REPLAY_PARAMS})
+        return {**base, **convert_replay_params(sampled_params)}
+
+    return converter
 
 
 class _OptunaWithStorage:
@@ -345,7 +422,8 @@ def patch_utils(module: ModuleType) -> None:
 
     :param module: ``rl_zoo3.utils``
     """
-    module.ALGOS.setdefault(ALGO_NAME, TD3X)
+    for name, algorithm in ALGORITHMS.items():
+        module.ALGOS.setdefault(name, algorithm)
     select_headless_rendering()
 
 
@@ -357,6 +435,9 @@ def patch_hyperparams_opt(module: ModuleType) -> None:
     """
     module.HYPERPARAMS_SAMPLER.setdefault(ALGO_NAME, sample_td3x_params)
     module.HYPERPARAMS_CONVERTER.setdefault(ALGO_NAME, convert_td3x_params)
+    for name, parent in SB3_PARENTS.items():
+        module.HYPERPARAMS_SAMPLER.setdefault(name, prioritized_sampler(module.HYPERPARAMS_SAMPLER[parent]))
+        module.HYPERPARAMS_CONVERTER.setdefault(name, prioritized_converter(module.HYPERPARAMS_CONVERTER[parent]))
 
 
 def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
@@ -373,16 +454,16 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
     manager_class = module.ExperimentManager
     if getattr(manager_class, _PATCHED_MARK, False):
         return
-    default_config = _default_config_path(module, ALGO_NAME)
 
     original_init = manager_class.__init__
 
     @functools.wraps(original_init)
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         original_init(self, *args, **kwargs)
-        if self.algo == ALGO_NAME and Path(self.config) == default_config and not default_config.is_file():
-            self.config = str(HYPERPARAMS_FILE)
-        if self.algo == ALGO_NAME and self.optimize_hyperparameters and is_database_url(self.storage):
+        default_config = _default_config_path(module, self.algo)
+        if self.algo in ALGORITHMS and Path(self.config) == default_config and not default_config.is_file():
+            self.config = str(hyperparams_file(self.algo))
+        if self.algo in ALGORITHMS and self.optimize_hyperparameters and is_database_url(self.storage):
             # Opened (and so checked) before any environment or model is built; heartbeats and retries of
             # the trials of killed workers (sb3_td3x.optuna_storage)
             try:
@@ -410,7 +491,7 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
 
     @functools.wraps(original_preprocess_action_noise)
     def _preprocess_action_noise(self, hyperparams: dict[str, Any], saved_hyperparams: dict[str, Any], env: VecEnv):
-        if self.algo == ALGO_NAME and "noise_type" in hyperparams and hyperparams["noise_type"] is None:
+        if self.algo in ALGORITHMS and "noise_type" in hyperparams and hyperparams["noise_type"] is None:
             # noise_type: null means no action noise: RL Zoo would pass both keys on to the constructor
             del hyperparams["noise_type"]
             hyperparams.pop("noise_std", None)
@@ -421,7 +502,7 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
     @functools.wraps(original_create_callbacks)
     def create_callbacks(self) -> None:
         original_create_callbacks(self)
-        if self.algo != ALGO_NAME:
+        if self.algo not in ALGORITHMS:
             return
         for index, callback in enumerate(self.callbacks):
             if type(callback) is CheckpointCallback:
@@ -438,7 +519,7 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
 
     @functools.wraps(original_maybe_normalize)
     def _maybe_normalize(self, env: VecEnv, eval_env: bool) -> VecEnv:
-        if self.algo == ALGO_NAME and self.continue_training:
+        if self.algo in ALGORITHMS and self.continue_training:
             path = checkpoint_companion(self.trained_agent, "vecnormalize_")
             if path is not None and os.path.isfile(path):
                 # The statistics of the checkpoint itself, not the latest ones RL Zoo saved in the run folder
@@ -454,7 +535,7 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
     @functools.wraps(original_load_pretrained_agent)
     def _load_pretrained_agent(self, hyperparams: dict[str, Any], env: VecEnv) -> BaseAlgorithm:
         model = original_load_pretrained_agent(self, hyperparams, env)
-        if self.algo != ALGO_NAME:
+        if self.algo not in ALGORITHMS:
             return model
         # A final model: RL Zoo has loaded replay_buffer.pkl next to it, if any; a checkpoint: its own buffer
         replay_buffer_path = checkpoint_companion(self.trained_agent, "replay_buffer_")
@@ -475,7 +556,7 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
 
     @functools.wraps(original_learn)
     def learn(self, model: BaseAlgorithm) -> None:
-        if self.algo != ALGO_NAME or not self.continue_training:
+        if self.algo not in ALGORITHMS or not self.continue_training:
             original_learn(self, model)
             return
         # RL Zoo's learn(), except reset_num_timesteps=False: a resumed run keeps counting from the

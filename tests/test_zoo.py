@@ -641,3 +641,93 @@ def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path, extras):
     with open(resumed_dir / "Pendulum-v1" / "vecnormalize.pkl", "rb") as file:
         count_after = pickle.load(file).obs_rms.count
     assert count_after == pytest.approx(count_before + added + 1)
+
+
+# --- dqnx, sacx, ddpgx ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("algo", ["dqnx", "sacx", "ddpgx"])
+def test_prioritized_yml_is_rl_zoos_with_the_extras(algo):
+    import rl_zoo3
+
+    from sb3_td3x.hyperparams.make_prioritized_ymls import EXTRAS, entries
+    from sb3_td3x.zoo import hyperparams_file
+
+    parent, extras, _ = EXTRAS[algo]
+    ours = yaml.safe_load(hyperparams_file(algo).read_text())
+    assert (REPO_ROOT / "hyperparams" / f"{algo}.yml").read_bytes() == hyperparams_file(algo).read_bytes()
+    theirs = entries(parent)
+    assert set(ours) == set(theirs) and "default" in ours
+    for env_id, params in ours.items():
+        assert params == {**theirs[env_id], **extras}, env_id
+    # RL Zoo's file itself, so that the comparison above is against the installed RL Zoo
+    assert (Path(rl_zoo3.__file__).parent / "hyperparams" / f"{parent}.yml").is_file()
+
+
+@pytest.mark.parametrize(
+    "algo, env_id, options",
+    [
+        ("dqnx", "CartPole-v1", ["learning_starts:100", "train_freq:4", "gradient_steps:1", "n_steps:3"]),
+        ("sacx", "Pendulum-v1", ["learning_starts:100", "n_steps:3"]),
+        ("ddpgx", "Pendulum-v1", ["learning_starts:100", "prioritized_replay:'per'"]),
+    ],
+)
+def test_prioritized_algorithms_train_and_enjoy_through_rl_zoo(tmp_path, algo, env_id, options):
+    from stable_baselines3.common.save_util import load_from_pkl
+
+    from sb3_td3x.zoo import ALGORITHMS, hyperparams_file
+
+    common = ["--env", env_id, "-f", "logs", "--seed", "0", "--num-threads", "1"]
+    output = run(
+        [
+            "-m",
+            "rl_zoo3.train",
+            "--algo",
+            algo,
+            *common,
+            "-n",
+            "400",
+            "--eval-freq",
+            "-1",
+            "--save-replay-buffer",
+            "-params",
+            "buffer_size:2000",
+            "batch_size:32",
+            *options,
+        ],
+        cwd=tmp_path,
+    )
+    assert f"Loading hyperparameters from: {hyperparams_file(algo)}" in output
+    run_dir = tmp_path / "logs" / algo / f"{env_id}_1"
+    model = ALGORITHMS[algo].load(run_dir / f"{env_id}.zip")
+    kind = "lap" if algo == "sacx" else "per"
+    assert model.prioritized_replay == kind and model._n_updates > 0
+    buffer = load_from_pkl(run_dir / "replay_buffer.pkl")
+    assert isinstance(buffer, PrioritizedReplayBuffer) and np.unique(leaves(buffer, 400)).size > 1
+    if "n_steps:3" in options:
+        assert buffer.n_steps == 3
+    output = run(
+        ["-m", "rl_zoo3.enjoy", "--algo", algo, "--env", env_id, "-f", "logs", "-n", "50", "--no-render"], cwd=tmp_path
+    )
+    assert "Loading" in output
+
+
+def test_prioritized_sampler_adds_the_replay_to_rl_zoos_search_space():
+    import optuna
+    from rl_zoo3.hyperparams_opt import HYPERPARAMS_CONVERTER, HYPERPARAMS_SAMPLER
+
+    from sb3_td3x.zoo import REPLAY_PARAMS
+
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    kinds = set()
+    for _ in range(12):
+        trial = study.ask()
+        params = HYPERPARAMS_SAMPLER["dqnx"](trial, 2, 1, {"using_her_replay_buffer": False})
+        kinds.add(params["prioritized_replay"])
+        # RL Zoo's own DQN parameters, and the replay's
+        assert {"learning_rate", "exploration_fraction", "target_update_interval"} <= set(params)
+        assert {"n_steps", "prioritized_replay", "alpha", "beta0", "max_priority_reset"} <= set(params)
+        assert HYPERPARAMS_CONVERTER["dqnx"](trial.params) == params
+        assert set(trial.params) >= {"n_steps", "prioritized_replay"} and set(REPLAY_PARAMS) >= {"alpha", "beta0"}
+        study.tell(trial, 0.0)
+    assert kinds == {"none", "per", "lap"}
