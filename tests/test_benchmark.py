@@ -822,3 +822,23 @@ def test_td7_reference_timing_with_a_stand_in_reference(tmp_path, capsys):
     assert kwargs["policy_kwargs"]["zs_dim"] == 128 and "policy_checkpoints" not in kwargs
     with pytest.raises(FileNotFoundError, match="td7-path"):
         td7_reference.load_reference(str(tmp_path / "nowhere"))
+
+
+def test_prioritized_evidence_compares_with_the_sb3_parent(tmp_path):
+    from sb3_td3x.benchmark.configs import PRIORITIZED_DQN, PRIORITIZED_SAC
+
+    assert parse_args(["--configs", "prioritized-dqn"]).configs == ["dqn", "dqnx_per", "dqnx_per_nstep3"]
+    assert parse_args(["--configs", "prioritized-sac"]).configs == ["sac", "sacx_lap_nstep3"]
+    for name in (*PRIORITIZED_DQN, *PRIORITIZED_SAC):
+        config = CONFIGS[name]
+        assert runner.TRAIN_MODULES[config.algo] == ("sb3_td3x.train" if config.algo.endswith("x") else "rl_zoo3.train")
+    assert report.baseline_of(["dqnx_per", "dqn"]) == "dqn" and report.baseline_of(["td3x_off", "td3"]) == "td3"
+    # The report of DQN's evidence compares with dqn
+    steps = 5
+    _synthetic_runs(
+        tmp_path / "runs", "CartPole-v1", {"dqn": [np.full(steps, 100.0)] * 3, "dqnx_per": [np.full(steps, 300.0)] * 3}
+    )
+    paths = report.write_report(tmp_path / "runs", "CartPole-v1", tmp_path / "out", reps=200)
+    summary = pd.read_csv(paths[3]).set_index("config")
+    assert summary.loc["dqnx_per", "p_improvement"] == 1.0 and np.isnan(summary.loc["dqn", "p_improvement"])
+    assert "P(better than dqn)" in paths[4].read_text()

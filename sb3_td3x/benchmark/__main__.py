@@ -17,7 +17,15 @@ import sys
 import time
 from collections.abc import Callable
 
-from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENING_SEED_START
+from sb3_td3x.benchmark.configs import (
+    ABLATION,
+    CANDIDATES,
+    CONFIGS,
+    HEAD_TO_HEAD,
+    PRIORITIZED_DQN,
+    PRIORITIZED_SAC,
+    SCREENING_SEED_START,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -29,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help=f"configurations to run, or 'all' / 'ablation' / 'screening' / 'candidates' (known: {', '.join(CONFIGS)}); "
         "'screening' is the current round's candidates and the recommended set under its screening name, "
-        "'candidates' the candidates alone; default: "
+        "'candidates' the candidates alone; 'prioritized-dqn' / 'prioritized-sac': DQN / SAC against DQNX / SACX; default: "
         f"{' '.join(HEAD_TO_HEAD)} for training, every configuration with finished runs for the report",
     )
     parser.add_argument(
@@ -107,6 +115,10 @@ def _expand(names: list[str]) -> list[str]:
             expanded += ["td3x_lap_tdscale", *CANDIDATES]
         elif name == "candidates":
             expanded += list(CANDIDATES)
+        elif name == "prioritized-dqn":
+            expanded += list(PRIORITIZED_DQN)
+        elif name == "prioritized-sac":
+            expanded += list(PRIORITIZED_SAC)
         else:
             expanded.append(name)
     return list(dict.fromkeys(expanded))

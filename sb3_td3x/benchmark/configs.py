@@ -197,6 +197,17 @@ CONFIGS: dict[str, BenchmarkConfig] = {
             "TD7's set with embeddings of 128 instead of 256 (a cheaper update)",
             TD7_RELATIVE_COST,
         ),
+        # TD3X's prioritized replay behind SB3's DQN and SAC (run with --results results/prioritized): each against
+        # its SB3 parent on RL Zoo's hyperparameters; the replay is spelled out, whatever the packaged yml switches on
+        BenchmarkConfig("dqn", "dqn", {}, "stock SB3 DQN with RL Zoo's hyperparameters"),
+        BenchmarkConfig("dqnx_per", "dqnx", {"prioritized_replay": "'per'", "n_steps": "1"}, "DQNX: DQN + PER"),
+        BenchmarkConfig(
+            "dqnx_per_nstep3", "dqnx", {"prioritized_replay": "'per'", "n_steps": "3"}, "DQNX: DQN + PER + 3-step returns"
+        ),
+        BenchmarkConfig("sac", "sac", {}, "stock SB3 SAC with RL Zoo's hyperparameters"),
+        BenchmarkConfig(
+            "sacx_lap_nstep3", "sacx", {"prioritized_replay": "'lap'", "n_steps": "3"}, "SACX: SAC + LAP + 3-step returns"
+        ),
         BenchmarkConfig(
             "td3x_lap_nstep3",
             "td3x",
@@ -236,6 +247,10 @@ SCREENED: tuple[str, ...] = ("td3x_lap_tdscale", "td3x_nstep3_decay", "td3x_nste
 # td3x_td7_z128 joined on 2026-12-02, before any run of it: td7_reference measured TD3X's TD7-sized update at 3.8x a
 # td3 update (machine loaded by two benchmark runs; 0.86x the reference's), above the 3x of the rule.
 CANDIDATES: tuple[str, ...] = ("td3x_writeup", "td3x_writeup_noisy", "td3x_ckpt", "td3x_td7", "td3x_td7_z128")
+# The evidence of DQNX and SACX: DQN against DQN + PER (+ 3-step) on CartPole-v1, SAC against SAC + LAP + 3-step on
+# Pendulum-v1, 5 seeds each (0-4), RL Zoo's budgets (50k and 20k steps)
+PRIORITIZED_DQN: tuple[str, ...] = ("dqn", "dqnx_per", "dqnx_per_nstep3")
+PRIORITIZED_SAC: tuple[str, ...] = ("sac", "sacx_lap_nstep3")
 ABLATION: tuple[str, ...] = (
     "td3x_per",
     "td3x_lap",

@@ -87,8 +87,15 @@ HOPPING: dict[str, tuple[float, float, float]] = {
 BOOTSTRAP_REPS = 2000
 BOOTSTRAP_SEED = 0
 
-# The reference of "probability of improvement"
+# The reference of "probability of improvement": stock TD3, or for a report without it, the first stock SB3
+# algorithm it has (the evidence of DQNX, SACX and DDPGX compares them with their SB3 parents)
 BASELINE = "td3"
+BASELINES = ("td3", "dqn", "sac", "ddpg")
+
+
+def baseline_of(names: Sequence[str]) -> str:
+    """:return: the configuration a report compares the others with: the first of :data:`BASELINES` it has."""
+    return next((name for name in BASELINES if name in names), BASELINE)
 # Runs each of two configurations needs before the report says one is better or worse than the other
 MIN_RUNS_FOR_VERDICT = 10
 
@@ -552,7 +559,8 @@ def resolve_threshold(env_id: str, runs: dict[str, list[SeedRun]], threshold: fl
         return threshold, "given on the command line"
     if env_id in DEFAULT_THRESHOLDS:
         return DEFAULT_THRESHOLDS[env_id], f"default for {env_id}"
-    reference = BASELINE if BASELINE in runs else next(iter(runs), None)
+    baseline = baseline_of(list(runs))
+    reference = baseline if baseline in runs else next(iter(runs), None)
     if reference is None:
         return float("nan"), "no runs"
     final = float(np.mean([run.returns[-1].mean() for run in runs[reference]]))
@@ -788,7 +796,8 @@ def write_report(
     threshold, threshold_source = resolve_threshold(env_id, runs, threshold)
     max_steps = max_episode_steps_of(env_id)
     stuck_return = STUCK_RETURNS.get(env_id)
-    summary, curves = summarize(runs, threshold, max_steps, stuck_return, reps=reps, env_id=env_id)
+    baseline = baseline_of(list(runs))
+    summary, curves = summarize(runs, threshold, max_steps, stuck_return, baseline=baseline, reps=reps, env_id=env_id)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     budget = int(summary["steps"].max())
@@ -803,7 +812,7 @@ def write_report(
     paths = [out / name for name in names]
     plot_curves(curves, env_id, paths[0], subtitle)
     plot_profile(curves, env_id, paths[1], subtitle, reps)
-    plot_ablation(summary, env_id, paths[2], subtitle=subtitle)
+    plot_ablation(summary, env_id, paths[2], baseline=baseline, subtitle=subtitle)
     plot_wallclock(curves, runs, env_id, paths[3], subtitle)
     paths = [*paths[:3], *paths[4:], paths[3]]
     summary.to_csv(paths[3], index=False, float_format="%.6g")
@@ -848,8 +857,8 @@ def write_report(
 - Date of the report: {date}; budget: up to {budget:,} env steps per run; seeds: {seeds_text}
 - Evaluation: every {eval_every:,} steps, {eval_episodes} deterministic episodes on a separate eval env
 - A run's score is the mean return of its evaluation episodes. Final IQM / mean: interquartile mean / mean of the runs'
-  final scores; P(better than {BASELINE}): probability that a run of the configuration ends above a run of `{BASELINE}`
-  (Mann-Whitney); "vs {BASELINE}" says "better" / "worse" only when both have at least {MIN_RUNS_FOR_VERDICT} runs and
+  final scores; P(better than {baseline}): probability that a run of the configuration ends above a run of `{baseline}`
+  (Mann-Whitney); "vs {baseline}" says "better" / "worse" only when both have at least {MIN_RUNS_FOR_VERDICT} runs and
   that CI lies above / below 0.5, else "no difference shown" (or "too few runs"). All [intervals] are 95% stratified
   percentile bootstrap CIs over runs (rliable, {reps} resamples).
 - Completion: {completion_text}. Stuck runs: {stuck_text}.
@@ -860,7 +869,7 @@ def write_report(
   {os.cpu_count()}-core {platform.machine()} machine, so it depends on the load); CPU h / run: mean wall-clock hours
   of a run (one core each), the x axis of `wallclock.png`.
 
-{markdown_table(summary)}
+{markdown_table(summary, baseline)}
 
 Final score of each run (seed: return):
 {per_run}

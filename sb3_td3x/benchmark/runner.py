@@ -53,8 +53,11 @@ LOG_FILE = "train.log"
 # Env steps per second assumed for a run's duration until a comparable run has finished (a loaded 2-core machine)
 DEFAULT_STEPS_PER_S = 50.0
 
-# Module that trains each algorithm: stock TD3 through RL Zoo itself, TD3X through the registering entry point.
-TRAIN_MODULES = {"td3": "rl_zoo3.train", "td3x": "sb3_td3x.train"}
+# Module that trains each algorithm: SB3's own through RL Zoo itself, the package's through the registering entry point.
+TRAIN_MODULES = {
+    **dict.fromkeys(("td3", "dqn", "sac", "ddpg"), "rl_zoo3.train"),
+    **dict.fromkeys(("td3x", "dqnx", "sacx", "ddpgx"), "sb3_td3x.train"),
+}
 
 
 @dataclass(frozen=True)
