@@ -312,10 +312,11 @@ def startup_check(cwd: Path, python: str = sys.executable) -> dict[str, Any]:
 def test_registration_in_a_fresh_interpreter(tmp_path):
     report = startup_check(tmp_path)
     assert report["imported_at_startup"] == []  # torch is only imported with RL Zoo
-    assert report["algo"] == "sb3_td3x.td3x.TD3X"
+    assert report["algo"] == "sb3_td3x.td3x.td3x.TD3X"
     assert (report["sampler"], report["converter"]) == ("sample_td3x_params", "convert_td3x_params")
     assert report["config"] == str(Path(report["package"]).parent / "hyperparams" / "td3x.yml")
-    assert "td3x" in run(["-m", "rl_zoo3.train", "--help"], cwd=tmp_path)
+    usage = run(["-m", "rl_zoo3.train", "--help"], cwd=tmp_path)
+    assert all(name in usage for name in ("td3x", "dqnx", "sacx", "ddpgx"))
 
 
 def test_hook_switched_off_and_explicit_entry_point(tmp_path):
@@ -375,7 +376,7 @@ def test_install_modes(tmp_path, mode):
     assert pth.read_text() == "import _sb3_td3x_zoo_hook; _sb3_td3x_zoo_hook.install()\n"
     report = startup_check(tmp_path, python=python)
     assert report["imported_at_startup"] == []
-    assert report["algo"] == "sb3_td3x.td3x.TD3X"
+    assert report["algo"] == "sb3_td3x.td3x.td3x.TD3X"
     assert report["sampler"] == "sample_td3x_params"
     package_dir = (source if mode == "editable" else site_packages) / "sb3_td3x"
     assert Path(report["package"]) == package_dir / "__init__.py"
