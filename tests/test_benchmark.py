@@ -842,3 +842,13 @@ def test_prioritized_evidence_compares_with_the_sb3_parent(tmp_path):
     summary = pd.read_csv(paths[3]).set_index("config")
     assert summary.loc["dqnx_per", "p_improvement"] == 1.0 and np.isnan(summary.loc["dqn", "p_improvement"])
     assert "P(better than dqn)" in paths[4].read_text()
+
+
+def test_report_reads_per_episode_training_from_config_yml(tmp_path):
+    # RL Zoo writes train_freq=(1, "episode") (policy checkpoints, TD7) as a python tuple
+    _synthetic_runs(tmp_path / "runs", "Hopper-v4", {"td3x_ckpt": [np.full(3, 10.0)]})
+    (tmp_path / "runs" / "Hopper-v4" / "td3x_ckpt" / "seed_0" / "config.yml").write_text(
+        "!!python/object/apply:collections.OrderedDict\n- - - train_freq\n    - !!python/tuple\n      - 1\n      - episode\n"
+    )
+    (run,) = report.load_runs(tmp_path / "runs", "Hopper-v4")["td3x_ckpt"]
+    assert run.hyperparams == {"train_freq": (1, "episode")}

@@ -192,6 +192,11 @@ _ZooConfigLoader.add_constructor(
     "tag:yaml.org,2002:python/object/apply:collections.OrderedDict",
     lambda loader, node: dict(loader.construct_sequence(node.value[0], deep=True)),  # type: ignore[arg-type]
 )
+# train_freq=(1, "episode") (per-episode training) is written as a tuple
+_ZooConfigLoader.add_constructor(
+    "tag:yaml.org,2002:python/tuple",
+    lambda loader, node: tuple(loader.construct_sequence(node, deep=True)),  # type: ignore[arg-type]
+)
 
 
 def effective_hyperparams(runs: Sequence[SeedRun]) -> dict[str, object]:
