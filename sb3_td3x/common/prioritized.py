@@ -32,6 +32,7 @@ from sb3_td3x.common.buffers import (
     LAPReplayBuffer,
     PrioritizedReplayBuffer,
     check_is_weight_normalization,
+    check_n_steps,
     check_priority_args,
 )
 
@@ -149,8 +150,8 @@ def check_no_conflict(replay_buffer_kwargs: dict[str, Any] | None, arguments: li
 class PrioritizedReplayMixin:
     """
     Prioritized replay (PER or LAP) for an SB3 off-policy algorithm; see the module docstring. The algorithm's
-    constructor checks the arguments with :func:`check_prioritized_replay_args` before building anything, calls its
-    SB3 parent with ``_init_setup_model=False``, then :meth:`_init_prioritized_replay`, then ``_setup_model()``.
+    constructor calls :meth:`_init_prioritized_replay` first (it checks the arguments before anything is built), then
+    its SB3 parent with ``_init_setup_model=False``, then ``_setup_model()``.
     """
 
     # Set by the SB3 algorithm this mixin goes with
@@ -166,6 +167,9 @@ class PrioritizedReplayMixin:
 
     def _init_prioritized_replay(
         self,
+        n_steps: int,
+        replay_buffer_class: type[ReplayBuffer] | None,
+        replay_buffer_kwargs: dict[str, Any] | None,
         prioritized_replay: str = "none",
         alpha: float | None = None,
         beta0: float | None = None,
@@ -175,7 +179,23 @@ class PrioritizedReplayMixin:
         max_priority_reset: int | None = None,
         is_weight_normalization: str | None = None,
     ) -> None:
-        """Keep the prioritized-replay arguments (already checked) on the algorithm, so that ``save`` keeps them."""
+        """
+        Check the replay arguments (:func:`check_prioritized_replay_args`, ``n_steps``) and keep the prioritized-replay
+        ones on the algorithm, so that ``save`` keeps them. Called first in the constructor, before anything is built.
+        """
+        check_n_steps(n_steps)
+        check_prioritized_replay_args(
+            prioritized_replay,
+            replay_buffer_class,
+            replay_buffer_kwargs,
+            alpha,
+            beta0,
+            priority_eps,
+            min_priority,
+            lap_threshold,
+            max_priority_reset,
+            is_weight_normalization,
+        )
         self.prioritized_replay = prioritized_replay
         self.alpha = alpha
         self.beta0 = beta0

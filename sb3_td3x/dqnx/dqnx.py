@@ -9,8 +9,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.dqn import DQN
 from stable_baselines3.dqn.policies import CnnPolicy, DQNPolicy, MlpPolicy, MultiInputPolicy
 
-from sb3_td3x.common.buffers import check_n_steps
-from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_prioritized_replay_args, check_replay_support
+from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_replay_support
 from sb3_td3x.dqnx.policies import NoisyDQNPolicy, NoisyMlpPolicy
 
 SelfDQNX = TypeVar("SelfDQNX", bound="DQNX")
@@ -130,11 +129,11 @@ class DQNX(PrioritizedReplayMixin, DQN):
         _init_setup_model: bool = True,
     ):
         # All checks run before any network or buffer is built
-        check_n_steps(n_steps)
-        check_prioritized_replay_args(
-            prioritized_replay,
+        self._init_prioritized_replay(
+            n_steps,
             replay_buffer_class,
             replay_buffer_kwargs,
+            prioritized_replay,
             alpha,
             beta0,
             priority_eps,
@@ -178,16 +177,6 @@ class DQNX(PrioritizedReplayMixin, DQN):
             seed=seed,
             device=device,
             _init_setup_model=False,
-        )
-        self._init_prioritized_replay(
-            prioritized_replay,
-            alpha,
-            beta0,
-            priority_eps,
-            min_priority,
-            lap_threshold,
-            max_priority_reset,
-            is_weight_normalization,
         )
         if _init_setup_model:
             self._setup_model()

@@ -11,8 +11,7 @@ from stable_baselines3.common.utils import polyak_update
 from stable_baselines3.sac import SAC
 from stable_baselines3.sac.policies import SACPolicy
 
-from sb3_td3x.common.buffers import check_n_steps
-from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_prioritized_replay_args, check_replay_support
+from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_replay_support
 
 SelfSACX = TypeVar("SelfSACX", bound="SACX")
 
@@ -128,11 +127,11 @@ class SACX(PrioritizedReplayMixin, SAC):
         _init_setup_model: bool = True,
     ):
         # All checks run before any network or buffer is built
-        check_n_steps(n_steps)
-        check_prioritized_replay_args(
-            prioritized_replay,
+        self._init_prioritized_replay(
+            n_steps,
             replay_buffer_class,
             replay_buffer_kwargs,
+            prioritized_replay,
             alpha,
             beta0,
             priority_eps,
@@ -175,16 +174,6 @@ class SACX(PrioritizedReplayMixin, SAC):
             seed=seed,
             device=device,
             _init_setup_model=False,
-        )
-        self._init_prioritized_replay(
-            prioritized_replay,
-            alpha,
-            beta0,
-            priority_eps,
-            min_priority,
-            lap_threshold,
-            max_priority_reset,
-            is_weight_normalization,
         )
         if _init_setup_model:
             self._setup_model()

@@ -12,9 +12,8 @@ from stable_baselines3.common.utils import polyak_update
 from stable_baselines3.td3 import TD3
 from stable_baselines3.td3.policies import TD3Policy
 
-from sb3_td3x.common.buffers import check_n_steps
 from sb3_td3x.common.noise import DecayingNormalActionNoise
-from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_prioritized_replay_args, check_replay_support
+from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_replay_support
 from sb3_td3x.td3x.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
 from sb3_td3x.td3x.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
 from sb3_td3x.td3x.sale import SALEBatch, SALEEncoder, SALEPolicy
@@ -177,11 +176,11 @@ class TD3X(PrioritizedReplayMixin, TD3):
         _init_setup_model: bool = True,
     ):
         # All checks run before the environment or any network is built
-        check_n_steps(n_steps)
-        check_prioritized_replay_args(
-            prioritized_replay,
+        self._init_prioritized_replay(
+            n_steps,
             replay_buffer_class,
             replay_buffer_kwargs,
+            prioritized_replay,
             alpha,
             beta0,
             priority_eps,
@@ -235,16 +234,6 @@ class TD3X(PrioritizedReplayMixin, TD3):
             seed=seed,
             device=device,
             _init_setup_model=False,
-        )
-        self._init_prioritized_replay(
-            prioritized_replay,
-            alpha,
-            beta0,
-            priority_eps,
-            min_priority,
-            lap_threshold,
-            max_priority_reset,
-            is_weight_normalization,
         )
         self.noise_schedule = noise_schedule
         self.noise_final_std = noise_final_std
