@@ -189,3 +189,15 @@ def test_noisy_dqn_replaces_epsilon_greedy():
     # The online network and its target draw their noise independently
     layer, target_layer = model.q_net.q_net[0], model.q_net_target.q_net[0]
     assert not th.equal(layer.weight_epsilon, target_layer.weight_epsilon)
+
+
+@pytest.mark.parametrize("kind", ["per", "lap"])
+@pytest.mark.parametrize("parent, algo, env_id, _", ALGOS, ids=IDS)
+def test_the_logger_shows_the_replay(parent, algo, env_id, _, kind):
+    # What reaches the console, CSV and TensorBoard outputs of SB3's logger
+    model = algo("MlpPolicy", env_id, prioritized_replay=kind, **small(algo)).learn(400)
+    logged = model.logger.name_to_value
+    assert logged["train/td_error_abs_mean"] > 0.0 and logged["train/max_priority"] == model.replay_buffer.max_priority
+    assert 0.0 < logged["train/sampling_ess"] <= 1.0
+    assert ("train/beta" in logged) == (kind == "per") == ("train/is_weight_mean" in logged)
+    assert ("train/huber_threshold" in logged) == (kind == "lap") == ("train/huber_linear_frac" in logged)
