@@ -145,8 +145,8 @@ class DQNX(PrioritizedReplayMixin, DQN):
         if env is not None:
             env = maybe_make_env(env, verbose)
             check_replay_support(env, prioritized_replay, replay_buffer_class, n_steps, optimize_memory_usage)
-        policy_class = self.policy_aliases.get(policy) if isinstance(policy, str) else policy
-        noisy = isinstance(policy_class, type) and issubclass(policy_class, NoisyDQNPolicy)
+        policy_class = self._get_policy_from_name(policy) if isinstance(policy, str) else policy
+        noisy = issubclass(policy_class, NoisyDQNPolicy)
         if noisy:
             # The parameter noise replaces epsilon-greedy (Fortunato et al. 2018, section 3.1)
             exploration_initial_eps = exploration_final_eps = 0.0

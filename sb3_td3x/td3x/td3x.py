@@ -190,8 +190,10 @@ class TD3X(PrioritizedReplayMixin, TD3):
             is_weight_normalization,
         )
         self._check_noise_args(action_noise, noise_schedule, noise_final_std, noise_decay_steps)
-        checkpoint_kwargs = self._check_checkpoint_args(policy_checkpoints, checkpoint_kwargs, policy, train_freq)
-        sale = self._is_sale(policy)
+        # The policy class, resolved once by SB3's own lookup of policy_aliases
+        policy_class = self._get_policy_from_name(policy) if isinstance(policy, str) else policy
+        checkpoint_kwargs = self._check_checkpoint_args(policy_checkpoints, checkpoint_kwargs, policy_class, train_freq)
+        sale = issubclass(policy_class, SALEPolicy)
         target_update_interval = self._check_target_args(target_update_interval, value_clipping, sale, n_steps)
         if env is not None:
             env = maybe_make_env(env, verbose)
@@ -255,7 +257,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
         self,
         policy_checkpoints: bool,
         checkpoint_kwargs: dict[str, Any] | None,
-        policy: str | type[TD3Policy],
+        policy_class: type[BasePolicy],
         train_freq: int | tuple[int, str],
     ) -> dict[str, Any]:
         if not isinstance(policy_checkpoints, bool):
@@ -265,11 +267,10 @@ class TD3X(PrioritizedReplayMixin, TD3):
                 raise ValueError("checkpoint_kwargs needs policy_checkpoints=True")
             return {}
         kwargs = check_checkpoint_kwargs(checkpoint_kwargs)
-        policy_class = self.policy_aliases.get(policy, None) if isinstance(policy, str) else policy
-        if not (isinstance(policy_class, type) and issubclass(policy_class, TD3XPolicy)):
+        if not issubclass(policy_class, TD3XPolicy):
             raise ValueError(
                 f"policy_checkpoints=True needs a TD3X policy (MlpPolicy, CnnPolicy, MultiInputPolicy, NoisyMlpPolicy, "
-                f"or a subclass of TD3XPolicy), got {policy!r}"
+                f"or a subclass of TD3XPolicy), got {policy_class.__name__}"
             )
         frequency, unit = (train_freq, "step") if isinstance(train_freq, (int, np.integer)) else tuple(train_freq)
         if (frequency, str(getattr(unit, "value", unit))) != (1, "episode"):
@@ -278,10 +279,6 @@ class TD3X(PrioritizedReplayMixin, TD3):
                 f"train_freq must be (1, 'episode'), got {train_freq!r}"
             )
         return kwargs
-
-    def _is_sale(self, policy: str | type[TD3Policy]) -> bool:
-        policy_class = self.policy_aliases.get(policy, None) if isinstance(policy, str) else policy
-        return isinstance(policy_class, type) and issubclass(policy_class, SALEPolicy)
 
     @staticmethod
     def _check_target_args(target_update_interval: int | None, value_clipping: bool, sale: bool, n_steps: int) -> int | None:
