@@ -8,7 +8,7 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import NStepReplayBuffer
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.common.buffers import IndexedReplayBuffer, LAPReplayBuffer, PrioritizedReplayBuffer
 
 OBS_SPACE = spaces.Box(-np.inf, np.inf, shape=(3,), dtype=np.float32)
 ACT_SPACE = spaces.Box(-1, 1, shape=(2,), dtype=np.float32)
@@ -72,6 +72,51 @@ def test_nstep_samples_match_sb3_with_vec_normalize(n_steps):
         th.testing.assert_close(getattr(got, field), getattr(expected, field), rtol=0, atol=0, msg=field)
     # the normalization did happen
     assert not th.equal(got.observations, ours.to_torch(ours.observations[batch_inds, env_indices]))
+
+
+@pytest.mark.parametrize("n_steps", [1, 3])
+@pytest.mark.parametrize("n_envs", [1, 3])
+def test_indexed_buffer_samples_are_sb3s_and_name_their_slots(n_steps, n_envs):
+    kwargs = dict(device="cpu", n_envs=n_envs, n_steps=n_steps, gamma=0.9)
+    ours = IndexedReplayBuffer(64 * n_envs, OBS_SPACE, ACT_SPACE, **kwargs)
+    reference = NStepReplayBuffer(64 * n_envs, OBS_SPACE, ACT_SPACE, **kwargs)
+    fill([ours, reference], 100, n_envs)  # wrapped around
+    np.random.seed(5)
+    expected = reference.sample(300)
+    np.random.seed(5)
+    got = ours.sample(300)
+    # Same random state, same batch as SB3's uniform n-step buffer
+    for field in ("observations", "actions", "next_observations", "dones", "rewards", "discounts"):
+        th.testing.assert_close(getattr(got, field), getattr(expected, field), rtol=0, atol=0, msg=field)
+    rows, envs = np.unravel_index(got.indices, (ours.buffer_size, n_envs))
+    np.testing.assert_array_equal(got.observations[:, 0].numpy() % ours.buffer_size, rows)  # fill()'s row, wrapped
+    np.testing.assert_array_equal(got.observations[:, 1].numpy(), envs)
+    # The one-step next observation of each slot (fill() stores obs + [0, 0, 1]), whatever n_steps is
+    one_step = ours.one_step_next_observations(got.indices)
+    th.testing.assert_close(one_step, got.observations + th.tensor([0.0, 0.0, 1.0]), rtol=0, atol=0)
+    n_step_differs = (got.next_observations[:, 0] != got.observations[:, 0]).any().item()
+    assert n_step_differs == (n_steps > 1)  # the n-step sample's next observation is a later slot's
+
+
+def test_one_step_next_observations_are_normalized_like_the_samples():
+    venv = VecNormalize(DummyVecEnv([lambda: gym.make("Pendulum-v1")]), gamma=0.9)
+    venv.obs_rms.mean, venv.obs_rms.var = np.array([1.0, -2.0, 0.5]), np.array([4.0, 0.25, 9.0])
+    buffer = IndexedReplayBuffer(128, OBS_SPACE, ACT_SPACE, device="cpu", n_steps=3)
+    fill([buffer], 50, 1)
+    samples = buffer.sample(16, env=venv)
+    raw_next = buffer.next_observations[samples.indices, 0]
+    expected = (raw_next - venv.obs_rms.mean) / np.sqrt(venv.obs_rms.var + venv.epsilon)
+    expected = np.clip(expected, -venv.clip_obs, venv.clip_obs)
+    np.testing.assert_allclose(buffer.one_step_next_observations(samples.indices, env=venv).numpy(), expected, rtol=1e-5)
+
+
+def test_indexed_buffer_rejects_dict_observations_and_bad_n_steps():
+    with pytest.raises(ValueError, match="observation_space"):
+        IndexedReplayBuffer(8, spaces.Dict({"a": OBS_SPACE}), ACT_SPACE, device="cpu")
+    with pytest.raises(ValueError, match="n_steps"):
+        IndexedReplayBuffer(8, OBS_SPACE, ACT_SPACE, device="cpu", n_steps=0)
+    with pytest.raises(RuntimeError, match="empty"):
+        IndexedReplayBuffer(8, OBS_SPACE, ACT_SPACE, device="cpu").sample(4)
 
 
 @pytest.mark.parametrize("n_envs", [1, 4])

@@ -2,11 +2,13 @@ import gymnasium as gym
 import numpy as np
 import pytest
 import torch as th
+from stable_baselines3.common.buffers import NStepReplayBuffer
 from stable_baselines3.common.utils import set_random_seed
 from torch import nn
 from torch.nn import functional as F
 
 from sb3_td3x import TD3X
+from sb3_td3x.common.buffers import IndexedReplayBuffer, LAPReplayBuffer
 from sb3_td3x.td3x.sale import BatchedLinear, JoinedLinear, SALECritic, SALEEncoder, SALEPolicy, avg_l1_norm
 from sb3_td3x.td3x.value_clipping import TargetValueRange
 
@@ -258,7 +260,7 @@ def test_save_load_keeps_encoders_copies_checkpoint_and_value_range(tmp_path):
         (dict(policy_kwargs=dict(net_arch=dict(pi=[64], qf=[-1]))), "qf"),
         (dict(policy_kwargs=dict(encoder_net_arch=[32, "a"])), "encoder_net_arch"),
         (dict(policy_kwargs=dict(critic_layer_norm=True)), "critic_layer_norm"),
-        (dict(n_steps=3), "n_steps"),
+        (dict(replay_buffer_class=NStepReplayBuffer, n_steps=3), "replay_buffer_class"),
         (dict(target_update_interval=0), "target_update_interval"),
         (dict(value_clipping="yes"), "value_clipping"),
     ],
@@ -278,3 +280,39 @@ def test_sale_needs_flat_box_observations():
 
     with pytest.raises(ValueError, match="observation_space"):
         SALEPolicy(SimpleMultiObsEnv().observation_space, gym.spaces.Box(-1, 1, (2,)), lambda _: 1e-3)
+
+
+@pytest.mark.parametrize("prioritized_replay, buffer_class", [("none", IndexedReplayBuffer), ("lap", LAPReplayBuffer)])
+def test_sale_with_n_step_returns_trains_the_encoder_on_one_step_transitions(tmp_path, prioritized_replay, buffer_class):
+    model = TD3X("SALEPolicy", "Pendulum-v1", n_steps=3, prioritized_replay=prioritized_replay, seed=0, **SMALL)
+    buffer = model.replay_buffer
+    assert type(buffer) is buffer_class and buffer.n_steps == 3
+    policy = model.policy
+    seen = []
+    sample, loss = buffer.sample, policy.encoder.loss
+
+    def sample_spy(*args, **kwargs):
+        seen.append({"samples": sample(*args, **kwargs)})
+        return seen[-1]["samples"]
+
+    def loss_spy(obs, actions, next_obs):
+        seen[-1]["encoder_next_obs"] = next_obs.clone()
+        return loss(obs, actions, next_obs)
+
+    buffer.sample, policy.encoder.loss = sample_spy, loss_spy
+    model.learn(150)
+    assert len(seen) == 50
+    n_step_apart = 0
+    for step in seen:
+        samples = step["samples"]
+        rows, envs = np.unravel_index(samples.indices, (buffer.buffer_size, buffer.n_envs))
+        one_step = th.as_tensor(buffer.next_observations[rows, envs])
+        th.testing.assert_close(step["encoder_next_obs"], one_step, rtol=0, atol=0)
+        n_step_apart += int(not th.equal(samples.next_observations, one_step))
+    assert n_step_apart == len(seen)  # the critics' next observations are 3 steps on
+    # Saved and loaded with its buffer class and n_steps, it trains on
+    model.save(tmp_path / "model")
+    loaded = TD3X.load(tmp_path / "model", env=gym.make("Pendulum-v1"))
+    assert loaded.replay_buffer_class is buffer_class and loaded.n_steps == 3 and loaded.replay_buffer.n_steps == 3
+    loaded.learn(120, reset_num_timesteps=False)
+    assert loaded._n_updates > 50

@@ -1,6 +1,8 @@
 """
-Prioritized replay buffers for TD3X, built on SB3's ``NStepReplayBuffer`` (so ``n_steps=1`` is the one-step case).
+Replay buffers for TD3X, built on SB3's ``NStepReplayBuffer`` (so ``n_steps=1`` is the one-step case).
 
+- :class:`IndexedReplayBuffer`: SB3's uniform n-step replay whose samples also name the slots they came from, so
+  that an algorithm can read more of each sampled transition (TD3X's SALE encoder reads its one-step next observation).
 - :class:`PrioritizedReplayBuffer`: proportional prioritized experience replay (Schaul et al. 2016),
   priority ``p = (|delta| + eps)^alpha``, importance-sampling weights ``(N * P(i))^-beta / max_j (N * P(j))^-beta``.
 - :class:`LAPReplayBuffer`: Loss-Adjusted Prioritized replay (Fujimoto et al. 2020),
@@ -37,7 +39,175 @@ class PrioritizedReplayBufferSamples(NamedTuple):
     indices: np.ndarray
 
 
-class PrioritizedReplayBuffer(NStepReplayBuffer):
+class IndexedReplayBufferSamples(NamedTuple):
+    """``ReplayBufferSamples`` plus the flat slot ``indices`` (``row * n_envs + env``) the transitions were drawn from."""
+
+    observations: th.Tensor
+    actions: th.Tensor
+    next_observations: th.Tensor
+    dones: th.Tensor
+    rewards: th.Tensor
+    discounts: th.Tensor
+    indices: np.ndarray
+
+
+class IndexedReplayBuffer(NStepReplayBuffer):
+    """
+    SB3's ``NStepReplayBuffer`` (uniform sampling, n-step returns) whose samples also carry the flat slots
+    ``row * n_envs + env`` they were drawn from, as the prioritized buffers' samples do. With the slots, an algorithm
+    can read more of a sampled transition than the n-step sample holds: TD3X's SALE encoder learns from the one-step
+    next observation of each slot (:meth:`one_step_next_observations`) while the critics learn from n-step returns.
+
+    Sampling draws the rows and the envs as SB3's ``NStepReplayBuffer`` does, in the same order from numpy's global
+    generator: given the same stored transitions and random state, both return the same batch.
+
+    :param buffer_size: Max number of element in the buffer
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param device: PyTorch device
+    :param n_envs: Number of parallel environments
+    :param optimize_memory_usage: Not supported
+    :param handle_timeout_termination: Handle timeout termination (due to timelimit)
+        separately and treat the task as infinite horizon task.
+    :param n_steps: Number of steps to accumulate rewards for n-step returns (1: one-step TD targets)
+    :param gamma: Discount factor for future rewards
+    """
+
+    def __init__(
+        self,
+        buffer_size: int,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        device: th.device | str = "auto",
+        n_envs: int = 1,
+        optimize_memory_usage: bool = False,
+        handle_timeout_termination: bool = True,
+        n_steps: int = 1,
+        gamma: float = 0.99,
+    ):
+        check_n_steps(n_steps)
+        if isinstance(observation_space, spaces.Dict):
+            raise ValueError(f"observation_space: {type(self).__name__} does not support Dict observation spaces")
+        super().__init__(
+            buffer_size,
+            observation_space,
+            action_space,
+            device=device,
+            n_envs=n_envs,
+            optimize_memory_usage=optimize_memory_usage,
+            handle_timeout_termination=handle_timeout_termination,
+            n_steps=n_steps,
+            gamma=gamma,
+        )
+
+    def _n_stored_slots(self) -> int:
+        return (self.buffer_size if self.full else self.pos) * self.n_envs
+
+    def sample(self, batch_size: int, env: VecNormalize | None = None) -> IndexedReplayBufferSamples:  # type: ignore[override]
+        """
+        Sample transitions uniformly (a row, then an env for each), with their n-step returns and their slots.
+
+        :param batch_size: Number of element to sample
+        :param env: associated VecEnv to normalize the observations/rewards when sampling
+        :return: The samples and their flat slot ``indices``
+        """
+        upper_bound = self.buffer_size if self.full else self.pos
+        if upper_bound == 0:
+            raise RuntimeError("Cannot sample from an empty replay buffer")
+        batch_inds = np.random.randint(0, upper_bound, size=batch_size)
+        env_indices = np.random.randint(0, self.n_envs, size=batch_inds.shape)
+        samples = self._get_samples(batch_inds, env=env, env_indices=env_indices)
+        indices = np.ravel_multi_index((batch_inds, env_indices), (self.buffer_size, self.n_envs))
+        return IndexedReplayBufferSamples(*samples, indices=indices)  # type: ignore[arg-type]
+
+    def one_step_next_observations(self, indices: np.ndarray, env: VecNormalize | None = None) -> th.Tensor:
+        """
+        :param indices: Flat slots, as returned in ``samples.indices``
+        :param env: associated VecEnv to normalize the observations when sampling
+        :return: the observation that followed each slot's own transition (one step, whatever ``n_steps`` is;
+            for the last step of an episode, its final observation)
+        """
+        batch_inds, env_indices = np.unravel_index(np.asarray(indices).reshape(-1), (self.buffer_size, self.n_envs))
+        return self.to_torch(self._normalize_obs(self.next_observations[batch_inds, env_indices], env))  # type: ignore[arg-type]
+
+    def _get_samples(  # type: ignore[override]
+        self,
+        batch_inds: np.ndarray,
+        env: VecNormalize | None = None,
+        env_indices: np.ndarray | None = None,
+    ) -> ReplayBufferSamples:
+        """
+        SB3's ``NStepReplayBuffer._get_samples`` with the env indices given instead of drawn inside (the caller chose
+        exact (row, env) slots: uniformly, or from the sum tree). Everything else is kept as in SB3: the ``pos - 1``
+        timeout trick, the done/truncation mask and the per-sample ``discounts``.
+
+        :param batch_inds: Row indices of the samples
+        :param env: Optional VecNormalize to normalize observations/rewards
+        :param env_indices: Env index of each sample; drawn uniformly when None (plain uniform sampling)
+        :return: ``ReplayBufferSamples`` with n-step returns
+        """
+        if env_indices is None:
+            return super()._get_samples(batch_inds, env=env)
+        if self.n_steps == 1:
+            # A one-step window always ends on its own transition: the return is the reward, the discount is gamma,
+            # and the pos - 1 trick of _n_step_targets cannot change dones * (1 - timeouts): same values, no window arithmetic
+            next_obs = self._normalize_obs(self.next_observations[batch_inds, env_indices], env)
+            dones = self.dones[batch_inds, env_indices] * (1.0 - self.timeouts[batch_inds, env_indices])
+            final_dones = dones.reshape(-1, 1).astype(np.float32)
+            n_step_returns = self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env)
+            target_q_discounts = np.full((len(batch_inds), 1), self.gamma, dtype=np.float32)
+        else:
+            next_obs, final_dones, n_step_returns, target_q_discounts = self._n_step_targets(batch_inds, env_indices, env)
+        obs = self._normalize_obs(self.observations[batch_inds, env_indices], env)
+        actions = self.actions[batch_inds, env_indices]
+        return ReplayBufferSamples(
+            observations=self.to_torch(obs),  # type: ignore[arg-type]
+            actions=self.to_torch(actions),
+            next_observations=self.to_torch(next_obs),  # type: ignore[arg-type]
+            dones=self.to_torch(final_dones),
+            rewards=self.to_torch(n_step_returns),
+            discounts=self.to_torch(target_q_discounts),
+        )
+
+    def _n_step_targets(
+        self, batch_inds: np.ndarray, env_indices: np.ndarray, env: VecNormalize | None
+    ) -> tuple[np.ndarray | dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+        """
+        The window part of SB3's ``NStepReplayBuffer._get_samples`` for the given slots.
+
+        :param batch_inds: Row indices of the samples
+        :param env_indices: Env index of each sample
+        :param env: Optional VecNormalize to normalize observations/rewards
+        :return: next observations at the end of each window, done flags (timeouts excluded), n-step returns,
+            discounts ``gamma ** window length``
+        """
+        env_col = env_indices[:, None]
+        # self.pos is where the next transition goes: its predecessor must end every n-step window
+        last_valid_index = self.pos - 1
+        original_timeout_values = self.timeouts[last_valid_index].copy()
+        self.timeouts[last_valid_index] = np.logical_or(original_timeout_values, np.logical_not(self.dones[last_valid_index]))
+        try:
+            steps = np.arange(self.n_steps).reshape(1, -1)
+            indices = (batch_inds[:, None] + steps) % self.buffer_size
+            rewards_seq = self._normalize_reward(self.rewards[indices, env_col], env)
+            done_or_truncated = np.logical_or(self.dones[indices, env_col], self.timeouts[indices, env_col])
+            has_end = done_or_truncated.any(axis=1)
+            done_idx = np.where(has_end, done_or_truncated.argmax(axis=1), self.n_steps - 1)
+            mask = steps <= done_idx[:, None]
+            target_q_discounts = self.gamma ** mask.sum(axis=1, keepdims=True).astype(np.float32)
+            discounts = self.gamma ** np.arange(self.n_steps, dtype=np.float32).reshape(1, -1)
+            n_step_returns = (rewards_seq * discounts * mask).sum(axis=1, keepdims=True)
+            last_indices = (batch_inds + done_idx) % self.buffer_size
+            next_obs = self._normalize_obs(self.next_observations[last_indices, env_indices], env)
+            next_dones = self.dones[last_indices, env_indices][:, None].astype(np.float32)
+            next_timeouts = self.timeouts[last_indices, env_indices][:, None].astype(np.float32)
+            final_dones = next_dones * (1.0 - next_timeouts)
+        finally:
+            self.timeouts[last_valid_index] = original_timeout_values
+        return next_obs, final_dones, n_step_returns, target_q_discounts
+
+
+class PrioritizedReplayBuffer(IndexedReplayBuffer):
     """
     Proportional prioritized experience replay with n-step returns.
 
@@ -86,7 +256,6 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
         priority_eps: float = 1e-6,
         is_weight_normalization: str = "buffer",
     ):
-        check_n_steps(n_steps)
         check_priority_args(alpha=alpha, beta0=beta0, priority_eps=priority_eps)
         check_is_weight_normalization(is_weight_normalization)
         if isinstance(observation_space, spaces.Dict):
@@ -127,9 +296,6 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
             self.__dict__.setdefault("threshold_scale", "fixed")
             self.__dict__.setdefault("td_error_scale", 0.0)
             self.__dict__.setdefault("priority_floor", state["min_priority"])
-
-    def _n_stored_slots(self) -> int:
-        return (self.buffer_size if self.full else self.pos) * self.n_envs
 
     def stored_priorities(self) -> np.ndarray:
         """:return: the priorities (already raised to ``alpha``) of the stored transitions, a view of the sum tree's leaves."""
@@ -218,82 +384,6 @@ class PrioritizedReplayBuffer(NStepReplayBuffer):
         priorities = self.sum_tree[indices]
         smallest = priorities.min() if self.is_weight_normalization == "batch" else self.min_tree.min()
         return (priorities / smallest) ** (-self.beta)
-
-    def _get_samples(  # type: ignore[override]
-        self,
-        batch_inds: np.ndarray,
-        env: VecNormalize | None = None,
-        env_indices: np.ndarray | None = None,
-    ) -> ReplayBufferSamples:
-        """
-        SB3's ``NStepReplayBuffer._get_samples`` with the env indices given instead of drawn at random (the sum tree
-        chose exact (row, env) slots). Everything else is kept as in SB3: the ``pos - 1`` timeout trick, the
-        done/truncation mask and the per-sample ``discounts``.
-
-        :param batch_inds: Row indices of the samples
-        :param env: Optional VecNormalize to normalize observations/rewards
-        :param env_indices: Env index of each sample; drawn uniformly when None (plain uniform sampling)
-        :return: ``ReplayBufferSamples`` with n-step returns
-        """
-        if env_indices is None:
-            return super()._get_samples(batch_inds, env=env)
-        if self.n_steps == 1:
-            # A one-step window always ends on its own transition: the return is the reward, the discount is gamma,
-            # and the pos - 1 trick of _n_step_targets cannot change dones * (1 - timeouts): same values, no window arithmetic
-            next_obs = self._normalize_obs(self.next_observations[batch_inds, env_indices], env)
-            dones = self.dones[batch_inds, env_indices] * (1.0 - self.timeouts[batch_inds, env_indices])
-            final_dones = dones.reshape(-1, 1).astype(np.float32)
-            n_step_returns = self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env)
-            target_q_discounts = np.full((len(batch_inds), 1), self.gamma, dtype=np.float32)
-        else:
-            next_obs, final_dones, n_step_returns, target_q_discounts = self._n_step_targets(batch_inds, env_indices, env)
-        obs = self._normalize_obs(self.observations[batch_inds, env_indices], env)
-        actions = self.actions[batch_inds, env_indices]
-        return ReplayBufferSamples(
-            observations=self.to_torch(obs),  # type: ignore[arg-type]
-            actions=self.to_torch(actions),
-            next_observations=self.to_torch(next_obs),  # type: ignore[arg-type]
-            dones=self.to_torch(final_dones),
-            rewards=self.to_torch(n_step_returns),
-            discounts=self.to_torch(target_q_discounts),
-        )
-
-    def _n_step_targets(
-        self, batch_inds: np.ndarray, env_indices: np.ndarray, env: VecNormalize | None
-    ) -> tuple[np.ndarray | dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-        """
-        The window part of SB3's ``NStepReplayBuffer._get_samples`` for the given slots.
-
-        :param batch_inds: Row indices of the samples
-        :param env_indices: Env index of each sample
-        :param env: Optional VecNormalize to normalize observations/rewards
-        :return: next observations at the end of each window, done flags (timeouts excluded), n-step returns,
-            discounts ``gamma ** window length``
-        """
-        env_col = env_indices[:, None]
-        # self.pos is where the next transition goes: its predecessor must end every n-step window
-        last_valid_index = self.pos - 1
-        original_timeout_values = self.timeouts[last_valid_index].copy()
-        self.timeouts[last_valid_index] = np.logical_or(original_timeout_values, np.logical_not(self.dones[last_valid_index]))
-        try:
-            steps = np.arange(self.n_steps).reshape(1, -1)
-            indices = (batch_inds[:, None] + steps) % self.buffer_size
-            rewards_seq = self._normalize_reward(self.rewards[indices, env_col], env)
-            done_or_truncated = np.logical_or(self.dones[indices, env_col], self.timeouts[indices, env_col])
-            has_end = done_or_truncated.any(axis=1)
-            done_idx = np.where(has_end, done_or_truncated.argmax(axis=1), self.n_steps - 1)
-            mask = steps <= done_idx[:, None]
-            target_q_discounts = self.gamma ** mask.sum(axis=1, keepdims=True).astype(np.float32)
-            discounts = self.gamma ** np.arange(self.n_steps, dtype=np.float32).reshape(1, -1)
-            n_step_returns = (rewards_seq * discounts * mask).sum(axis=1, keepdims=True)
-            last_indices = (batch_inds + done_idx) % self.buffer_size
-            next_obs = self._normalize_obs(self.next_observations[last_indices, env_indices], env)
-            next_dones = self.dones[last_indices, env_indices][:, None].astype(np.float32)
-            next_timeouts = self.timeouts[last_indices, env_indices][:, None].astype(np.float32)
-            final_dones = next_dones * (1.0 - next_timeouts)
-        finally:
-            self.timeouts[last_valid_index] = original_timeout_values
-        return next_obs, final_dones, n_step_returns, target_q_discounts
 
     def _priority(self, td_errors: np.ndarray) -> np.ndarray:
         """Schaul et al. 2016, section 3.3: ``p_i = (|delta_i| + eps)^alpha`` (the value stored in the trees)."""

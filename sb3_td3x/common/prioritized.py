@@ -29,6 +29,7 @@ from torch.nn import functional as F
 
 from sb3_td3x.common.buffers import (
     THRESHOLD_SCALES,
+    IndexedReplayBuffer,
     LAPReplayBuffer,
     PrioritizedReplayBuffer,
     check_is_weight_normalization,
@@ -207,17 +208,20 @@ class PrioritizedReplayMixin:
 
     def _setup_model(self) -> None:
         """
-        Choose the buffer (``prioritized_replay`` or ``replay_buffer_class``) and give a prioritized one its keywords
-        and SB3's ``n_steps`` / ``gamma`` (SB3 wires ``n_steps`` only into its own buffer choice), then SB3's setup.
+        Choose the buffer (``prioritized_replay`` or ``replay_buffer_class``), give a prioritized one its keywords
+        and any of the package's buffers SB3's ``n_steps`` / ``gamma`` (SB3 wires ``n_steps`` only into its own buffer
+        choice), then SB3's setup.
         """
         if self.replay_buffer_class is None and self.prioritized_replay != "none":
             self.replay_buffer_class = LAPReplayBuffer if self.prioritized_replay == "lap" else PrioritizedReplayBuffer
         prioritized = self.replay_buffer_class is not None and issubclass(self.replay_buffer_class, PrioritizedReplayBuffer)
+        indexed = self.replay_buffer_class is not None and issubclass(self.replay_buffer_class, IndexedReplayBuffer)
         n_steps = self.n_steps
-        if prioritized:
-            assert self.replay_buffer_class is not None
+        if indexed:
             self.replay_buffer_kwargs.setdefault("n_steps", self.n_steps)
             self.replay_buffer_kwargs.setdefault("gamma", self.gamma)
+        if prioritized:
+            assert self.replay_buffer_class is not None
             lap = issubclass(self.replay_buffer_class, LAPReplayBuffer)
             own_args: dict[str, Any] = (
                 {
@@ -241,7 +245,6 @@ class PrioritizedReplayMixin:
                 for name in ("beta0", "priority_eps", "min_priority")
                 if name not in own_args and getattr(self, name) is not None
             ]
-            self.n_steps = 1  # the buffer has it already; silences SB3's "n_steps is ignored" warning
         else:
             unused = [name for name in ("alpha", "beta0", "priority_eps", "min_priority") if getattr(self, name) is not None]
         # Like min_priority: a yml entry or a zoo file may set it for LAP while the command line switches LAP off
@@ -250,6 +253,8 @@ class PrioritizedReplayMixin:
             unused.append("lap_threshold")
         if unused:
             warnings.warn(f"{', '.join(unused)} ignored: only used by the other kind of prioritized replay")
+        if indexed:
+            self.n_steps = 1  # the buffer has it already; silences SB3's "n_steps is ignored" warning
         try:
             super()._setup_model()  # type: ignore[misc]
         finally:

@@ -4,7 +4,7 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.base_class import maybe_make_env
-from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
 from stable_baselines3.common.noise import ActionNoise, NormalActionNoise, VectorizedActionNoise
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
@@ -12,6 +12,7 @@ from stable_baselines3.common.utils import polyak_update
 from stable_baselines3.td3 import TD3
 from stable_baselines3.td3.policies import TD3Policy
 
+from sb3_td3x.common.buffers import IndexedReplayBuffer
 from sb3_td3x.common.noise import DecayingNormalActionNoise
 from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_replay_support
 from sb3_td3x.td3x.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
@@ -70,7 +71,8 @@ class TD3X(PrioritizedReplayMixin, TD3):
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
         (not supported with n-step returns or prioritized replay)
     :param n_steps: Number of steps of the n-step return (SB3's ``NStepReplayBuffer``), >= 1.
-        Also applied to a prioritized buffer.
+        Also applied to a prioritized buffer. With ``SALEPolicy`` the critics learn from n-step returns and the
+        encoder from each sampled transition's one-step next observation.
     :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` (proportional prioritized replay with
         importance-sampling weights) or ``"lap"`` (loss-adjusted prioritized replay with a Huber critic loss)
     :param alpha: Priority exponent, >= 0. ``None``: the buffer's default (0.6 for PER, 0.4 for LAP)
@@ -194,7 +196,16 @@ class TD3X(PrioritizedReplayMixin, TD3):
         policy_class = self._get_policy_from_name(policy) if isinstance(policy, str) else policy
         checkpoint_kwargs = self._check_checkpoint_args(policy_checkpoints, checkpoint_kwargs, policy_class, train_freq)
         sale = issubclass(policy_class, SALEPolicy)
-        target_update_interval = self._check_target_args(target_update_interval, value_clipping, sale, n_steps)
+        target_update_interval = self._check_target_args(target_update_interval, value_clipping)
+        if sale and target_update_interval is None:
+            target_update_interval = SALE_TARGET_UPDATE_INTERVAL
+        if value_clipping and target_update_interval is None:
+            raise ValueError(
+                "value_clipping=True refreshes its range at the hard target updates: set target_update_interval "
+                "(TD7: 250) or use SALEPolicy"
+            )
+        if sale:
+            self._check_sale_replay(replay_buffer_class)
         if env is not None:
             env = maybe_make_env(env, verbose)
             if not isinstance(env.action_space, spaces.Box):
@@ -281,28 +292,30 @@ class TD3X(PrioritizedReplayMixin, TD3):
         return kwargs
 
     @staticmethod
-    def _check_target_args(target_update_interval: int | None, value_clipping: bool, sale: bool, n_steps: int) -> int | None:
+    def _check_target_args(target_update_interval: int | None, value_clipping: bool) -> int | None:
         if target_update_interval is not None and (
             isinstance(target_update_interval, bool)
             or not isinstance(target_update_interval, (int, np.integer))
             or target_update_interval < 1
         ):
             raise ValueError(f"target_update_interval must be an integer >= 1 or None, got {target_update_interval!r}")
-        if target_update_interval is None and sale:
-            target_update_interval = SALE_TARGET_UPDATE_INTERVAL
         if not isinstance(value_clipping, bool):
             raise ValueError(f"value_clipping must be True or False, got {value_clipping!r}")
-        if value_clipping and target_update_interval is None:
-            raise ValueError(
-                "value_clipping=True refreshes its range at the hard target updates: set target_update_interval "
-                "(TD7: 250) or use SALEPolicy"
-            )
-        if sale and n_steps != 1:
-            raise ValueError(
-                f"n_steps={n_steps}: SALEPolicy's encoder learns from one-step transitions (it predicts the next "
-                "state's embedding), so it needs n_steps=1"
-            )
         return target_update_interval
+
+    @staticmethod
+    def _check_sale_replay(replay_buffer_class: type[ReplayBuffer] | None) -> None:
+        if (
+            replay_buffer_class is not None
+            and issubclass(replay_buffer_class, NStepReplayBuffer)
+            and not issubclass(replay_buffer_class, IndexedReplayBuffer)
+        ):
+            raise ValueError(
+                f"replay_buffer_class={replay_buffer_class.__name__}: SALEPolicy's encoder learns from one-step "
+                "transitions (it predicts the next state's embedding), and an n-step buffer's samples end n steps "
+                "later; use one of TD3X's buffers (IndexedReplayBuffer, PrioritizedReplayBuffer, LAPReplayBuffer), whose "
+                "samples name their slots, or leave replay_buffer_class to n_steps / prioritized_replay"
+            )
 
     @staticmethod
     def _check_noise_args(
@@ -339,6 +352,11 @@ class TD3X(PrioritizedReplayMixin, TD3):
             # As SB3 gives use_sde to the policies that have it: the policy builds the checkpoint's networks.
             # A new dict: the caller's policy_kwargs stay as they were
             self.policy_kwargs = {**self.policy_kwargs, "use_checkpoint": True}
+        # [TD3X: SALE] with n-step returns the encoder still learns from one-step transitions: a buffer whose samples
+        # name their slots, to read each one's next observation (PER and LAP buffers do already)
+        sale = issubclass(self.policy_class, SALEPolicy)
+        if sale and self.n_steps > 1 and self.replay_buffer_class is None and self.prioritized_replay == "none":
+            self.replay_buffer_class = IndexedReplayBuffer
         # The replay buffer (PER / LAP, with SB3's n_steps under it) is chosen by PrioritizedReplayMixin
         super()._setup_model()
 
@@ -513,7 +531,13 @@ class TD3X(PrioritizedReplayMixin, TD3):
         """
         policy: SALEPolicy = self.policy  # type: ignore[assignment]
         obs, next_obs = policy.preprocess(replay_data.observations), policy.preprocess(replay_data.next_observations)
-        encoder_loss = policy.encoder.loss(obs, replay_data.actions, next_obs)
+        # With n-step returns the sample's next observation is n steps on: the encoder reads the one-step one
+        buffer = self.replay_buffer
+        one_step_next_obs = next_obs
+        if isinstance(buffer, IndexedReplayBuffer) and buffer.n_steps > 1:
+            one_step = buffer.one_step_next_observations(replay_data.indices, self._vec_normalize_env)
+            one_step_next_obs = policy.preprocess(one_step)
+        encoder_loss = policy.encoder.loss(obs, replay_data.actions, one_step_next_obs)
         encoder_losses.append(encoder_loss.item())
         policy.encoder.optimizer.zero_grad()
         encoder_loss.backward()
