@@ -1,0 +1,167 @@
+"""
+Side-by-side GIF of benchmark runs: each configuration's trained model is filmed by RL Zoo's ``record_video``
+(deterministic actions, the same seed for every panel), then the videos are shrunk, labelled and put next to each
+other in one small GIF, for the README.
+
+Usage (the runs' scratch folders, which keep RL Zoo's log folders with the final models)::
+
+    python -m sb3_td3x.benchmark.video --root runs/benchmark --env Hopper-v4 --configs td3x_recommended td3 \\
+        --seed 0 --output docs/hopper-100k.gif
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from sb3_td3x.benchmark.configs import CONFIGS
+
+
+def zoo_folder(root: Path | str, env_id: str, config: str, seed: int) -> Path:
+    """
+    :param root: Folder of the benchmark's run folders (``--root`` of the runner).
+    :param env_id: Gymnasium environment id.
+    :param config: Configuration name.
+    :param seed: Seed of the run.
+    :return: RL Zoo's log folder of that run (which ``record_video`` reads with ``-f``).
+    """
+    folder = Path(root) / env_id / config / f"seed_{seed}" / "zoo"
+    algo = CONFIGS[config].algo
+    if not (folder / algo / f"{env_id}_1" / f"{env_id}.zip").is_file():
+        raise FileNotFoundError(
+            f"no final model of {config} seed {seed} under {folder} (expected {algo}/{env_id}_1/{env_id}.zip): "
+            f"train the run first, e.g. python -m sb3_td3x.benchmark --configs {config} --seeds {seed}"
+        )
+    return folder
+
+
+def record(
+    algo: str,
+    env_id: str,
+    folder: Path,
+    output: Path,
+    n_steps: int,
+    seed: int,
+    python: str = sys.executable,
+) -> Path:
+    """
+    Film one trained model with ``python -m rl_zoo3.record_video`` (deterministic actions, first experiment).
+
+    :param algo: RL Zoo algorithm name.
+    :param env_id: Gymnasium environment id.
+    :param folder: RL Zoo's log folder.
+    :param output: Folder of the video.
+    :param n_steps: Env steps to film.
+    :param seed: Seed of the filmed environment.
+    :param python: Python interpreter that runs RL Zoo.
+    :return: path of the mp4 file.
+    """
+    command = [python, "-m", "rl_zoo3.record_video", "--algo", algo, "--env", env_id, "-f", str(folder)]
+    command += ["--exp-id", "1", "-n", str(n_steps), "--seed", str(seed), "--deterministic", "-o", str(output)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    videos = sorted(output.glob("*.mp4"))
+    if not videos:
+        raise RuntimeError(f"rl_zoo3.record_video wrote no mp4 into {output}")
+    return videos[-1]
+
+
+def read_frames(video: Path) -> list[np.ndarray]:
+    """:return: the RGB frames of an mp4 file."""
+    import imageio.v2 as imageio
+
+    return [np.asarray(frame)[..., :3] for frame in imageio.mimread(video, memtest=False)]
+
+
+def compose(
+    panels: Sequence[Sequence[np.ndarray]],
+    labels: Sequence[str],
+    width: int = 200,
+    every: int = 4,
+    label_height: int = 18,
+) -> list[Image.Image]:
+    """
+    Put the panels' frames side by side, each shrunk to ``width`` pixels, with its label above it.
+
+    :param panels: Frames (H, W, 3 uint8) of each panel; a shorter panel keeps its last frame.
+    :param labels: One label per panel.
+    :param width: Width of one panel in pixels (the height follows the frames' aspect ratio).
+    :param every: Keep every ``every``-th frame.
+    :param label_height: Height of the label strip in pixels.
+    :return: the composed frames.
+    """
+    if len(panels) != len(labels) or not panels:
+        raise ValueError(f"need one label per panel, got {len(panels)} panels and {len(labels)} labels")
+    if any(len(frames) == 0 for frames in panels):
+        raise ValueError("every panel needs at least one frame")
+    if width < 16 or every < 1:
+        raise ValueError(f"width must be >= 16 and every >= 1, got width={width}, every={every}")
+    height = round(width * panels[0][0].shape[0] / panels[0][0].shape[1])
+    n_frames = max(len(frames) for frames in panels)
+    composed = []
+    for index in range(0, n_frames, every):
+        canvas = Image.new("RGB", (width * len(panels), height + label_height), "white")
+        draw = ImageDraw.Draw(canvas)
+        for position, (frames, label) in enumerate(zip(panels, labels, strict=True)):
+            frame = Image.fromarray(frames[min(index, len(frames) - 1)]).resize((width, height), Image.Resampling.BILINEAR)
+            canvas.paste(frame, (position * width, label_height))
+            draw.text((position * width + 4, 3), label, fill="black")
+        composed.append(canvas)
+    return composed
+
+
+def write_gif(frames: Sequence[Image.Image], path: Path, fps: float) -> None:
+    """Write the frames as a looping GIF (one shared palette, so that it stays small)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    palette = frames[0].quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    quantized = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
+    quantized[0].save(path, save_all=True, append_images=quantized[1:], duration=round(1000 / fps), loop=0, optimize=True)
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m sb3_td3x.benchmark.video", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", default="runs/benchmark", help="folder of the benchmark's run folders")
+    parser.add_argument("--env", default="Hopper-v4", help="Gymnasium environment id")
+    parser.add_argument("--configs", nargs="+", required=True, help="configurations to film, left to right")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the runs to film, and of the filmed episodes")
+    parser.add_argument("--labels", nargs="+", help="panel labels (default: the configuration names)")
+    parser.add_argument("-n", "--n-steps", type=int, default=500, help="env steps to film")
+    parser.add_argument("--width", type=int, default=200, help="width of one panel in pixels")
+    parser.add_argument("--every", type=int, default=4, help="keep every N-th frame")
+    parser.add_argument("--fps", type=float, default=30.0, help="frames per second of the GIF")
+    parser.add_argument("--output", required=True, help="path of the GIF")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.configs if name not in CONFIGS]
+    if unknown:
+        parser.error(f"--configs: unknown configuration(s) {unknown} (known: {', '.join(CONFIGS)})")
+    if args.labels is not None and len(args.labels) != len(args.configs):
+        parser.error(f"--labels: one per configuration ({len(args.configs)}), got {len(args.labels)}")
+    if args.n_steps < 1 or args.width < 16 or args.every < 1 or args.fps <= 0:
+        parser.error("--n-steps and --every must be >= 1, --width >= 16, --fps > 0")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    folders = [zoo_folder(args.root, args.env, config, args.seed) for config in args.configs]
+    panels = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for config, folder in zip(args.configs, folders, strict=True):
+            video = record(CONFIGS[config].algo, args.env, folder, Path(scratch) / config, args.n_steps, args.seed)
+            panels.append(read_frames(video)[: args.n_steps])
+    frames = compose(panels, args.labels or args.configs, width=args.width, every=args.every)
+    output = Path(args.output)
+    write_gif(frames, output, args.fps)
+    print(f"{output}: {len(frames)} frames, {output.stat().st_size / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()
