@@ -196,14 +196,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
         policy_class = self._get_policy_from_name(policy) if isinstance(policy, str) else policy
         checkpoint_kwargs = self._check_checkpoint_args(policy_checkpoints, checkpoint_kwargs, policy_class, train_freq)
         sale = issubclass(policy_class, SALEPolicy)
-        target_update_interval = self._check_target_args(target_update_interval, value_clipping)
-        if sale and target_update_interval is None:
-            target_update_interval = SALE_TARGET_UPDATE_INTERVAL
-        if value_clipping and target_update_interval is None:
-            raise ValueError(
-                "value_clipping=True refreshes its range at the hard target updates: set target_update_interval "
-                "(TD7: 250) or use SALEPolicy"
-            )
+        target_update_interval = self._check_target_args(target_update_interval, value_clipping, sale)
         if sale:
             self._check_sale_replay(replay_buffer_class)
         if env is not None:
@@ -292,15 +285,22 @@ class TD3X(PrioritizedReplayMixin, TD3):
         return kwargs
 
     @staticmethod
-    def _check_target_args(target_update_interval: int | None, value_clipping: bool) -> int | None:
+    def _check_target_args(target_update_interval: int | None, value_clipping: bool, sale: bool) -> int | None:
         if target_update_interval is not None and (
             isinstance(target_update_interval, bool)
             or not isinstance(target_update_interval, (int, np.integer))
             or target_update_interval < 1
         ):
             raise ValueError(f"target_update_interval must be an integer >= 1 or None, got {target_update_interval!r}")
+        if target_update_interval is None and sale:
+            target_update_interval = SALE_TARGET_UPDATE_INTERVAL
         if not isinstance(value_clipping, bool):
             raise ValueError(f"value_clipping must be True or False, got {value_clipping!r}")
+        if value_clipping and target_update_interval is None:
+            raise ValueError(
+                "value_clipping=True refreshes its range at the hard target updates: set target_update_interval "
+                "(TD7: 250) or use SALEPolicy"
+            )
         return target_update_interval
 
     @staticmethod
