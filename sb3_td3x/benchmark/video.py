@@ -119,9 +119,21 @@ def compose(
 
 
 def write_gif(frames: Sequence[Image.Image], path: Path, fps: float) -> None:
-    """Write the frames as a looping GIF (one shared palette, so that it stays small)."""
+    """
+    Write the frames as a looping GIF with one shared palette of 64 colours, so that it stays small; the palette is
+    drawn from up to 16 frames spread over the clip, so that colours that appear only later are kept.
+
+    :param frames: The frames, all of one size.
+    :param path: Path of the GIF (its folder is created).
+    :param fps: Frames per second.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    palette = frames[0].quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    picks = sorted({round(i) for i in np.linspace(0, len(frames) - 1, min(len(frames), 16))})
+    width, height = frames[0].size
+    sample = Image.new("RGB", (width, height * len(picks)))
+    for row, index in enumerate(picks):
+        sample.paste(frames[index], (0, row * height))
+    palette = sample.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
     quantized = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
     quantized[0].save(path, save_all=True, append_images=quantized[1:], duration=round(1000 / fps), loop=0, optimize=True)
 
