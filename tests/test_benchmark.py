@@ -1,5 +1,6 @@
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import stable_baselines3
+import torch as th
 from gymnasium import spaces
 
 from sb3_td3x.benchmark import report, runner, throughput
@@ -273,6 +276,12 @@ def test_runner_runs_and_skips_finished(tmp_path, fake_python):
         assert spec.result_folder == result
         assert sorted(p.name for p in result.iterdir()) == ["config.yml", "evaluations.npz", "run.json"]
         assert json.loads((result / "run.json").read_text()) == done
+        # what the run computed with: the package versions and the CPU
+        environment = done["environment"]
+        assert environment["packages"]["torch"] == th.__version__
+        assert environment["packages"]["stable-baselines3"] == stable_baselines3.__version__
+        assert environment["interpreter"] == fake_python and environment["same_interpreter_as_runner"] is False
+        assert environment["cpu"] and environment["python"] == platform.python_version()
         assert "n_timesteps" in (result / "config.yml").read_text()
     marker = specs[0].folder / runner.DONE_FILE
     before = marker.stat().st_mtime_ns

@@ -16,7 +16,8 @@ files in ``<results>/runs/<env>/<config>/seed_<seed>/``, the part that is commit
 
 - ``evaluations.npz``: RL Zoo's evaluations (``timesteps``, ``results``, ``ep_lengths``)
 - ``config.yml``: the hyperparameters the run trained with (RL Zoo's ``config.yml``: zoo file + overrides)
-- ``run.json``: the finished record (budget, seed, overrides, device, wall time, env steps/s, command)
+- ``run.json``: the finished record (budget, seed, overrides, device, wall time, env steps/s, command, and the
+  software and CPU it ran on: a seed gives the same run only with the same package versions on the same kind of CPU)
 
 A run whose result folder exists counts as finished, so a later session (or another machine) on a checkout
 with those files adds runs instead of repeating them. Several runners may share a root: a global lock makes them respect one
@@ -28,6 +29,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -35,6 +37,8 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +53,18 @@ RESULT_CONFIG = "config.yml"
 CLAIM_FILE = "running.json"
 FAILED_FILE = "failed.json"
 LOG_FILE = "train.log"
+
+# Distributions whose versions decide what a seeded run computes (recorded in run.json)
+RECORDED_PACKAGES = (
+    "sb3-td3x",
+    "stable-baselines3",
+    "sb3-contrib",
+    "rl-zoo3",
+    "torch",
+    "gymnasium",
+    "mujoco",
+    "numpy",
+)
 
 # Env steps per second assumed for a run's duration until a comparable run has finished (a loaded 2-core machine)
 DEFAULT_STEPS_PER_S = 50.0
@@ -212,6 +228,46 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@cache
+def environment_record(python: str = sys.executable) -> dict[str, Any]:
+    """
+    What a run's numbers depend on besides its seed: the same seed gives the same run only with the same package
+    versions on the same kind of CPU (floating-point rounding differs between CPU code paths, and a training run
+    amplifies the smallest difference).
+
+    :param python: The interpreter that trains (recorded by path; the versions are this process's, the runner's,
+        which is the training interpreter unless another one is given).
+    :return: Python version, interpreter, OS and CPU, and the versions of :data:`RECORDED_PACKAGES`.
+    """
+    packages: dict[str, str | None] = {}
+    for name in RECORDED_PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = None
+    return {
+        "python": platform.python_version(),
+        "interpreter": python,
+        "same_interpreter_as_runner": os.path.realpath(python) == os.path.realpath(sys.executable),
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "packages": packages,
+    }
+
+
+def _cpu_model() -> str:
+    """:return: the CPU's model name (from /proc/cpuinfo on Linux), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def result_folder(results: Path | str, env_id: str, config: str, seed: int) -> Path:
@@ -405,6 +461,7 @@ class _Running:
             "env_steps_per_s": self.spec.n_timesteps / wall if wall > 0 else float("nan"),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "command": self.command,
+            "environment": environment_record(self.command[0]),
         }
         evaluations = list(self.spec.folder.glob("zoo/*/*/evaluations.npz"))
         ok = returncode == 0 and len(evaluations) > 0
