@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -82,8 +83,8 @@ def test_main_films_each_config_in_order(tmp_path: Path, monkeypatch: pytest.Mon
         model.touch()
     calls = []
 
-    def fake_record(algo, env_id, folder, output, n_steps, seed, python="python"):
-        calls.append((algo, env_id, Path(folder).parts[-3], n_steps, seed))
+    def fake_record(algo, env_id, folder, output, n_steps, seed, python="python", camera=None):
+        calls.append((algo, env_id, Path(folder).parts[-3], n_steps, seed, camera))
         return Path(algo)
 
     colors = {"td3x": [RED, RED, GREEN, GREEN] * 5, "td3": [BLUE] * 20}
@@ -92,7 +93,8 @@ def test_main_films_each_config_in_order(tmp_path: Path, monkeypatch: pytest.Mon
     output = tmp_path / "out.gif"
     argv = ["--root", str(tmp_path), "--configs", "td3x_recommended", "td3", "-n", "8", "--every", "2"]
     video.main([*argv, "--width", "32", "--output", str(output)])
-    assert calls == [("td3x", "Hopper-v4", "td3x_recommended", 8, 0), ("td3", "Hopper-v4", "td3", 8, 0)]
+    # MuJoCo: the model's tracking camera
+    assert calls == [("td3x", "Hopper-v4", "td3x_recommended", 8, 0, "track"), ("td3", "Hopper-v4", "td3", 8, 0, "track")]
     with Image.open(output) as gif:
         assert gif.n_frames == 4  # 8 filmed steps, every 2nd frame: RED, GREEN, RED, GREEN on the left
         frame = np.asarray(gif.convert("RGB"))
@@ -110,3 +112,36 @@ def test_parse_args_rejects_unknown_configs_and_labels(capsys: pytest.CaptureFix
     with pytest.raises(SystemExit):
         video.parse_args(["--configs", "td3", "--labels", "a", "b", "--output", "x.gif"])
     assert "--labels: one per configuration" in capsys.readouterr().err
+
+
+def test_default_camera():
+    assert video.default_camera("Hopper-v4") == "track"
+    assert video.default_camera("Pendulum-v1") is None
+    assert video.default_camera("NoSuchEnv-v0") is None
+
+
+def test_record_passes_the_camera_to_record_video(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    commands = []
+
+    def fake_run(command, capture_output, text):
+        commands.append(command)
+        (tmp_path / "clip.mp4").touch()
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(video.subprocess, "run", fake_run)
+    assert video.record("td3", "Hopper-v4", tmp_path, tmp_path, 50, 3, python="py", camera="track") == tmp_path / "clip.mp4"
+    assert video.record("td3", "Hopper-v4", tmp_path, tmp_path, 50, 3, python="py") == tmp_path / "clip.mp4"
+    with_camera, without = commands
+    assert with_camera[:3] == ["py", "-m", "rl_zoo3.record_video"] and "--deterministic" in with_camera
+    assert with_camera[with_camera.index("--seed") + 1] == "3" and with_camera[with_camera.index("-n") + 1] == "50"
+    assert with_camera[-2:] == ["--env-kwargs", "camera_name:'track'"]
+    assert "--env-kwargs" not in without
+
+
+def test_write_gif_palette_size(tmp_path: Path):
+    frames = video.compose([solid_frames([RED, GREEN, BLUE, (250, 250, 250)])], ["run"], width=32, every=1)
+    video.write_gif(frames, tmp_path / "four.gif", fps=10, colors=4)
+    with Image.open(tmp_path / "four.gif") as gif:
+        assert len(gif.getpalette()) // 3 <= 4
+    with pytest.raises(ValueError, match=r"colors must be in \[2, 256\]"):
+        video.write_gif(frames, tmp_path / "bad.gif", fps=10, colors=1)

@@ -50,6 +50,7 @@ def record(
     n_steps: int,
     seed: int,
     python: str = sys.executable,
+    camera: str | None = None,
 ) -> Path:
     """
     Film one trained model with ``python -m rl_zoo3.record_video`` (deterministic actions, first experiment).
@@ -61,10 +62,14 @@ def record(
     :param n_steps: Env steps to film.
     :param seed: Seed of the filmed environment.
     :param python: Python interpreter that runs RL Zoo.
+    :param camera: Name of the model camera to film with (the env's ``camera_name`` keyword), None for the env's
+        default view.
     :return: path of the mp4 file.
     """
     command = [python, "-m", "rl_zoo3.record_video", "--algo", algo, "--env", env_id, "-f", str(folder)]
     command += ["--exp-id", "1", "-n", str(n_steps), "--seed", str(seed), "--deterministic", "-o", str(output)]
+    if camera is not None:
+        command += ["--env-kwargs", f"camera_name:{camera!r}"]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
@@ -72,6 +77,22 @@ def record(
     if not videos:
         raise RuntimeError(f"rl_zoo3.record_video wrote no mp4 into {output}")
     return videos[-1]
+
+
+def default_camera(env_id: str) -> str | None:
+    """
+    :param env_id: Gymnasium environment id.
+    :return: ``"track"`` for Gymnasium's MuJoCo environments, whose models have a camera of that name that follows
+        the body (their default view in Gymnasium 1.x is a free camera that stays where the episode started, so a
+        hopper leaves the picture), else None.
+    """
+    import gymnasium as gym
+
+    try:
+        entry_point = gym.spec(env_id).entry_point
+    except gym.error.Error:
+        return None
+    return "track" if isinstance(entry_point, str) and entry_point.startswith("gymnasium.envs.mujoco") else None
 
 
 def read_frames(video: Path) -> list[np.ndarray]:
@@ -118,22 +139,25 @@ def compose(
     return composed
 
 
-def write_gif(frames: Sequence[Image.Image], path: Path, fps: float) -> None:
+def write_gif(frames: Sequence[Image.Image], path: Path, fps: float, colors: int = 64) -> None:
     """
-    Write the frames as a looping GIF with one shared palette of 64 colours, so that it stays small; the palette is
+    Write the frames as a looping GIF with one shared palette of ``colors`` colours, so that it stays small; the palette is
     drawn from up to 16 frames spread over the clip, so that colours that appear only later are kept.
 
     :param frames: The frames, all of one size.
     :param path: Path of the GIF (its folder is created).
     :param fps: Frames per second.
+    :param colors: Size of the palette (2 to 256).
     """
+    if not 2 <= colors <= 256:
+        raise ValueError(f"colors must be in [2, 256], got {colors}")
     path.parent.mkdir(parents=True, exist_ok=True)
     picks = sorted({round(i) for i in np.linspace(0, len(frames) - 1, min(len(frames), 16))})
     width, height = frames[0].size
     sample = Image.new("RGB", (width, height * len(picks)))
     for row, index in enumerate(picks):
         sample.paste(frames[index], (0, row * height))
-    palette = sample.quantize(colors=64, method=Image.Quantize.MEDIANCUT)
+    palette = sample.quantize(colors=colors, method=Image.Quantize.MEDIANCUT)
     quantized = [frame.quantize(palette=palette, dither=Image.Dither.NONE) for frame in frames]
     quantized[0].save(path, save_all=True, append_images=quantized[1:], duration=round(1000 / fps), loop=0, optimize=True)
 
@@ -145,10 +169,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--configs", nargs="+", required=True, help="configurations to film, left to right")
     parser.add_argument("--seed", type=int, default=0, help="seed of the runs to film, and of the filmed episodes")
     parser.add_argument("--labels", nargs="+", help="panel labels (default: the configuration names)")
+    parser.add_argument(
+        "--camera",
+        help="model camera to film with (default: 'track' for MuJoCo envs, which follows the body; 'none': the env's view)",
+    )
     parser.add_argument("-n", "--n-steps", type=int, default=500, help="env steps to film")
     parser.add_argument("--width", type=int, default=200, help="width of one panel in pixels")
     parser.add_argument("--every", type=int, default=4, help="keep every N-th frame")
     parser.add_argument("--fps", type=float, default=30.0, help="frames per second of the GIF")
+    parser.add_argument("--colors", type=int, default=64, help="colours in the GIF's palette (2-256)")
     parser.add_argument("--output", required=True, help="path of the GIF")
     args = parser.parse_args(argv)
     unknown = [name for name in args.configs if name not in CONFIGS]
@@ -156,22 +185,25 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--configs: unknown configuration(s) {unknown} (known: {', '.join(CONFIGS)})")
     if args.labels is not None and len(args.labels) != len(args.configs):
         parser.error(f"--labels: one per configuration ({len(args.configs)}), got {len(args.labels)}")
-    if args.n_steps < 1 or args.width < 16 or args.every < 1 or args.fps <= 0:
-        parser.error("--n-steps and --every must be >= 1, --width >= 16, --fps > 0")
+    if args.n_steps < 1 or args.width < 16 or args.every < 1 or args.fps <= 0 or not 2 <= args.colors <= 256:
+        parser.error("--n-steps and --every must be >= 1, --width >= 16, --fps > 0, --colors in [2, 256]")
     return args
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     folders = [zoo_folder(args.root, args.env, config, args.seed) for config in args.configs]
+    camera = default_camera(args.env) if args.camera is None else (None if args.camera == "none" else args.camera)
     panels = []
     with tempfile.TemporaryDirectory() as scratch:
         for config, folder in zip(args.configs, folders, strict=True):
-            video = record(CONFIGS[config].algo, args.env, folder, Path(scratch) / config, args.n_steps, args.seed)
+            video = record(
+                CONFIGS[config].algo, args.env, folder, Path(scratch) / config, args.n_steps, args.seed, camera=camera
+            )
             panels.append(read_frames(video)[: args.n_steps])
     frames = compose(panels, args.labels or args.configs, width=args.width, every=args.every)
     output = Path(args.output)
-    write_gif(frames, output, args.fps)
+    write_gif(frames, output, args.fps, colors=args.colors)
     print(f"{output}: {len(frames)} frames, {output.stat().st_size / 1e6:.2f} MB")
 
 
