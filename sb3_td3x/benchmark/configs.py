@@ -247,6 +247,8 @@ SCREENED: tuple[str, ...] = ("td3x_lap_tdscale", "td3x_nstep3_decay", "td3x_nste
 # td3x_td7_z128 joined on 2026-12-02, before any run of it: td7_reference measured TD3X's TD7-sized update at 3.8x a
 # td3 update (machine loaded by two benchmark runs; 0.86x the reference's), above the 3x of the rule; idle, the same
 # day, 2.93x (results/td7-update-time-Hopper-v4.md). Kept: added before any result, and cheaper.
+# Outcome (2026-12-03, every candidate's seeds done): the highest final IQM is td3x_td7_z128's, 1234, below 1562, so
+# no candidate ran on seeds 0-9 and td3x_recommended stays (results/Hopper-v4/README.md).
 CANDIDATES: tuple[str, ...] = ("td3x_writeup", "td3x_writeup_noisy", "td3x_ckpt", "td3x_td7", "td3x_td7_z128")
 # The evidence of DQNX and SACX: DQN against DQN + PER (+ 3-step) on CartPole-v1, SAC against SAC + LAP + 3-step on
 # Pendulum-v1, 5 seeds each (0-4), RL Zoo's budgets (50k and 20k steps)
