@@ -159,9 +159,14 @@ def test_hard_updates_move_every_copy_on_their_period():
 
 
 def test_hard_updates_without_sale():
-    model = TD3X("MlpPolicy", "Pendulum-v1", target_update_interval=10, value_clipping=True, seed=0, **{
-        **SMALL, "policy_kwargs": dict(net_arch=[16, 16])
-    })
+    model = TD3X(
+        "MlpPolicy",
+        "Pendulum-v1",
+        target_update_interval=10,
+        value_clipping=True,
+        seed=0,
+        **{**SMALL, "policy_kwargs": dict(net_arch=[16, 16])},
+    )
     model.learn(125)
     assert model._n_updates == 25
     actor_at_20 = state(model.actor_target)

@@ -96,6 +96,8 @@ BASELINES = ("td3", "dqn", "sac", "ddpg")
 def baseline_of(names: Sequence[str]) -> str:
     """:return: the configuration a report compares the others with: the first of :data:`BASELINES` it has."""
     return next((name for name in BASELINES if name in names), BASELINE)
+
+
 # Runs each of two configurations needs before the report says one is better or worse than the other
 MIN_RUNS_FOR_VERDICT = 10
 
@@ -838,8 +840,7 @@ def write_report(
         for name, seed_runs in runs.items()
     )
     completion_text = (
-        f"survived: share of the final evaluation's episodes (all runs pooled) that last the whole {max_steps}-step "
-        "time limit"
+        f"survived: share of the final evaluation's episodes (all runs pooled) that last the whole {max_steps}-step time limit"
         if max_steps is not None
         else "survived: not known for this environment"
     )

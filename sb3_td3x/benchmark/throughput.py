@@ -89,6 +89,7 @@ def from_config(name: str, variant_name: str | None = None, **changes: Any) -> V
     kwargs.update(changes, policy_kwargs=policy_kwargs)
     return Variant(variant_name or name, "td3x", kwargs, action_noise=noise_std > 0, noise_std=noise_std)
 
+
 VARIANTS: dict[str, Variant] = {
     variant.name: variant
     for variant in (
