@@ -28,7 +28,7 @@ submit)
     --export=ALL,SHARDS="$SHARDS",CPUS="$CPUS",ENV_ID="$ENV_ID",CONFIGS="$CONFIGS",SEEDS="$SEEDS",STEPS="$STEPS",HOURS="$HOURS" \
     "$SCRIPT" task)
   sbatch --dependency=afterok:"$array_job" --cpus-per-task=1 --time=00:30:00 --job-name=td3x-report \
-    --output=slurm-td3x-report-%j.out --export=ALL,ENV_ID="$ENV_ID" "$SCRIPT" report
+    --output=slurm-td3x-report-%j.out --export=ALL,ENV_ID="$ENV_ID",STEPS="$STEPS" "$SCRIPT" report
   echo "submitted array job $array_job ($SHARDS shards) and its report job"
   ;;
 task)
@@ -39,7 +39,7 @@ task)
     --results "results/shard_$index" --time-left $((HOURS * 60 - 10)) --no-report
   ;;
 report)
-  python -m sb3_td3x.benchmark --env "$ENV_ID" --report-only --runs results/shard_*/runs
+  python -m sb3_td3x.benchmark --env "$ENV_ID" -n "$STEPS" --report-only --runs results/shard_*/runs
   ;;
 *)
   echo "usage: $0 [submit|task|report]" >&2

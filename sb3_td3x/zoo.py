@@ -34,7 +34,6 @@ Nothing in RL Zoo is changed on disk, and every other ``--algo`` runs exactly as
 import ctypes
 import functools
 import os
-import re
 import socket
 import sys
 import warnings
@@ -46,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.buffers import ReplayBuffer
-from stable_baselines3.common.callbacks import CheckpointCallback
+from stable_baselines3.common.callbacks import CheckpointCallback, EvalCallback
 from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
@@ -56,6 +55,12 @@ from sb3_td3x.dqnx import DQNX
 from sb3_td3x.optuna_storage import StorageError, is_database_url, open_storage
 from sb3_td3x.sacx import SACX
 from sb3_td3x.td3x import TD3X
+from sb3_td3x.zoo_checkpoints import (
+    ResumableCheckpointCallback,
+    checkpoint_companion,
+    restore_run,
+    truncate_last_transitions,
+)
 
 if TYPE_CHECKING:
     import optuna
@@ -82,6 +87,9 @@ EXPLORATION_KINDS = ("normal", "noisy_factorized", "noisy_independent")
 
 # Marks the ExperimentManager class once patched, so that patching twice changes nothing
 _PATCHED_MARK = "_sb3_td3x_patched"
+# Set on ExperimentManager by resume_all_algorithms(): the algorithms (beyond the package's) and how many checkpoints to keep
+RESUMABLE_ALGOS_ATTRIBUTE = "_sb3_td3x_resumable_algos"
+KEEP_CHECKPOINTS_ATTRIBUTE = "_sb3_td3x_keep_checkpoints"
 
 
 def sample_td3x_params(trial: "optuna.Trial", n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
@@ -284,100 +292,6 @@ class _OptunaWithStorage:
         return getattr(self._optuna, name)
 
 
-class ResumableCheckpointCallback(CheckpointCallback):
-    """
-    SB3's ``CheckpointCallback`` (same arguments, same file names), made for resuming after a crash.
-
-    - The checkpoint of step ``N`` is written between two iterations of ``learn()``: after the transition of
-      step ``N`` is in the replay buffer and the gradient steps that follow it are done, before step ``N + 1``
-      (SB3's callback saves inside step ``N``, before its transition is stored). Model, replay buffer and
-      timestep count then agree, and a run resumed from the checkpoint goes on exactly from there.
-    - Each file appears whole or not at all: it is written under a temporary name, then renamed; the replay
-      buffer and the ``VecNormalize`` statistics first, the model zip last. A process killed at any moment,
-      even with SIGKILL, leaves every ``rl_model_<N>_steps.zip`` complete, with its companions complete.
-
-    :param save_freq: Save checkpoints every ``save_freq`` call of the callback.
-    :param save_path: Path to the folder where the model will be saved.
-    :param name_prefix: Common prefix to the saved models
-    :param save_replay_buffer: Save the model replay buffer
-    :param save_vecnormalize: Save the ``VecNormalize`` statistics
-    :param verbose: Verbosity level (kept for compatibility: nothing is printed)
-    """
-
-    def __init__(
-        self,
-        save_freq: int,
-        save_path: str,
-        name_prefix: str = "rl_model",
-        save_replay_buffer: bool = False,
-        save_vecnormalize: bool = False,
-        verbose: int = 0,
-    ):
-        super().__init__(save_freq, save_path, name_prefix, save_replay_buffer, save_vecnormalize, verbose)
-        self.checkpoint_due = False
-
-    def _on_step(self) -> bool:
-        if self.n_calls % self.save_freq == 0:
-            self.checkpoint_due = True
-        return True
-
-    def _on_rollout_start(self) -> None:
-        if self.checkpoint_due:
-            self.save_checkpoint()
-
-    def _on_training_end(self) -> None:
-        if self.checkpoint_due:
-            self.save_checkpoint()
-
-    def save_checkpoint(self) -> None:
-        """Write the checkpoint of the current timestep: replay buffer, ``VecNormalize`` statistics, then model."""
-        self.checkpoint_due = False
-        if self.save_replay_buffer and getattr(self.model, "replay_buffer", None) is not None:
-            _write_atomically(self.model.save_replay_buffer, self._checkpoint_path("replay_buffer_", extension="pkl"))  # type: ignore[attr-defined]
-        vec_normalize = self.model.get_vec_normalize_env()
-        if self.save_vecnormalize and vec_normalize is not None:
-            _write_atomically(vec_normalize.save, self._checkpoint_path("vecnormalize_", extension="pkl"))
-        _write_atomically(self.model.save, self._checkpoint_path(extension="zip"))
-
-
-def truncate_last_transitions(replay_buffer: ReplayBuffer) -> None:
-    """
-    Mark the newest transition of each environment in ``replay_buffer`` as truncated (as a time limit does),
-    unless it ends its episode anyway. A resumed run starts from freshly reset environments, so the
-    trajectories in the buffer end there: without the mark, n-step returns computed from the last
-    transitions would run on into the first ones collected after the restart.
-
-    :param replay_buffer: A loaded replay buffer (SB3's ``ReplayBuffer`` or a subclass)
-    """
-    if replay_buffer.pos == 0 and not replay_buffer.full:
-        return
-    last = (replay_buffer.pos - 1) % replay_buffer.buffer_size
-    replay_buffer.timeouts[last] = np.logical_or(replay_buffer.timeouts[last], np.logical_not(replay_buffer.dones[last]))
-
-
-def _write_atomically(save: Callable[[str], Any], path: str) -> None:
-    """Call ``save`` on a temporary name next to ``path``, then rename it to ``path`` in one step."""
-    temporary_path = f"{path}.partial"
-    save(temporary_path)
-    os.replace(temporary_path, path)
-
-
-def checkpoint_companion(model_path: str, checkpoint_type: str) -> str | None:
-    """
-    The file that ``CheckpointCallback`` writes next to a checkpoint, e.g. ``rl_model_replay_buffer_500_steps.pkl``
-    for ``rl_model_500_steps.zip`` and ``checkpoint_type="replay_buffer_"``.
-
-    :param model_path: Path of a model zip file
-    :param checkpoint_type: ``"replay_buffer_"`` or ``"vecnormalize_"``
-    :return: the companion path, or None when ``model_path`` is not a checkpoint (a final or best model)
-    """
-    match = re.fullmatch(r"(?P<prefix>.+)_(?P<steps>\d+)_steps\.zip", os.path.basename(model_path))
-    if match is None:
-        return None
-    name = f"{match['prefix']}_{checkpoint_type}{match['steps']}_steps.pkl"
-    return os.path.join(os.path.dirname(model_path), name)
-
-
 def _default_config_path(exp_manager_module: ModuleType, algo: str) -> Path:
     """Where ``ExperimentManager`` looks for ``hyperparams/<algo>.yml`` without ``--conf-file`` (its own rule)."""
     package_dir = Path(exp_manager_module.__file__ or "").parent
@@ -502,24 +416,30 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
     @functools.wraps(original_create_callbacks)
     def create_callbacks(self) -> None:
         original_create_callbacks(self)
-        if self.algo not in ALGORITHMS:
+        if not _resumable(self):
             return
+        eval_callback = next((callback for callback in self.callbacks if isinstance(callback, EvalCallback)), None)
         for index, callback in enumerate(self.callbacks):
             if type(callback) is CheckpointCallback:
-                self.callbacks[index] = ResumableCheckpointCallback(
+                checkpoint = ResumableCheckpointCallback(
                     save_freq=callback.save_freq,
                     save_path=callback.save_path,
                     name_prefix=callback.name_prefix,
                     save_replay_buffer=self.save_replay_buffer,
                     save_vecnormalize=True,
                     verbose=callback.verbose,
+                    keep_last=getattr(manager_class, KEEP_CHECKPOINTS_ATTRIBUTE, None),
                 )
+                # The evaluations and the training monitor so far go into each checkpoint
+                checkpoint.eval_callback = eval_callback
+                checkpoint.monitor_folder = self.save_path
+                self.callbacks[index] = checkpoint
 
     original_maybe_normalize = manager_class._maybe_normalize
 
     @functools.wraps(original_maybe_normalize)
     def _maybe_normalize(self, env: VecEnv, eval_env: bool) -> VecEnv:
-        if self.algo in ALGORITHMS and self.continue_training:
+        if _resumable(self) and self.continue_training:
             path = checkpoint_companion(self.trained_agent, "vecnormalize_")
             if path is not None and os.path.isfile(path):
                 # The statistics of the checkpoint itself, not the latest ones RL Zoo saved in the run folder
@@ -535,7 +455,7 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
     @functools.wraps(original_load_pretrained_agent)
     def _load_pretrained_agent(self, hyperparams: dict[str, Any], env: VecEnv) -> BaseAlgorithm:
         model = original_load_pretrained_agent(self, hyperparams, env)
-        if self.algo not in ALGORITHMS:
+        if not _resumable(self):
             return model
         # A final model: RL Zoo has loaded replay_buffer.pkl next to it, if any; a checkpoint: its own buffer
         replay_buffer_path = checkpoint_companion(self.trained_agent, "replay_buffer_")
@@ -556,9 +476,11 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
 
     @functools.wraps(original_learn)
     def learn(self, model: BaseAlgorithm) -> None:
-        if self.algo not in ALGORITHMS or not self.continue_training:
+        if not _resumable(self) or not self.continue_training:
             original_learn(self, model)
             return
+        # The callbacks go on from the checkpoint: evaluations on the same timesteps, those done so far kept
+        restore_run(self.trained_agent, self.callbacks, model.num_timesteps, model.n_envs)
         # RL Zoo's learn(), except reset_num_timesteps=False: a resumed run keeps counting from the
         # loaded model's timesteps (checkpoint names, logs, beta annealing, noise schedule); -n is still
         # the number of timesteps to add
@@ -591,6 +513,29 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
     manager_class._load_pretrained_agent = _load_pretrained_agent
     manager_class.learn = learn
     setattr(manager_class, _PATCHED_MARK, True)
+
+
+def _resumable(manager: Any) -> bool:
+    """Whether ``manager`` (an ``ExperimentManager``) writes resumable checkpoints and resumes from them."""
+    return manager.algo in ALGORITHMS or manager.algo in getattr(type(manager), RESUMABLE_ALGOS_ATTRIBUTE, ())
+
+
+def resume_all_algorithms(keep_last: int | None = None) -> None:
+    """
+    In this process, give every ``--algo`` of RL Zoo (SB3's own included) what the package's algorithms have:
+    resumable checkpoints (``--save-freq``, with the evaluations and the monitor so far) and resuming from one with
+    ``-i``, counting timesteps on. The benchmark's training entry point calls it (``sb3_td3x.benchmark.train``), so
+    that its ``td3`` runs survive the end of a session as its ``td3x`` runs do; RL Zoo's own commands are unchanged.
+
+    :param keep_last: Keep the newest ``keep_last`` checkpoints of a run only (None: all, as RL Zoo).
+    """
+    import rl_zoo3.exp_manager
+    import rl_zoo3.utils
+
+    register()
+    manager_class = rl_zoo3.exp_manager.ExperimentManager
+    setattr(manager_class, RESUMABLE_ALGOS_ATTRIBUTE, frozenset(rl_zoo3.utils.ALGOS))
+    setattr(manager_class, KEEP_CHECKPOINTS_ATTRIBUTE, keep_last)
 
 
 def register() -> None:

@@ -174,7 +174,7 @@ def test_every_override_is_valid_python():
 def test_command_line(tmp_path):
     (spec,) = runner.make_specs(["td3x_lap"], "Hopper-v4", [3], 100_000, tmp_path)
     command = spec.command("python")
-    assert command[:3] == ["python", "-m", "sb3_td3x.train"]
+    assert command[:3] == ["python", "-m", "sb3_td3x.benchmark.train"]
     joined = " ".join(command)
     for part in ["--algo td3x", "--env Hopper-v4", "--seed 3", "-n 100000", "--eval-freq 10000", "--eval-episodes 10"]:
         assert part in joined
@@ -182,8 +182,17 @@ def test_command_line(tmp_path):
     assert command[command.index("-f") + 1] == str(tmp_path / "Hopper-v4" / "td3x_lap" / "seed_3" / "zoo")
     assert command[command.index("--hyperparams") + 1 :] == CONFIGS["td3x_lap"].hyperparams_args()
     (stock,) = runner.make_specs(["td3"], "Hopper-v4", [0], 1000, tmp_path)
-    assert stock.command("python")[:3] == ["python", "-m", "rl_zoo3.train"]
+    assert stock.command("python")[:3] == ["python", "-m", "sb3_td3x.benchmark.train"]
     assert "--hyperparams" not in stock.command("python")
+    # Checkpoints every N steps with the replay buffer; a resumed run trains the steps left after its checkpoint
+    (long,) = runner.make_specs(["td3"], "Hopper-v4", [0], 500_000, tmp_path, checkpoint_freq=50_000)
+    assert long.folder == tmp_path / "Hopper-v4-500k" / "td3" / "seed_0"
+    assert long.result_folder == Path("results/runs/Hopper-v4-500k/td3/seed_0")
+    resumed = long.command("python", resume=tmp_path / "rl_model_150000_steps.zip", done_steps=150_000)
+    assert resumed[resumed.index("-n") + 1] == "350000"
+    assert resumed[resumed.index("-i") + 1] == str(tmp_path / "rl_model_150000_steps.zip")
+    assert resumed[resumed.index("--save-freq") + 1] == "50000" and "--save-replay-buffer" in resumed
+    assert "-i" not in long.command("python") and "--save-freq" not in stock.command("python")
 
 
 def test_make_specs_validation(tmp_path):
@@ -272,7 +281,8 @@ def test_runner_runs_and_skips_finished(tmp_path, fake_python):
         assert not (spec.folder / runner.CLAIM_FILE).exists()
         assert (spec.folder / runner.LOG_FILE).read_text().startswith("$ ")
         # The committed part: evaluations, effective hyperparameters and the record
-        result = Path("results") / "runs" / "Fake-v0" / spec.config.name / f"seed_{spec.seed}"
+        # Filed under the env and its budget (4k steps), apart from runs of other budgets on the same seeds
+        result = Path("results") / "runs" / "Fake-v0-4k" / spec.config.name / f"seed_{spec.seed}"
         assert spec.result_folder == result
         assert sorted(p.name for p in result.iterdir()) == ["config.yml", "evaluations.npz", "run.json"]
         assert json.loads((result / "run.json").read_text()) == done
@@ -287,12 +297,14 @@ def test_runner_runs_and_skips_finished(tmp_path, fake_python):
     before = marker.stat().st_mtime_ns
     assert runner.run_all(specs, jobs=2, python=fake_python, poll_interval=0.01) == []
     assert marker.stat().st_mtime_ns == before
-    # Another budget on the same root keeps the finished runs and says so
-    longer = runner.make_specs(["td3"], "Fake-v0", [0], 8000, tmp_path / "runs", eval_freq=1000)
-    events.clear()
-    assert runner.run_all(longer, jobs=1, python=fake_python, on_event=events.append, poll_interval=0.01) == []
-    assert any("n_timesteps=4000, not 8000" in line for line in events)
+    # Another budget on the same seed trains in folders of its own and leaves the finished runs as they are
+    (longer,) = runner.make_specs(["td3"], "Fake-v0", [0], 8000, tmp_path / "runs", eval_freq=1000)
+    (record,) = runner.run_all([longer], jobs=1, python=fake_python, poll_interval=0.01)
+    assert record["ok"] and record["n_timesteps"] == 8000
+    assert longer.result_folder == Path("results/runs/Fake-v0-8k/td3/seed_0") and runner.has_result(longer.result_folder)
+    assert longer.folder == tmp_path / "runs" / "Fake-v0-8k" / "td3" / "seed_0"
     assert marker.stat().st_mtime_ns == before
+    assert json.loads((specs[0].result_folder / "run.json").read_text())["n_timesteps"] == 4000
 
 
 def test_runner_skips_runs_with_committed_results(tmp_path, fake_python):
@@ -596,12 +608,12 @@ def test_runs_of_an_older_set_are_never_mixed_in(tmp_path, fake_python, monkeypa
             shutil.rmtree(tmp_path / "runs")
     # The command line says it in one line, and so does the report
     assert bench_main(["--env", "Fake-v0", "--configs", "td3x_recommended", "--seeds", "1", "-n", "2000"]) == 2
-    assert bench_main(["--env", "Fake-v0", "--report-only"]) == 2
-    assert capsys.readouterr().err.count("error: results/runs/Fake-v0/td3x_recommended/seed_0 was trained as") == 2
+    assert bench_main(["--env", "Fake-v0", "--report-only", "-n", "2000"]) == 2
+    assert capsys.readouterr().err.count("error: results/runs/Fake-v0-2k/td3x_recommended/seed_0 was trained as") == 2
     # Moved to a configuration of its own, it is that configuration's run
     monkeypatch.setitem(CONFIGS, "td3x_old", BenchmarkConfig("td3x_old", "td3x", old))
-    shutil.move("results/runs/Fake-v0/td3x_recommended", "results/runs/Fake-v0/td3x_old")
-    assert list(report.load_runs("results/runs", "Fake-v0")) == ["td3x_old"]
+    shutil.move("results/runs/Fake-v0-2k/td3x_recommended", "results/runs/Fake-v0-2k/td3x_old")
+    assert list(report.load_runs("results/runs", "Fake-v0", runs_key="Fake-v0-2k")) == ["td3x_old"]
 
 
 def test_report_refuses_runs_of_one_config_with_different_hyperparameters(tmp_path):
@@ -727,10 +739,10 @@ def test_sharded_runs_merge_into_one_report(tmp_path, fake_python):
             ["td3", "td3_nstep3"], "Hopper-v4", [0, 1, 2], 3000, tmp_path / f"scratch_{index}", 1000, results=f"shard_{index}"
         )
         runner.run_all(runner.select_shard(specs, index, 2), jobs=2, python=fake_python, poll_interval=0.01)
-    counts = [len(list(Path(f"shard_{index}/runs/Hopper-v4").glob("*/seed_*"))) for index in range(2)]
+    counts = [len(list(Path(f"shard_{index}/runs/Hopper-v4-3k").glob("*/seed_*"))) for index in range(2)]
     assert counts == [3, 3]
-    assert bench_main(["--env", "Hopper-v4", "--report-only", "--runs", "shard_0/runs", "shard_1/runs"]) == 0
-    summary = pd.read_csv("results/Hopper-v4/summary.csv")
+    assert bench_main(["--env", "Hopper-v4", "-n", "3000", "--report-only", "--runs", "shard_0/runs", "shard_1/runs"]) == 0
+    summary = pd.read_csv("results/Hopper-v4-3k/summary.csv")
     assert list(summary["config"]) == ["td3", "td3_nstep3"] and list(summary["n_seeds"]) == [3, 3]
 
 
@@ -834,13 +846,9 @@ def test_td7_reference_timing_with_a_stand_in_reference(tmp_path, capsys):
 
 
 def test_prioritized_evidence_compares_with_the_sb3_parent(tmp_path):
-    from sb3_td3x.benchmark.configs import PRIORITIZED_DQN, PRIORITIZED_SAC
 
     assert parse_args(["--configs", "prioritized-dqn"]).configs == ["dqn", "dqnx_per", "dqnx_per_nstep3"]
     assert parse_args(["--configs", "prioritized-sac"]).configs == ["sac", "sacx_lap_nstep3"]
-    for name in (*PRIORITIZED_DQN, *PRIORITIZED_SAC):
-        config = CONFIGS[name]
-        assert runner.TRAIN_MODULES[config.algo] == ("sb3_td3x.train" if config.algo.endswith("x") else "rl_zoo3.train")
     assert report.baseline_of(["dqnx_per", "dqn"]) == "dqn" and report.baseline_of(["td3x_off", "td3"]) == "td3"
     # The report of DQN's evidence compares with dqn
     steps = 5

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 from sb3_td3x.benchmark.configs import (
     ABLATION,
+    BUDGET_500K,
     CANDIDATES,
     CONFIGS,
     HEAD_TO_HEAD,
@@ -26,6 +27,9 @@ from sb3_td3x.benchmark.configs import (
     PRIORITIZED_SAC,
     SCREENING_SEED_START,
 )
+
+# Scratch folder of the runs: outside the work tree, so a fresh checkout on the same machine finds them
+DEFAULT_ROOT = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "sb3_td3x", "benchmark")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -37,7 +41,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help=f"configurations to run, or 'all' / 'ablation' / 'screening' / 'candidates' (known: {', '.join(CONFIGS)}); "
         "'screening' is the current round's candidates and the recommended set under its screening name, "
-        "'candidates' the candidates alone; 'prioritized-dqn' / 'prioritized-sac': DQN / SAC against DQNX / SACX; default: "
+        "'candidates' the candidates alone; '500k' the sets of the 500k experiment; "
+        "'prioritized-dqn' / 'prioritized-sac': DQN / SAC against DQNX / SACX; default: "
         f"{' '.join(HEAD_TO_HEAD)} for training, every configuration with finished runs for the report",
     )
     parser.add_argument(
@@ -56,7 +61,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="concurrent runs (default: all cores)")
     parser.add_argument(
-        "--root", default="runs/benchmark", help="folder of the run folders (not committed); one budget per root"
+        "--root",
+        default=DEFAULT_ROOT,
+        help="scratch folder of the runs (checkpoints, RL Zoo's logs; never committed), outside the work tree so that "
+        "a later checkout of the repository resumes the runs (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--checkpoint-freq",
+        type=int,
+        default=50_000,
+        help="each run writes a checkpoint every N env steps (model, replay buffer, evaluations so far), from which "
+        "a later invocation resumes it if it was killed; 0: none (default %(default)s)",
     )
     parser.add_argument(
         "--results",
@@ -88,6 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--list", action="store_true", help="list the configurations and exit")
     parser.add_argument("--progress-interval", type=float, default=60.0, help="seconds between progress lines")
     args = parser.parse_args(argv)
+    if args.checkpoint_freq < 0:
+        parser.error(f"--checkpoint-freq must be >= 0 env steps (0: no checkpoints), got {args.checkpoint_freq}")
     if args.time_left is not None and not args.time_left > 0:
         parser.error(f"--time-left must be > 0 minutes, got {args.time_left}")
     if args.shard is not None:
@@ -111,6 +128,8 @@ def _expand(names: list[str]) -> list[str]:
             expanded += list(CONFIGS)
         elif name == "ablation":
             expanded += ["td3", "td3_nstep3", *ABLATION, "td3x_recommended"]
+        elif name == "500k":
+            expanded += list(BUDGET_500K)
         elif name == "screening":
             expanded += ["td3x_lap_tdscale", *CANDIDATES]
         elif name == "candidates":
@@ -132,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{config.name:24s} {config.algo:5s} {config.description}\n{'':31s}{overrides}")
         return 0
 
-    from sb3_td3x.benchmark.runner import MixedResultsError, make_specs, run_all, select_shard
+    from sb3_td3x.benchmark.runner import MixedResultsError, budget_key, make_specs, run_all, select_shard
 
     specs = make_specs(
         args.configs,
@@ -144,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         args.eval_episodes,
         args.device,
         args.results,
+        args.checkpoint_freq,
     )
     if args.shard is not None:
         specs = select_shard(specs, *args.shard)
@@ -174,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         from sb3_td3x.benchmark.report import write_report
 
         command = "python -m sb3_td3x.benchmark " + " ".join(shlex.quote(arg) for arg in (argv or sys.argv[1:]))
+        key = budget_key(args.env, args.n_timesteps)
         runs_dirs = args.runs or [os.path.join(args.results, "runs")]
         chosen = set(args.report_seeds) if args.report_seeds is not None else None
 
@@ -187,12 +208,13 @@ def main(argv: list[str] | None = None) -> int:
                 paths = write_report(
                     runs_dirs,
                     args.env,
-                    os.path.join(args.results, args.env, sub),
+                    os.path.join(args.results, key, sub),
                     configs=args.report_configs,
                     seeds=in_group(screening),
                     threshold=args.threshold,
                     command=command,
                     title=title,
+                    runs_key=key,
                 )
             except MixedResultsError as error:
                 print(f"error: {error}", file=sys.stderr)

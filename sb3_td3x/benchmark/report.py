@@ -130,6 +130,7 @@ def load_runs(
     env_id: str,
     configs: Sequence[str] | None = None,
     seeds: Callable[[int], bool] | None = None,
+    runs_key: str | None = None,
 ) -> dict[str, list[SeedRun]]:
     """
     Load every finished run of an environment from one or more runs folders (``<dir>/<env>/<config>/seed_<n>/``).
@@ -139,6 +140,8 @@ def load_runs(
     :param env_id: Gymnasium environment id.
     :param configs: Only these configurations (default: all found, in :data:`CONFIGS` order).
     :param seeds: Only the seeds for which this returns True (default: all).
+    :param runs_key: Folder of the runs under each runs folder (default: ``env_id``; another budget's runs are under
+        ``<env>-<budget>``, see :func:`~sb3_td3x.benchmark.runner.budget_key`).
     :return: configuration name -> runs sorted by seed (configurations without finished runs are left out).
     :raises MixedResultsError: when runs of one configuration trained with different hyperparameters (their
         ``config.yml`` differ), or with other overrides than a known configuration has now.
@@ -147,7 +150,7 @@ def load_runs(
     found: dict[str, dict[int, SeedRun]] = {}
     first_config: dict[str, tuple[Path, object]] = {}
     for runs_dir in dirs:
-        for folder in sorted((runs_dir / env_id).glob("*/seed_*")):
+        for folder in sorted((runs_dir / (runs_key or env_id)).glob("*/seed_*")):
             name = folder.parent.name
             if (configs is not None and name not in configs) or not has_result(folder):
                 continue
@@ -782,6 +785,7 @@ def write_report(
     command: str = "",
     title: str = "TD3X against stock TD3",
     reps: int = BOOTSTRAP_REPS,
+    runs_key: str | None = None,
 ) -> list[Path]:
     """
     Write ``curves.png``, ``profile.png``, ``ablation.png``, ``summary.csv`` and ``summary.md`` to ``out``.
@@ -795,9 +799,10 @@ def write_report(
     :param command: Command line that wrote the report, written into the markdown.
     :param title: Title of the markdown.
     :param reps: Bootstrap resamples.
+    :param runs_key: Folder of the runs under each runs folder (default: ``env_id``, see :func:`load_runs`).
     :return: the paths written (empty when no run has finished).
     """
-    runs = load_runs(runs_dirs, env_id, configs, seeds)
+    runs = load_runs(runs_dirs, env_id, configs, seeds, runs_key)
     if not runs:
         return []
     threshold, threshold_source = resolve_threshold(env_id, runs, threshold)

@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from sb3_td3x.benchmark.configs import CONFIGS, BenchmarkConfig
+from sb3_td3x.zoo_checkpoints import CheckpointError, checkpoint_manifests, manifest_path, remove_checkpoint, verify_checkpoint
 
 DONE_FILE = "done.json"
 RESULT_FILE = "run.json"
@@ -53,6 +54,13 @@ RESULT_CONFIG = "config.yml"
 CLAIM_FILE = "running.json"
 FAILED_FILE = "failed.json"
 LOG_FILE = "train.log"
+# A killed run's checkpoint is moved here before it resumes (``zoo/`` then holds only the segment now running)
+RESUME_FOLDER = "resume"
+RESUME_FILE = "resume.json"
+# The budget of the package's standard benchmark: its runs and reports are filed under the env id alone
+STANDARD_BUDGET = 100_000
+# Checkpoints of a run kept in its scratch folder (each holds a copy of the replay buffer)
+KEEP_CHECKPOINTS = 2
 
 # Distributions whose versions decide what a seeded run computes (recorded in run.json)
 RECORDED_PACKAGES = (
@@ -69,11 +77,20 @@ RECORDED_PACKAGES = (
 # Env steps per second assumed for a run's duration until a comparable run has finished (a loaded 2-core machine)
 DEFAULT_STEPS_PER_S = 50.0
 
-# Module that trains each algorithm: SB3's own through RL Zoo itself, the package's through the registering entry point.
-TRAIN_MODULES = {
-    **dict.fromkeys(("td3", "dqn", "sac", "ddpg"), "rl_zoo3.train"),
-    **dict.fromkeys(("td3x", "dqnx", "sacx", "ddpgx"), "sb3_td3x.train"),
-}
+# The training process of every run: RL Zoo's train script, with resumable checkpoints for every algorithm
+TRAIN_MODULE = "sb3_td3x.benchmark.train"
+
+
+def budget_key(env_id: str, n_timesteps: int) -> str:
+    """
+    :return: the name under which runs and reports of a budget are filed: the env id for the standard budget
+        (:data:`STANDARD_BUDGET`), else the env id and the budget (``Hopper-v4-500k``), so that runs of two budgets
+        on the same seeds never share a folder.
+    """
+    if n_timesteps == STANDARD_BUDGET:
+        return env_id
+    label = f"{n_timesteps // 1000}k" if n_timesteps % 1000 == 0 else str(n_timesteps)
+    return f"{env_id}-{label}"
 
 
 @dataclass(frozen=True)
@@ -89,7 +106,10 @@ class RunSpec:
     :param eval_episodes: Deterministic episodes per evaluation.
     :param root: Root folder of all runs.
     :param device: PyTorch device of the training process (``"cpu"``, ``"cuda"``, ``"auto"``).
-    :param results: Results folder: the run's small result files go to ``<results>/runs/<env>/<config>/seed_<seed>/``.
+    :param results: Results folder: the run's small result files go to
+        ``<results>/runs/<key>/<config>/seed_<seed>/`` (``<key>``: :func:`budget_key`).
+    :param checkpoint_freq: Write a checkpoint every ``checkpoint_freq`` env steps, from which a killed run resumes
+        (0: none, a killed run starts again).
     """
 
     config: BenchmarkConfig
@@ -101,28 +121,38 @@ class RunSpec:
     root: Path
     device: str = "cpu"
     results: Path = Path("results")
+    checkpoint_freq: int = 0
 
     @property
     def name(self) -> str:
         return f"{self.config.name}/seed_{self.seed}"
 
     @property
+    def key(self) -> str:
+        """Folder name of the environment and budget (:func:`budget_key`)."""
+        return budget_key(self.env_id, self.n_timesteps)
+
+    @property
     def folder(self) -> Path:
         """Scratch folder of the run (RL Zoo's logs and checkpoints)."""
-        return self.root / self.env_id / self.config.name / f"seed_{self.seed}"
+        return self.root / self.key / self.config.name / f"seed_{self.seed}"
 
     @property
     def result_folder(self) -> Path:
         """Folder of the run's committed result files."""
-        return result_folder(self.results, self.env_id, self.config.name, self.seed)
+        return result_folder(self.results, self.key, self.config.name, self.seed)
 
-    def command(self, python: str = sys.executable) -> list[str]:
-        """:return: the ``rl_zoo3.train`` command line of this run."""
-        module = TRAIN_MODULES.get(self.config.algo, "rl_zoo3.train")
+    def command(self, python: str = sys.executable, resume: Path | None = None, done_steps: int = 0) -> list[str]:
+        """
+        :param python: The interpreter.
+        :param resume: A checkpoint's model zip to resume from (``-i``), or None for a fresh start.
+        :param done_steps: The checkpoint's timestep: the command trains the steps left after it.
+        :return: the command line of this run (RL Zoo's ``train`` through :data:`TRAIN_MODULE`).
+        """
         command = [
             python,
             "-m",
-            module,
+            TRAIN_MODULE,
             "--algo",
             self.config.algo,
             "--env",
@@ -130,7 +160,7 @@ class RunSpec:
             "--seed",
             str(self.seed),
             "-n",
-            str(self.n_timesteps),
+            str(self.n_timesteps - done_steps),
             "--eval-freq",
             str(self.eval_freq),
             "--eval-episodes",
@@ -144,6 +174,11 @@ class RunSpec:
             "-f",
             str(self.folder / "zoo"),
         ]
+        if self.checkpoint_freq > 0:
+            command += ["--save-freq", str(self.checkpoint_freq), "--save-replay-buffer"]
+            command += ["--keep-checkpoints", str(KEEP_CHECKPOINTS)]
+        if resume is not None:
+            command += ["-i", str(resume)]
         if self.config.hyperparams:
             command += ["--hyperparams", *self.config.hyperparams_args()]
         return command
@@ -159,6 +194,7 @@ def make_specs(
     eval_episodes: int = 10,
     device: str = "cpu",
     results: Path | str = "results",
+    checkpoint_freq: int = 0,
 ) -> list[RunSpec]:
     """
     Build the run list, seed-major so that every configuration gets its first seeds early.
@@ -172,6 +208,7 @@ def make_specs(
     :param eval_episodes: Episodes per evaluation.
     :param device: PyTorch device of the training processes.
     :param results: Results folder (finished runs go to ``<results>/runs/``).
+    :param checkpoint_freq: Checkpoint every ``checkpoint_freq`` env steps (0: no checkpoints).
     :return: the run specifications.
     """
     unknown = [name for name in config_names if name not in CONFIGS]
@@ -181,8 +218,21 @@ def make_specs(
         raise ValueError(f"n_timesteps={n_timesteps} must be > 0")
     if eval_freq <= 0 or eval_episodes <= 0:
         raise ValueError(f"eval_freq={eval_freq} and eval_episodes={eval_episodes} must be > 0")
+    if checkpoint_freq < 0:
+        raise ValueError(f"checkpoint_freq={checkpoint_freq} must be >= 0 (0: no checkpoints)")
     return [
-        RunSpec(CONFIGS[name], env_id, seed, n_timesteps, eval_freq, eval_episodes, Path(root), device, Path(results))
+        RunSpec(
+            CONFIGS[name],
+            env_id,
+            seed,
+            n_timesteps,
+            eval_freq,
+            eval_episodes,
+            Path(root),
+            device,
+            Path(results),
+            checkpoint_freq,
+        )
         for seed in seeds
         for name in config_names
     ]
@@ -218,6 +268,13 @@ def select_shard(specs: Sequence[RunSpec], index: int, count: int) -> list[RunSp
     ordered = sorted(specs, key=lambda spec: (spec.env_id, spec.config.name, spec.seed, spec.n_timesteps))
     chosen = {id(spec) for spec in ordered[index::count]}
     return [spec for spec in specs if id(spec) in chosen]
+
+
+def write_json_atomically(path: Path, content: dict[str, Any]) -> None:
+    """Write ``content`` as JSON to ``path`` under a temporary name, then rename it: a reader sees the old or the new file."""
+    temporary = path.with_name(path.name + ".partial")
+    temporary.write_text(json.dumps(content, indent=2))
+    os.replace(temporary, path)
 
 
 def _pid_alive(pid: int) -> bool:
@@ -270,9 +327,10 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def result_folder(results: Path | str, env_id: str, config: str, seed: int) -> Path:
-    """:return: ``<results>/runs/<env_id>/<config>/seed_<seed>``, where a finished run's result files go."""
-    return Path(results) / "runs" / env_id / config / f"seed_{seed}"
+def result_folder(results: Path | str, key: str, config: str, seed: int) -> Path:
+    """:return: ``<results>/runs/<key>/<config>/seed_<seed>``, where a finished run's result files go (``key``:
+    :func:`budget_key`)."""
+    return Path(results) / "runs" / key / config / f"seed_{seed}"
 
 
 def has_result(folder: Path) -> bool:
@@ -283,14 +341,6 @@ def has_result(folder: Path) -> bool:
 def is_done(spec: RunSpec) -> bool:
     """:return: whether the run finished: its result files exist, or its scratch folder has ``done.json``."""
     return has_result(spec.result_folder) or (spec.folder / DONE_FILE).is_file()
-
-
-def finished_record(spec: RunSpec) -> dict[str, Any] | None:
-    """:return: the record of a finished run (result files first, then the scratch folder), else None."""
-    for path in (spec.result_folder / RESULT_FILE, spec.folder / DONE_FILE):
-        if path.is_file():
-            return json.loads(path.read_text())
-    return None
 
 
 class MixedResultsError(ValueError):
@@ -424,19 +474,142 @@ def read_progress(spec: RunSpec) -> int:
     return steps
 
 
+@dataclass(frozen=True)
+class ResumePoint:
+    """
+    Where a killed run carries on: a whole checkpoint, moved to the run's ``resume/`` folder.
+
+    :param model: The checkpoint's model zip.
+    :param timesteps: Its timestep.
+    :param previous: The run's resume record so far (``resume.json``): the wall time of the segments before and the
+        earlier resumes.
+    """
+
+    model: Path
+    timesteps: int
+    previous: dict[str, Any]
+
+
+def _segment_identity(spec: RunSpec) -> dict[str, Any]:
+    # What a checkpoint must have been trained as for the run to resume from it
+    return {
+        "algo": spec.config.algo,
+        "hyperparams": spec.config.hyperparams,
+        "n_timesteps": spec.n_timesteps,
+        "eval_freq": spec.eval_freq,
+        "eval_episodes": spec.eval_episodes,
+    }
+
+
+def find_checkpoint(folder: Path, emit: Callable[[str], None] = lambda _line: None) -> tuple[Path, int] | None:
+    """
+    The newest whole checkpoint of a run: in its ``resume/`` folder (the one it last resumed from) or in RL Zoo's log
+    folder of the segment that was running. A checkpoint whose files do not match its manifest (cut short, altered) is
+    announced, deleted, and the one before it is tried.
+
+    :param folder: The run's scratch folder.
+    :param emit: Called with a line for each damaged checkpoint.
+    :return: the model zip of the checkpoint and its timestep, or None when there is none.
+    """
+    places = [folder / RESUME_FOLDER, folder / f"{RESUME_FOLDER}.partial", *sorted(folder.glob("zoo/*/*"))]
+    candidates = sorted(
+        (entry for place in places if place.is_dir() for entry in checkpoint_manifests(str(place))), reverse=True
+    )
+    for steps, manifest in candidates:
+        try:
+            content = verify_checkpoint(manifest)
+        except CheckpointError as error:
+            emit(f"{folder}: the checkpoint at {steps} steps is damaged ({error}); trying the one before it")
+            remove_checkpoint(manifest)
+            continue
+        return Path(manifest).parent / content["model"], steps
+    return None
+
+
+def prepare_resume(spec: RunSpec, emit: Callable[[str], None] = lambda _line: None) -> ResumePoint | None:
+    """
+    Make the scratch folder of a killed (or failed) run ready to carry on from its newest whole checkpoint
+    (:func:`find_checkpoint`): the checkpoint is moved to ``resume/``, the dead segment's RL Zoo folder removed.
+    Without a checkpoint, or with one trained as another configuration, the folder is wiped and the run starts again.
+
+    :param spec: The run.
+    :param emit: Called with one line saying what was done.
+    :return: where the run resumes, or None for a fresh start.
+    """
+    folder = spec.folder
+    record_path = folder / RESUME_FILE
+    try:
+        record = json.loads(record_path.read_text()) if record_path.is_file() else {}
+    except ValueError:
+        record = {}
+    identity = _segment_identity(spec)
+    point = find_checkpoint(folder, emit) if record.get("identity", identity) == identity else None
+    if point is None:
+        emit(f"{spec.name}: no checkpoint to resume from, starting again from step 0")
+        shutil.rmtree(folder)
+        return None
+    model, steps = point
+    resume = folder / RESUME_FOLDER
+    if model.parent != resume:
+        # Files first, manifest last, into a staging folder that then replaces resume/ in one rename
+        staging = folder / f"{RESUME_FOLDER}.partial"
+        if staging != model.parent:
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir()
+            manifest = Path(manifest_path(str(model)) or "")
+            for name in json.loads(manifest.read_text())["files"]:
+                os.replace(model.parent / name, staging / name)
+            os.replace(manifest, staging / manifest.name)
+        shutil.rmtree(resume, ignore_errors=True)
+        os.replace(staging, resume)
+        model = resume / model.name
+    shutil.rmtree(folder / "zoo", ignore_errors=True)
+    # The dead segment's time counts: from its start to the last line of its log
+    segment_start = record.get("segment_start")
+    log = folder / LOG_FILE
+    if isinstance(segment_start, (int, float)) and log.is_file():
+        record["wall_time_s"] = record.get("wall_time_s", 0.0) + max(log.stat().st_mtime - segment_start, 0.0)
+    emit(f"{spec.name}: resuming from the checkpoint at {steps} of {spec.n_timesteps} steps ({model})")
+    return ResumePoint(model, steps, record)
+
+
+def remove_checkpoints(folder: Path) -> None:
+    """Delete the checkpoints and replay buffers of a finished run's scratch folder (hundreds of MB each); the models
+    (final and best) stay."""
+    for place in [folder / RESUME_FOLDER, *folder.glob("zoo/*/*")]:
+        for _, manifest in checkpoint_manifests(str(place)) if place.is_dir() else []:
+            remove_checkpoint(manifest)
+    shutil.rmtree(folder / RESUME_FOLDER, ignore_errors=True)
+    for buffer in folder.glob("zoo/*/*/replay_buffer.pkl"):
+        buffer.unlink()
+
+
 class _Running:
-    def __init__(self, spec: RunSpec, python: str, extra_env: dict[str, str]) -> None:
+    def __init__(self, spec: RunSpec, python: str, extra_env: dict[str, str], resume: ResumePoint | None = None) -> None:
         self.spec = spec
         folder = spec.folder
         folder.mkdir(parents=True, exist_ok=True)
         self.command = spec.command(python)
+        # What runs now (a resumed run trains the steps left after its checkpoint); the record keeps the whole run's
+        self.launched = self.command if resume is None else spec.command(python, resume.model, resume.timesteps)
         env = {**os.environ, **extra_env}
-        self.log = open(folder / LOG_FILE, "w")
-        self.log.write("$ " + " ".join(self.command) + "\n")
+        self.log = open(folder / LOG_FILE, "w" if resume is None else "a")
+        self.log.write("$ " + " ".join(self.launched) + "\n")
         self.log.flush()
         self.start = time.time()
         self.last_progress = (self.start, 0)
-        self.process = subprocess.Popen(self.command, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.resume_record: dict[str, Any] = {} if resume is None else dict(resume.previous)
+        if resume is not None:
+            self.resume_record.setdefault("resumes", []).append(
+                {
+                    "from_timestep": resume.timesteps,
+                    "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    "checkpoint": str(resume.model.relative_to(folder)),
+                }
+            )
+        self.resume_record.update(identity=_segment_identity(spec), segment_start=self.start)
+        write_json_atomically(folder / RESUME_FILE, self.resume_record)
+        self.process = subprocess.Popen(self.launched, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self._write_claim()
 
     def _write_claim(self) -> None:
@@ -444,7 +617,8 @@ class _Running:
         (self.spec.folder / CLAIM_FILE).write_text(json.dumps(claim))
 
     def finish(self, returncode: int) -> dict[str, Any]:
-        wall = time.time() - self.start
+        # A resumed run's wall time includes its earlier segments (their steps after the last checkpoint included)
+        wall = time.time() - self.start + self.resume_record.get("wall_time_s", 0.0)
         self.log.close()
         record: dict[str, Any] = {
             "config": self.spec.config.name,
@@ -463,11 +637,15 @@ class _Running:
             "command": self.command,
             "environment": environment_record(self.command[0]),
         }
+        if self.resume_record.get("resumes"):
+            # Not bit-identical to an uninterrupted run: the envs restart from a reset, the random state is reseeded
+            record["resumed"] = self.resume_record["resumes"]
         evaluations = list(self.spec.folder.glob("zoo/*/*/evaluations.npz"))
         ok = returncode == 0 and len(evaluations) > 0
         (self.spec.folder / (DONE_FILE if ok else FAILED_FILE)).write_text(json.dumps(record, indent=2))
         if ok:
             collect_result(self.spec.folder, self.spec.result_folder)
+            remove_checkpoints(self.spec.folder)
         (self.spec.folder / CLAIM_FILE).unlink(missing_ok=True)
         record["ok"] = ok
         return record
@@ -496,7 +674,7 @@ def estimate_seconds(spec: RunSpec, default_rate: float = DEFAULT_STEPS_PER_S) -
     """
     same_config: list[float] = []
     same_budget: list[float] = []
-    for path in (spec.results / "runs" / spec.env_id).glob(f"*/seed_*/{RESULT_FILE}"):
+    for path in (spec.results / "runs" / spec.key).glob(f"*/seed_*/{RESULT_FILE}"):
         try:
             record = json.loads(path.read_text())
         except (OSError, ValueError):
@@ -527,8 +705,9 @@ def run_all(
     """
     Run every unfinished spec, at most ``jobs`` at a time across all runners sharing the same root.
 
-    Finished runs (``done.json``) are skipped; a run folder left by a killed or failed run is wiped and
-    the run restarts from scratch. Runs claimed by another live runner are left to it.
+    Finished runs (``done.json``) are skipped; a run folder left by a killed or failed run resumes from its newest
+    whole checkpoint (:func:`prepare_resume`), or is wiped and restarts from scratch when it has none. Runs claimed by
+    another live runner are left to it.
 
     :param specs: The runs.
     :param jobs: Maximum number of concurrent training processes (one core each).
@@ -537,7 +716,8 @@ def run_all(
     :param progress_interval: Seconds between progress reports.
     :param poll_interval: Seconds between polls of the subprocesses.
     :param deadline: Time (``time.time()``) by which every run started must have finished: a run whose expected
-        duration (:func:`estimate_seconds`) does not fit in the time left is not started. None: no limit.
+        duration (:func:`estimate_seconds`) does not fit in the time left is not started; a run with checkpoints
+        starts if it can reach its first checkpoint. None: no limit.
     :param default_rate: Env steps per second assumed for the estimate when no comparable run has finished.
     :return: the records of the runs finished (or failed) by this call.
     :raises MixedResultsError: when a finished run was trained with other overrides than its configuration has now
@@ -557,7 +737,6 @@ def run_all(
     skipped = len(specs) - len(pending)
     if skipped:
         emit(f"{skipped}/{len(specs)} runs already finished, skipped")
-    _warn_other_budgets(specs, emit)
     roots = {spec.root for spec in specs}
     running: list[_Running] = []
     records: list[dict[str, Any]] = []
@@ -576,11 +755,11 @@ def run_all(
             if deadline is not None:
                 pending = _drop_late(pending, deadline, default_rate, emit)
             while pending:
-                started = _start_next(pending, roots, jobs, python, thread_env)
+                started = _start_next(pending, roots, jobs, python, thread_env, emit)
                 if started is None:
                     break
                 running.append(started)
-                emit(f"{started.spec.name} started: {' '.join(started.command)}")
+                emit(f"{started.spec.name} started: {' '.join(started.launched)}")
             if not running and pending:
                 # Every pending run is held by another live runner or slots are full: wait for them.
                 if all(claim_holder(spec.folder) is not None for spec in pending):
@@ -604,6 +783,9 @@ def _drop_late(pending: list[RunSpec], deadline: float, default_rate: float, emi
     left = deadline - time.time()
     for spec in pending:
         needed = estimate_seconds(spec, default_rate)
+        if spec.checkpoint_freq > 0:
+            # A run with checkpoints is worth starting if it reaches its next one: a later session carries on from it
+            needed *= min(1.0, spec.checkpoint_freq / spec.n_timesteps)
         if needed <= left:
             kept.append(spec)
         else:
@@ -611,18 +793,13 @@ def _drop_late(pending: list[RunSpec], deadline: float, default_rate: float, emi
     return kept
 
 
-def _warn_other_budgets(specs: Sequence[RunSpec], emit: Callable[[str], None]) -> None:
-    # One budget per root: a finished run is never thrown away, another budget takes another root
-    for spec in specs:
-        record = finished_record(spec)
-        if record is not None:
-            budget = record.get("n_timesteps")
-            if budget != spec.n_timesteps:
-                emit(f"{spec.name} finished with n_timesteps={budget}, not {spec.n_timesteps}: kept as is")
-
-
 def _start_next(
-    pending: list[RunSpec], roots: set[Path], jobs: int, python: str, thread_env: dict[str, str]
+    pending: list[RunSpec],
+    roots: set[Path],
+    jobs: int,
+    python: str,
+    thread_env: dict[str, str],
+    emit: Callable[[str], None] = lambda _line: None,
 ) -> _Running | None:
     for root in roots:
         root.mkdir(parents=True, exist_ok=True)
@@ -637,10 +814,9 @@ def _start_next(
             if claim_holder(spec.folder) is not None:
                 continue
             pending.remove(spec)
-            if spec.folder.exists():
-                # Left by a killed or failed run: restart clean, RL Zoo would otherwise number a new sub-folder.
-                shutil.rmtree(spec.folder)
-            return _Running(spec, python, thread_env)
+            # Left by a killed or failed run: carry on from its last checkpoint, or start again
+            resume = prepare_resume(spec, emit) if spec.folder.exists() else None
+            return _Running(spec, python, thread_env, resume)
     return None
 
 

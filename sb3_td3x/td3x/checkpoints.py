@@ -11,6 +11,11 @@ completes at or above it makes the current policy the checkpoint. Either way, th
 steps the assessment's episodes earned. Deterministic prediction (evaluation, ``enjoy``, ``record_video``) uses the
 checkpoint.
 
+A minimum of returns prefers a policy that stays alive to one that moves and sometimes falls early, on tasks that
+pay a reward for every step alive: on Hopper (1 per step), a policy that stands still for 1000 steps scores about
+1000, more than most early hopping policies' worst episode. ``healthy_reward`` leaves that reward out of the score:
+each episode then scores ``return - healthy_reward * length``, its progress rather than its survival.
+
 :class:`PolicyCheckpoints` holds the bookkeeping (plain Python, pickled with the model, so that ``save`` / ``load``
 and a resumed run continue the assessment where it was); :class:`CheckpointPolicyMixin` gives a TD3 policy a frozen
 copy of its actor to act with.
@@ -27,7 +32,10 @@ from torch import nn
 
 # TD7's defaults: 1 episode per assessment, 20 once 750k gradient steps are done (then the best score is lowered
 # by 10% once, since the longer assessment's minimum is harder to reach)
-DEFAULT_CHECKPOINT_KWARGS: dict[str, Any] = dict(episodes=1, late_episodes=20, late_start=750_000, reset_weight=0.9)
+# healthy_reward 0: the score is the return, as TD7's
+DEFAULT_CHECKPOINT_KWARGS: dict[str, Any] = dict(
+    episodes=1, late_episodes=20, late_start=750_000, reset_weight=0.9, healthy_reward=0.0
+)
 
 
 def check_checkpoint_kwargs(checkpoint_kwargs: dict[str, Any] | None) -> dict[str, Any]:
@@ -53,6 +61,10 @@ def check_checkpoint_kwargs(checkpoint_kwargs: dict[str, Any] | None) -> dict[st
     reset_weight = kwargs["reset_weight"]
     if isinstance(reset_weight, bool) or not isinstance(reset_weight, numbers.Real) or not 0.0 < float(reset_weight) <= 1.0:
         raise ValueError(f"checkpoint_kwargs['reset_weight'] must be in (0, 1], got {reset_weight!r}")
+    healthy_reward = kwargs["healthy_reward"]
+    valid = isinstance(healthy_reward, numbers.Real) and not isinstance(healthy_reward, bool)
+    if not valid or not 0.0 <= float(healthy_reward) < math.inf:
+        raise ValueError(f"checkpoint_kwargs['healthy_reward'] must be a finite number >= 0, got {healthy_reward!r}")
     return kwargs
 
 
@@ -69,6 +81,9 @@ class PolicyCheckpoints:
     :param late_start: Gradient steps after which assessments last ``late_episodes`` (TD7: 750,000);
         None: never.
     :param reset_weight: The best score is multiplied by this once, when the assessments get longer (TD7: 0.9).
+    :param healthy_reward: Reward per step alive that the score leaves out: an episode scores its return minus
+        ``healthy_reward`` times its length (Gymnasium's Hopper, Walker2d and Ant pay 1 per step alive, Humanoid 5).
+        0 (TD7): the score is the return.
     """
 
     def __init__(
@@ -77,10 +92,18 @@ class PolicyCheckpoints:
         late_episodes: int = 20,
         late_start: int | None = 750_000,
         reset_weight: float = 0.9,
+        healthy_reward: float = 0.0,
     ):
         check_checkpoint_kwargs(
-            dict(episodes=episodes, late_episodes=late_episodes, late_start=late_start, reset_weight=reset_weight)
+            dict(
+                episodes=episodes,
+                late_episodes=late_episodes,
+                late_start=late_start,
+                reset_weight=reset_weight,
+                healthy_reward=healthy_reward,
+            )
         )
+        self.healthy_reward = float(healthy_reward)
         self.late_episodes = late_episodes
         self.late_start = late_start
         self.reset_weight = reset_weight
@@ -96,16 +119,19 @@ class PolicyCheckpoints:
         self.pending_steps = 0
         self.score = math.inf
 
-    def end_of_episode(self, episode_return: float, gradient_steps: int, n_updates: int) -> tuple[bool, int]:
+    def end_of_episode(
+        self, episode_return: float, gradient_steps: int, n_updates: int, episode_length: int = 0
+    ) -> tuple[bool, int]:
         """
         :param episode_return: Return of the episode that just ended, played by the current policy.
         :param gradient_steps: Gradient steps this episode earns (its length, for TD7).
         :param n_updates: Gradient steps made so far.
+        :param episode_length: Env steps of the episode (used with ``healthy_reward``).
         :return: whether the current policy becomes the checkpoint now, and how many gradient steps to make now.
         """
         self.episodes += 1
         self.pending_steps += gradient_steps
-        self.score = min(self.score, float(episode_return))
+        self.score = min(self.score, float(episode_return) - self.healthy_reward * episode_length)
         if self.score < self.best_score:
             # Below the checkpoint already: no need to play the rest of the assessment
             take = False

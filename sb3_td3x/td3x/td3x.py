@@ -100,7 +100,8 @@ class TD3X(PrioritizedReplayMixin, TD3):
         and deterministic prediction uses the best assessed policy. Needs ``train_freq=(1, "episode")``, one
         environment and a TD3X policy; ``gradient_steps=-1`` makes as many gradient steps as env steps, as TD7
     :param checkpoint_kwargs: Keyword arguments of :class:`~sb3_td3x.td3x.checkpoints.PolicyCheckpoints`:
-        ``episodes`` (1), ``late_episodes`` (20), ``late_start`` (750,000 gradient steps), ``reset_weight`` (0.9)
+        ``episodes`` (1), ``late_episodes`` (20), ``late_start`` (750,000 gradient steps), ``reset_weight`` (0.9),
+        ``healthy_reward`` (0: the score is the minimum return, TD7's rule; e.g. 1 on Hopper scores progress instead)
     :param target_update_interval: Every this many gradient steps, hard-copy the actor and critics into their
         targets (and, with SALEPolicy, the encoder into its fixed copies), instead of Polyak averaging with ``tau``.
         ``None``: Polyak averaging (TD3), or 250 with SALEPolicy (TD7)
@@ -249,7 +250,9 @@ class TD3X(PrioritizedReplayMixin, TD3):
         # The assessment's bookkeeping, saved with the model; the checkpoint's weights are in the policy
         self.checkpoints = PolicyCheckpoints(**checkpoint_kwargs) if policy_checkpoints else None
         self._episode_return = 0.0
+        self._episode_length = 0
         self._last_episode_return: float | None = None
+        self._last_episode_length = 0
         self.target_update_interval = target_update_interval
         self.value_clipping = value_clipping
         self.value_range = TargetValueRange() if value_clipping else None
@@ -380,7 +383,8 @@ class TD3X(PrioritizedReplayMixin, TD3):
                 schedule=self.noise_schedule,
             )
         if reset_num_timesteps or self._last_obs is None:
-            self._episode_return = 0.0  # SB3 resets the env: a new episode starts
+            # SB3 resets the env: a new episode starts
+            self._episode_return, self._episode_length = 0.0, 0
         return super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
 
     def _store_transition(
@@ -392,13 +396,16 @@ class TD3X(PrioritizedReplayMixin, TD3):
         dones: np.ndarray,
         infos: list[dict[str, Any]],
     ) -> None:
-        """SB3's, plus the return of the current episode (in the env's own reward units) for the policy checkpoints."""
+        """SB3's, plus the return (in the env's own reward units) and length of the current episode for the policy
+        checkpoints."""
         super()._store_transition(replay_buffer, buffer_action, new_obs, reward, dones, infos)
         if self.checkpoints is not None:
             original = self._vec_normalize_env.get_original_reward() if self._vec_normalize_env is not None else reward
             self._episode_return += float(original[0])
+            self._episode_length += 1
             if dones[0]:
                 self._last_episode_return, self._episode_return = self._episode_return, 0.0
+                self._last_episode_length, self._episode_length = self._episode_length, 0
 
     def _on_step(self) -> None:
         """
@@ -605,7 +612,9 @@ class TD3X(PrioritizedReplayMixin, TD3):
         :return: the gradient steps to make now (those of the whole assessment once it ends, else 0).
         """
         assert self.checkpoints is not None and self._last_episode_return is not None
-        take, steps = self.checkpoints.end_of_episode(self._last_episode_return, gradient_steps, self._n_updates)
+        take, steps = self.checkpoints.end_of_episode(
+            self._last_episode_return, gradient_steps, self._n_updates, self._last_episode_length
+        )
         if take:
             self.policy.take_checkpoint()  # type: ignore[operator]
         self.logger.record("train/checkpoint_score", self.checkpoints.best_score)
