@@ -14,11 +14,12 @@ SMALL = dict(learning_starts=400, batch_size=32, buffer_size=5_000, policy_kwarg
 EPISODIC = dict(train_freq=(1, "episode"), gradient_steps=-1, policy_checkpoints=True)
 
 
-def decisions(checkpoints, returns, steps=10, n_updates=0):
-    """Feed scripted episode returns; :return: (took a checkpoint, gradient steps now) per episode."""
+def decisions(checkpoints, returns, steps=10, n_updates=0, lengths=None):
+    """Feed scripted episode returns (and lengths); :return: (took a checkpoint, gradient steps now) per episode."""
     out = []
-    for episode_return in returns:
-        take, now = checkpoints.end_of_episode(episode_return, steps, n_updates)
+    for index, episode_return in enumerate(returns):
+        length = steps if lengths is None else lengths[index]
+        take, now = checkpoints.end_of_episode(episode_return, steps, n_updates, length)
         n_updates += now
         out.append((take, now))
     return out
@@ -64,6 +65,58 @@ def test_no_checkpoint_has_minus_infinity_as_best():
     checkpoints = PolicyCheckpoints()
     assert checkpoints.best_score == -math.inf
     assert decisions(checkpoints, [-1e9]) == [(True, 10)]
+
+
+# Hopper-like episodes (return, length): standing still for the whole episode (1 per step alive, ~0.4 m), hopping that
+# falls early, hopping through
+STANDING, EARLY_FALL, HOPPING = (1049.0, 1000), (880.0, 315), (3240.0, 1000)
+
+
+@pytest.mark.parametrize(
+    "healthy_reward, expected, best",
+    [
+        # TD7's rule (minimum return): the standing policy stays the checkpoint against the early hopper
+        (0.0, [(True, 10), (False, 10), (True, 10), (False, 10)], 3240.0),
+        # Return less 1 per step: standing scores 49, the early hopper 565 and replaces it
+        (1.0, [(True, 10), (True, 10), (True, 10), (False, 10)], 2240.0),
+    ],
+)
+def test_healthy_reward_scores_progress_not_survival(healthy_reward, expected, best):
+    checkpoints = PolicyCheckpoints(episodes=1, late_start=None, healthy_reward=healthy_reward)
+    episodes = [STANDING, EARLY_FALL, HOPPING, STANDING]
+    got = decisions(checkpoints, [r for r, _ in episodes], lengths=[length for _, length in episodes])
+    assert got == expected and checkpoints.best_score == best
+
+
+def test_healthy_reward_takes_the_worst_progress_of_a_longer_assessment():
+    checkpoints = PolicyCheckpoints(episodes=2, late_start=None, healthy_reward=1.0)
+    # 2240 and 565: the assessment's score is the smaller; a standing episode then ends the next one at once
+    assert decisions(checkpoints, [3240.0, 880.0], lengths=[1000, 315]) == [(False, 0), (True, 20)]
+    assert checkpoints.best_score == 565.0
+    assert decisions(checkpoints, [1049.0], lengths=[1000]) == [(False, 10)]
+
+
+@pytest.mark.parametrize("healthy_reward", [-1.0, math.nan, math.inf, True, "1"])
+def test_bad_healthy_reward_is_rejected(healthy_reward):
+    with pytest.raises(ValueError, match=r"checkpoint_kwargs\['healthy_reward'\] must be a finite number >= 0"):
+        TD3X("MlpPolicy", "Pendulum-v1", **EPISODIC, checkpoint_kwargs=dict(healthy_reward=healthy_reward))
+
+
+def test_the_score_uses_each_episodes_length():
+    """TD3X gives the assessment each episode's length: with healthy_reward, the best score is return - length."""
+    model = TD3X("MlpPolicy", "Pendulum-v1", seed=0, **SMALL, **EPISODIC, checkpoint_kwargs=dict(healthy_reward=2.0))
+    seen = []
+    assess = model.checkpoints.end_of_episode
+
+    def spy(episode_return, gradient_steps, n_updates, episode_length):
+        seen.append((episode_return, episode_length))
+        return assess(episode_return, gradient_steps, n_updates, episode_length)
+
+    model.checkpoints.end_of_episode = spy
+    model.learn(800)
+    assert [length for _, length in seen] == [200, 200]  # Pendulum's episodes, after the 400 random steps
+    # One-episode assessments: the best score is the better of the two episodes, each less 2 per step
+    assert model.checkpoints.best_score == pytest.approx(max(r for r, _ in seen) - 2.0 * 200)
 
 
 @pytest.mark.parametrize(
