@@ -2,6 +2,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import textwrap
@@ -346,6 +347,63 @@ def test_runner_does_not_start_runs_that_cannot_finish(tmp_path, fake_python):
     assert record["seed"] == 1
     with pytest.raises(ValueError, match="default_rate"):
         runner.run_all(specs, jobs=1, default_rate=0.0)
+
+
+class _Killed(Exception):
+    pass
+
+
+def _kill_after_checkpoint(spec, steps):
+    """An event hook that SIGKILLs the run's training process once its checkpoint of ``steps`` is written, then stops
+    the runner as if it died with it."""
+
+    def on_event(_line):
+        if list(spec.folder.glob(f"zoo/*/*/rl_model_{steps}_steps.json")):
+            os.kill(json.loads((spec.folder / runner.CLAIM_FILE).read_text())["child_pid"], signal.SIGKILL)
+            raise _Killed
+
+    return on_event
+
+
+@pytest.mark.parametrize("algo", ["td3", "td3x"])
+def test_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, algo):
+    """A real RL Zoo run, SIGKILLed after its checkpoints at 400 and 800 steps: the newest is damaged, so the run
+    resumes from the one before (with a log line), and its evaluations continue with no gap and no duplicate."""
+    tiny = {"learning_starts": "100", "batch_size": "32", "policy_kwargs": "dict(net_arch=[32, 32])"}
+    if algo == "td3x":  # with the replay's priorities and n-step state in the buffer, and the episodic checkpoints
+        tiny.update(prioritized_replay="'lap'", n_steps="3", policy_checkpoints="True", train_freq="(1, 'episode')")
+        tiny.update(gradient_steps="-1", checkpoint_kwargs="dict(healthy_reward=1.0)")
+    monkeypatch.setitem(CONFIGS, "tiny", BenchmarkConfig("tiny", algo, tiny))
+    (spec,) = runner.make_specs(["tiny"], "Pendulum-v1", [0], 1600, tmp_path / "runs", 200, 1, checkpoint_freq=400)
+    with pytest.raises(_Killed):
+        runner.run_all([spec], jobs=1, on_event=_kill_after_checkpoint(spec, 800), progress_interval=0.0, poll_interval=0.05)
+    (segment,) = spec.folder.glob("zoo/*/*")
+    buffer = segment / "rl_model_replay_buffer_800_steps.pkl"
+    os.truncate(buffer, buffer.stat().st_size - 100)
+    events = []
+    (record,) = runner.run_all([spec], jobs=1, on_event=events.append, poll_interval=0.05)
+    assert record["ok"], (spec.folder / runner.LOG_FILE).read_text()[-3000:]
+    assert any("checkpoint at 800 steps is damaged" in line and "truncated" in line for line in events)
+    assert any("resuming from the checkpoint at 400 of 1600 steps" in line for line in events)
+    assert record["resumed"][0]["from_timestep"] == 400 and record["n_timesteps"] == 1600
+    with np.load(spec.result_folder / "evaluations.npz") as data:
+        assert list(data["timesteps"]) == list(range(200, 1601, 200))
+        assert data["results"].shape == (8, 1)
+    # The resumed segment trained the steps left after the checkpoint, and its log follows the first one's
+    log = (spec.folder / runner.LOG_FILE).read_text()
+    assert log.count("$ ") == 2 and "-n 1200 " in log and "rl_model_400_steps.zip" in log
+    # A finished run's checkpoints and replay buffers are deleted, its models kept
+    assert not list(spec.folder.rglob("*.pkl")) and not (spec.folder / runner.RESUME_FOLDER).exists()
+    assert list(spec.folder.glob("zoo/*/*/Pendulum-v1.zip"))
+
+
+def test_killed_run_without_a_checkpoint_starts_again(tmp_path, fake_python):
+    (spec,) = runner.make_specs(["td3"], "Fake-v0", [0], 3000, tmp_path / "runs", eval_freq=1000, checkpoint_freq=1000)
+    (spec.folder / "zoo" / "td3" / "Fake-v0_1").mkdir(parents=True)
+    events = []
+    (record,) = runner.run_all([spec], jobs=1, python=fake_python, on_event=events.append, poll_interval=0.01)
+    assert record["ok"] and "resumed" not in record
+    assert any("no checkpoint to resume from, starting again from step 0" in line for line in events)
 
 
 def test_runner_restarts_killed_run_clean(tmp_path, fake_python):

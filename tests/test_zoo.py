@@ -34,8 +34,6 @@ from sb3_td3x import TD3X, DecayingNormalActionNoise, LAPReplayBuffer, NoisyTD3P
 from sb3_td3x.benchmark.configs import RECOMMENDED
 from sb3_td3x.zoo import (
     HYPERPARAMS_FILE,
-    ResumableCheckpointCallback,
-    checkpoint_companion,
     convert_td3x_params,
     register,
     sample_td3x_params,
@@ -261,25 +259,6 @@ def test_converted_trial_overrides_the_yml(tmp_path):
 
 
 # --- checkpoints, in-process ----------------------------------------------------------------------------------
-
-
-def test_checkpoint_companion():
-    assert checkpoint_companion("a/b/rl_model_1500_steps.zip", "replay_buffer_") == "a/b/rl_model_replay_buffer_1500_steps.pkl"
-    assert checkpoint_companion("rl_model_7_steps.zip", "vecnormalize_") == "rl_model_vecnormalize_7_steps.pkl"
-    assert checkpoint_companion("a/Hopper-v4.zip", "replay_buffer_") is None
-    assert checkpoint_companion("a/best_model.zip", "replay_buffer_") is None
-
-
-def test_checkpoint_is_taken_between_iterations(tmp_path):
-    """The checkpoint of step N holds the transition of step N (SB3's own callback saves before storing it)."""
-    model = TD3X("MlpPolicy", "Pendulum-v1", learning_starts=10, batch_size=8, prioritized_replay="per", seed=0)
-    callback = ResumableCheckpointCallback(25, str(tmp_path), save_replay_buffer=True)
-    model.learn(60, callback=callback)
-    for steps in (25, 50):
-        buffer = load_from_pkl(tmp_path / f"rl_model_replay_buffer_{steps}_steps.pkl")
-        assert buffer.pos == steps
-        assert TD3X.load(tmp_path / f"rl_model_{steps}_steps.zip").num_timesteps == steps
-    assert not glob.glob(str(tmp_path / "*.partial"))
 
 
 # --- start-up hook and install modes --------------------------------------------------------------------------
