@@ -563,6 +563,41 @@ def _synthetic_runs(
             (folder / runner.RESULT_FILE).write_text(json.dumps(record))
 
 
+def test_long_budget_report(tmp_path):
+    """A 500k report: IQM at 100k / 300k / 500k with the published numbers beside, final against best, completion
+    beside the write-up's 7/10, resumed runs and software stacks; --report-only -n 500000 writes it."""
+    steps = 50
+    rise = np.linspace(100.0, 3000.0, steps)
+    peak = rise.copy()
+    peak[-1] = 1000.0  # best 2941 at 490k, ends at 1000
+    runs_dir = Path("results") / "runs"
+    _synthetic_runs(runs_dir, "Hopper-v4-500k", {"td3": [rise, rise + 100.0, peak], "td3x_writeup": [rise + 200.0] * 3})
+    td3_0 = runs_dir / "Hopper-v4-500k" / "td3" / "seed_0" / runner.RESULT_FILE
+    record = json.loads(td3_0.read_text())
+    record.update(resumed=[{"from_timestep": 150_000}, {"from_timestep": 400_000}], environment=runner.environment_record())
+    td3_0.write_text(json.dumps(record))
+    assert bench_main(["--env", "Hopper-v4", "-n", "500000", "--report-only"]) == 0
+    text = Path("results/Hopper-v4-500k/summary.md").read_text()
+    table = text[text.index("## IQM at the budgets") :]
+    # Three identical runs: the IQM at each budget is the curve's value there
+    row = next(line for line in table.splitlines() if line.startswith("| `td3x_writeup`"))
+    for budget in (100_000, 300_000, 500_000):
+        value = rise[budget // 10_000 - 1] + 200.0
+        assert f"{value:.0f} [{value:.0f}, {value:.0f}]" in row
+    assert "IQM @1M" not in table  # no run went that far
+    assert "| TD3 (sfujim/TD3, paper code) | Hopper-v1 | 500k | 2933 +- 682 | 3133 | 10 |" in text
+    assert "| TD7 (sfujim/TD7) | Hopper-v4 | 300k | 2948 +- 464 | - | ? |" in text
+    assert "2: 1000 (best 2941 @490k)" in text and "(1/3 ended >10% below their best)" in text
+    # seed 2 ends standing (1000 over 1000 steps): not hopped through
+    assert "7 of 10" in text and "`td3` 20/30 (67%)" in text and "`td3x_writeup` 30/30 (100%)" in text
+    assert "`td3` seed 0 (from 150,000, 400,000)" in text
+    assert f"torch {th.__version__}" in text and "- 1 runs: Python" in text and "- 5 runs: not recorded" in text
+    # The standard budget's report has none of it
+    _synthetic_runs(runs_dir, "Hopper-v4", {"td3": [rise[:10]] * 3})
+    assert bench_main(["--env", "Hopper-v4", "--report-only"]) == 0
+    assert "## IQM at the budgets" not in Path("results/Hopper-v4/summary.md").read_text()
+
+
 def test_report_on_synthetic_runs(tmp_path):
     steps = 10
     ramp = np.linspace(100.0, 1000.0, steps)

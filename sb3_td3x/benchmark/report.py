@@ -35,18 +35,21 @@ import json
 import os
 import platform
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 
 from sb3_td3x.benchmark.configs import CONFIGS
+from sb3_td3x.benchmark.long_budget import long_budget_section
 from sb3_td3x.benchmark.runner import (
     RESULT_CONFIG,
     RESULT_EVALUATIONS,
     RESULT_FILE,
+    STANDARD_BUDGET,
     MixedResultsError,
     check_same_overrides,
     has_result,
@@ -114,6 +117,7 @@ class SeedRun:
     :param env_steps_per_s: Wall-clock env steps per second of the whole run (training and evaluations).
     :param hyperparams: Hyperparameters the run trained with (its RL Zoo ``config.yml``), None if it has none.
     :param wall_time_s: Wall-clock seconds of the whole run (one CPU core).
+    :param record: The run's record (``run.json``: software stack, resumes, command), empty if unknown.
     """
 
     seed: int
@@ -123,6 +127,7 @@ class SeedRun:
     env_steps_per_s: float = float("nan")
     hyperparams: dict[str, object] | None = None
     wall_time_s: float = float("nan")
+    record: dict[str, Any] = field(default_factory=dict)
 
 
 def load_runs(
@@ -184,6 +189,7 @@ def load_runs(
                 float(record.get("env_steps_per_s", "nan")),
                 hyperparams,
                 float(record.get("wall_time_s", "nan")),
+                record,
             )
     names = list(configs) if configs is not None else _ordered(found)
     return {name: [found[name][seed] for seed in sorted(found[name])] for name in names if found.get(name)}
@@ -899,6 +905,13 @@ Hyperparameters each configuration trained with (RL Zoo's config.yml: zoo file +
 
 ![return against CPU hours](wallclock.png)
 """
+    if budget > STANDARD_BUDGET:
+        hopped = {
+            str(row["config"]): (int(row["hopped_episodes"]), int(row["final_episodes"]))
+            for _, row in summary.iterrows()
+            if row["hopped_episodes"] >= 0
+        }
+        text += "\n" + long_budget_section(runs, curves, env_id, hopped)
     paths[4].write_text(text)
     return paths
 

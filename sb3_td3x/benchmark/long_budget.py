@@ -1,0 +1,209 @@
+"""
+What the report of a budget beyond the standard 100k adds (``<results>/<env>-<budget>/summary.md``): the IQM at the
+budgets of the published tables with those tables' numbers beside it, each run's final against its best evaluation,
+the hopped-through count beside the founding write-up's, which runs were resumed from a checkpoint, and the software
+they ran on.
+
+The published numbers are other papers' on other code (other env versions, batch sizes, evaluation protocols): they
+place our runs, they are not a head-to-head.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sb3_td3x.benchmark.report import Curve, SeedRun
+
+# Budgets of the published tables (and of the write-up: 500k)
+REPORTED_BUDGETS: tuple[int, ...] = (100_000, 300_000, 500_000, 1_000_000)
+
+
+@dataclass(frozen=True)
+class Published:
+    """
+    A published result: mean +- std over seeds at one budget.
+
+    :param method: Method and code.
+    :param env_version: The environment it ran on.
+    :param budget: Env steps.
+    :param mean: Mean return over seeds.
+    :param std: Standard deviation over seeds (None: not published).
+    :param iqm: Interquartile mean over seeds, where the per-seed numbers are published (else None).
+    :param seeds: Number of seeds (None: not known).
+    :param source: Where the number comes from.
+    """
+
+    method: str
+    env_version: str
+    budget: int
+    mean: float
+    std: float | None
+    iqm: float | None
+    seeds: int | None
+    source: str
+
+
+_TD3_CURVES = "sfujim/TD3 learning_curves (34770cc), results/published/td3_hopper_curves.py"
+_TD7_TABLE = "TD7 paper, Table 1, as quoted by a third-party README (not checked against the paper)"
+PUBLISHED: dict[str, tuple[Published, ...]] = {
+    "Hopper-v4": (
+        Published("TD3 (sfujim/TD3, paper code)", "Hopper-v1", 100_000, 659, 752, 475, 10, _TD3_CURVES),
+        Published("TD3 (sfujim/TD3, paper code)", "Hopper-v1", 300_000, 2410, 900, 2465, 10, _TD3_CURVES),
+        Published("TD3 (sfujim/TD3, paper code)", "Hopper-v1", 500_000, 2933, 682, 3133, 10, _TD3_CURVES),
+        Published("TD3 (sfujim/TD3, paper code)", "Hopper-v1", 1_000_000, 3391, 378, 3475, 10, _TD3_CURVES),
+        Published("TD7 (sfujim/TD7)", "Hopper-v4", 300_000, 2948, 464, None, None, _TD7_TABLE),
+        Published("TD7 (sfujim/TD7)", "Hopper-v4", 1_000_000, 3512, 315, None, None, _TD7_TABLE),
+    ),
+}
+
+# The founding write-up's own result at 500k: its agent "completed the terrain" in 7 of 10 tries
+WRITEUP_COMPLETIONS = (7, 10)
+
+
+def budget_label(steps: int) -> str:
+    """:return: ``100k``, ``1M``, ..."""
+    return f"{steps // 1_000_000}M" if steps % 1_000_000 == 0 else f"{steps // 1000}k"
+
+
+def iqm_at_budgets_table(curves: dict[str, Curve], budgets: Sequence[int] = REPORTED_BUDGETS) -> str:
+    """
+    :param curves: Aggregated curves per configuration (IQM and its CI at each evaluation).
+    :param budgets: Budgets to show; those no configuration evaluated at are left out.
+    :return: a markdown table: IQM [95% CI] of the runs' scores at each budget.
+    """
+    shown = [budget for budget in budgets if any(budget in curve.timesteps for curve in curves.values())]
+    lines = [
+        "| config | seeds | " + " | ".join(f"IQM @{budget_label(budget)}" for budget in shown) + " |",
+        "|---|---|" + "---|" * len(shown),
+    ]
+    for name, curve in curves.items():
+        cells = []
+        for budget in shown:
+            index = np.flatnonzero(curve.timesteps == budget)
+            if index.size == 0:
+                cells.append("-")
+                continue
+            i = index[0]
+            cells.append(f"{curve.iqm[i]:.0f} [{curve.iqm_low[i]:.0f}, {curve.iqm_high[i]:.0f}]")
+        lines.append(f"| `{name}` | {curve.per_seed.shape[0]} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def published_table(env_id: str, budgets: Sequence[int] = REPORTED_BUDGETS) -> str:
+    """:return: the published numbers of ``env_id`` at ``budgets`` as a markdown table ("" when none are known)."""
+    rows = [entry for entry in PUBLISHED.get(env_id, ()) if entry.budget in budgets]
+    if not rows:
+        return ""
+    lines = [
+        "| method (other code) | env | steps | mean +- std | IQM | seeds | source |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for entry in rows:
+        spread = f" +- {entry.std:.0f}" if entry.std is not None else ""
+        iqm = f"{entry.iqm:.0f}" if entry.iqm is not None else "-"
+        lines.append(
+            f"| {entry.method} | {entry.env_version} | {budget_label(entry.budget)} | {entry.mean:.0f}{spread} | {iqm} | "
+            f"{entry.seeds or '?'} | {entry.source} |"
+        )
+    return "\n".join(lines)
+
+
+def final_versus_best(runs: dict[str, list[SeedRun]], curves: dict[str, Curve]) -> str:
+    """
+    :return: one line per configuration: each run's final score, its best evaluation and when, and how many runs
+        ended more than 10% below their best.
+    """
+    lines = []
+    for name, seed_runs in runs.items():
+        per_seed = curves[name].per_seed
+        timesteps = curves[name].timesteps
+        parts = []
+        fell = 0
+        for i, run in enumerate(seed_runs):
+            best = int(np.argmax(per_seed[i]))
+            final, top = per_seed[i, -1], per_seed[i, best]
+            fell += bool(final < 0.9 * top)
+            parts.append(f"{run.seed}: {final:.0f} (best {top:.0f} @{budget_label(int(timesteps[best]))})")
+        lines.append(f"- `{name}` ({fell}/{len(seed_runs)} ended >10% below their best): " + ", ".join(parts))
+    return "\n".join(lines)
+
+
+def resumed_runs(runs: dict[str, list[SeedRun]]) -> str:
+    """:return: the runs that were resumed from a checkpoint, and from which timesteps ("none" if no run was)."""
+    parts = []
+    for name, seed_runs in runs.items():
+        for run in seed_runs:
+            resumes = run.record.get("resumed") or []
+            if resumes:
+                steps = ", ".join(f"{entry['from_timestep']:,}" for entry in resumes)
+                parts.append(f"`{name}` seed {run.seed} (from {steps})")
+    return ", ".join(parts) if parts else "none"
+
+
+def software_stacks(runs: dict[str, list[SeedRun]]) -> str:
+    """:return: the distinct software stacks and CPUs the runs ran on, with how many runs each."""
+    stacks: Counter[str] = Counter()
+    for seed_runs in runs.values():
+        for run in seed_runs:
+            environment = run.record.get("environment")
+            if not environment:
+                stacks["not recorded"] += 1
+                continue
+            packages = ", ".join(f"{key} {value}" for key, value in environment.get("packages", {}).items() if value)
+            stacks[f"Python {environment.get('python')}, {packages}; CPU: {environment.get('cpu')}"] += 1
+    return "\n".join(f"- {count} runs: {stack}" for stack, count in stacks.most_common())
+
+
+def long_budget_section(
+    runs: dict[str, list[SeedRun]], curves: dict[str, Curve], env_id: str, hopped: dict[str, tuple[int, int]]
+) -> str:
+    """
+    :param runs: The runs, per configuration.
+    :param curves: Their aggregated curves.
+    :param env_id: Environment id (the published numbers).
+    :param hopped: Per configuration, (episodes hopped through, episodes) at the final evaluation.
+    :return: the markdown of the sections this module adds to a long budget's report.
+    """
+    published = published_table(env_id)
+    published_text = (
+        f"""Published numbers at those budgets, on other code (other env versions, network sizes, exploration warm-ups and
+evaluation protocols): they place these runs, they are not a head-to-head.
+
+{published}
+"""
+        if published
+        else ""
+    )
+    done, total = WRITEUP_COMPLETIONS
+    hopped_text = ", ".join(
+        f"`{name}` {count}/{episodes} ({count / episodes:.0%})" for name, (count, episodes) in hopped.items() if episodes > 0
+    )
+    return f"""## IQM at the budgets of the published tables
+
+{iqm_at_budgets_table(curves)}
+
+{published_text}
+## Completion at the final evaluation
+
+Hopped through (episodes of the final evaluation, all runs pooled): {hopped_text or "not known for this environment"}.
+The founding write-up's agent "completed the terrain" in {done} of {total} tries at 500k steps (its own protocol).
+
+## Final against best evaluation
+
+{final_versus_best(runs, curves)}
+
+## Resumed runs and software
+
+Runs resumed from a checkpoint after their process was stopped: {resumed_runs(runs)}. A resumed run is not
+bit-identical to an uninterrupted one (its environments restart from a reset and its random state is seeded again at
+the checkpoint); it trains the same configuration for the same number of steps.
+
+Software and CPU of the runs (a seed reproduces a run only on the same stack and CPU):
+{software_stacks(runs)}
+"""
