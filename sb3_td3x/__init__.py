@@ -1,8 +1,9 @@
 """
-sb3_td3x: TD3X (SB3's TD3 with prioritized replay, n-step returns, NoisyNet, decaying noise and TD7's SALE and policy
-checkpoints), and TD3X's prioritized replay behind SB3's other off-policy algorithms.
+sb3_td3x: TD3X (SB3's TD3 with prioritized replay, n-step returns, NoisyNet, decaying noise and policy checkpoints),
+TD7 (TD3 with learned state and state-action embeddings, LAP, checkpoints, hard updates and value clipping), and TD3X's
+prioritized replay behind SB3's other off-policy algorithms.
 
-Layout, as sb3-contrib: a folder per algorithm (``td3x/``, ``dqnx/``, ``sacx/``, ``ddpgx/``), what they share in
+Layout, as sb3-contrib: a folder per algorithm (``td3x/``, ``td7/``, ``dqnx/``, ``sacx/``, ``ddpgx/``), what they share in
 ``common/`` (buffers, segment trees, the prioritized-replay mechanism, NoisyNet layers, noise), the RL Zoo door
 (``zoo.py``, ``train.py``, ``hyperparams/``) and the benchmark (``benchmark/``) apart.
 """
@@ -15,7 +16,7 @@ from sb3_td3x.dqnx import DQNX
 from sb3_td3x.sacx import SACX
 from sb3_td3x.td3x import TD3X
 from sb3_td3x.td3x.policies import LayerNormContinuousCritic, NoisyMlpPolicy, NoisyTD3Policy, TD3XPolicy
-from sb3_td3x.td3x.sale import SALEPolicy
+from sb3_td3x.td7 import TD7, TD7Policy
 from sb3_td3x.version import __version__
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "DQNX",
     "SACX",
     "TD3X",
+    "TD7",
     "DecayingNormalActionNoise",
     "LAPReplayBuffer",
     "LayerNormContinuousCritic",
@@ -30,7 +32,7 @@ __all__ = [
     "NoisyMlpPolicy",
     "NoisyTD3Policy",
     "PrioritizedReplayBuffer",
-    "SALEPolicy",
     "TD3XPolicy",
+    "TD7Policy",
     "__version__",
 ]

@@ -55,6 +55,7 @@ from sb3_td3x.dqnx import DQNX
 from sb3_td3x.optuna_storage import StorageError, is_database_url, open_storage
 from sb3_td3x.sacx import SACX
 from sb3_td3x.td3x import TD3X
+from sb3_td3x.td7 import TD7
 from sb3_td3x.zoo_checkpoints import (
     ResumableCheckpointCallback,
     checkpoint_companion,
@@ -67,7 +68,7 @@ if TYPE_CHECKING:
 
 ALGO_NAME = "td3x"
 #: ``--algo`` names of the package's algorithms
-ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"td3x": TD3X, "dqnx": DQNX, "sacx": SACX, "ddpgx": DDPGX}
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {"td3x": TD3X, "td7": TD7, "dqnx": DQNX, "sacx": SACX, "ddpgx": DDPGX}
 #: The SB3 algorithm whose RL Zoo sampler each prioritized variant extends (TD3X has a sampler of its own)
 SB3_PARENTS = {"dqnx": "dqn", "sacx": "sac", "ddpgx": "ddpg"}
 
@@ -192,6 +193,54 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
 
 #: The trial parameters of :func:`sample_replay_params`
 REPLAY_PARAMS = ("n_steps", "prioritized_replay", "alpha", "max_priority_reset", "beta0", "lap_threshold")
+
+
+#: Embedding sizes of TD7's sampler (TD7: 256)
+ZS_DIMS = (64, 128, 256)
+
+
+def sample_td7_params(trial: "optuna.Trial", n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
+    """
+    Optuna sampler for TD7 (``HYPERPARAMS_SAMPLER["td7"]``), RL Zoo's sampler signature: the learning rate, the batch
+    size, the width of every layer, the embedding size and the period of the hard target updates (with which the
+    largest priority of new transitions is reset, as TD7 does); LAP, the checkpoints and value clipping stay TD7's.
+
+    :param trial: Optuna trial
+    :param n_actions: Dimension of the action space (unused: the yml file's action noise stays)
+    :param n_envs: Number of parallel environments (unused)
+    :param additional_args: RL Zoo's extra arguments (unused)
+    :return: keyword arguments of ``TD7``, overriding those of the yml file
+    """
+    sampled = {
+        "learning_rate": trial.suggest_float("learning_rate", 1e-5, 2e-3, log=True),
+        "batch_size_pow": trial.suggest_int("batch_size_pow", 6, 10),
+        "width": trial.suggest_categorical("width", [128, 256, 512]),
+        "zs_dim": trial.suggest_categorical("zs_dim", list(ZS_DIMS)),
+        "target_update_interval": trial.suggest_categorical("target_update_interval", [100, 250, 500]),
+    }
+    hyperparams = convert_td7_params(sampled)
+    trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
+    trial.set_user_attr("policy_kwargs", str(hyperparams["policy_kwargs"]))
+    return hyperparams
+
+
+def convert_td7_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
+    """
+    Turn the parameters of a trial of :func:`sample_td7_params` into ``TD7`` keyword arguments
+    (``HYPERPARAMS_CONVERTER["td7"]``, used by ``--trial-id`` to train a trial's hyperparameters again).
+
+    :param sampled_params: ``trial.params`` of a trial of :func:`sample_td7_params`
+    :return: keyword arguments of ``TD7``
+    """
+    width = sampled_params["width"]
+    interval = sampled_params["target_update_interval"]
+    return {
+        "learning_rate": sampled_params["learning_rate"],
+        "batch_size": 2 ** sampled_params["batch_size_pow"],
+        "target_update_interval": interval,
+        "max_priority_reset": interval,
+        "policy_kwargs": dict(net_arch=[width] * 3, zs_dim=sampled_params["zs_dim"], encoder_net_arch=[width] * 2),
+    }
 
 
 def sample_replay_params(trial: "optuna.Trial") -> dict[str, Any]:
@@ -349,6 +398,8 @@ def patch_hyperparams_opt(module: ModuleType) -> None:
     """
     module.HYPERPARAMS_SAMPLER.setdefault(ALGO_NAME, sample_td3x_params)
     module.HYPERPARAMS_CONVERTER.setdefault(ALGO_NAME, convert_td3x_params)
+    module.HYPERPARAMS_SAMPLER.setdefault("td7", sample_td7_params)
+    module.HYPERPARAMS_CONVERTER.setdefault("td7", convert_td7_params)
     for name, parent in SB3_PARENTS.items():
         module.HYPERPARAMS_SAMPLER.setdefault(name, prioritized_sampler(module.HYPERPARAMS_SAMPLER[parent]))
         module.HYPERPARAMS_CONVERTER.setdefault(name, prioritized_converter(module.HYPERPARAMS_CONVERTER[parent]))

@@ -20,7 +20,7 @@ from sb3_td3x.benchmark import report, runner, throughput
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
 from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENED, TD3X_OFF, BenchmarkConfig
-from sb3_td3x.td3x.sale import SALEPolicy
+from sb3_td3x.td7.policies import TD7Policy
 
 REQUIRED = [
     "td3",
@@ -83,16 +83,19 @@ def test_ablation_switches_exactly_one_extra(name, changed):
 def test_screening_candidates_build(name):
     from stable_baselines3.common.noise import NormalActionNoise
 
-    from sb3_td3x import TD3X
+    from sb3_td3x import TD3X, TD7
 
     kwargs = {key: eval(value) for key, value in CONFIGS[name].hyperparams.items()}
     policy = kwargs.pop("policy", "MlpPolicy")
     # RL Zoo's own keys become the action noise
     noise_std = kwargs.pop("noise_std", 0.1)
-    model = TD3X(policy, "Pendulum-v1", action_noise=NormalActionNoise(np.zeros(1), noise_std * np.ones(1)), **kwargs)
-    assert CONFIGS[name].algo == "td3x"
-    if name.startswith("td3x_td7"):
-        assert model.n_steps == 1 and isinstance(model.policy, SALEPolicy) and model.policy.net_arch == [256, 256, 256]
+    algorithm = TD7 if CONFIGS[name].algo == "td7" else TD3X
+    model = algorithm(policy, "Pendulum-v1", action_noise=NormalActionNoise(np.zeros(1), noise_std * np.ones(1)), **kwargs)
+    assert CONFIGS[name].algo == ("td7" if name.startswith("td7") else "td3x")
+    if name.startswith("td7"):
+        assert model.n_steps == 1 and isinstance(model.policy, TD7Policy) and model.policy.net_arch == [256, 256, 256]
+        assert model.policy.zs_dim == (128 if name.endswith("z128") else 256)
+        return
     else:
         assert model.n_steps == 3 and model.policy.net_arch == [400, 300]
     assert model.policy.critic_layer_norm is name.endswith("_layernorm")
@@ -101,9 +104,26 @@ def test_screening_candidates_build(name):
 
 
 def test_td7_set_is_td7s_hyperparameters():
-    from sb3_td3x.benchmark.diagnose import zoo_hyperparams
+    """The td7 configurations are the TD7 class with td7.yml; the screening's runs, trained as TD3X with TD7's
+    overrides on td3x.yml, count as theirs (the same computation: tests/test_refactor_fixture.py)."""
+    import yaml
 
-    params = zoo_hyperparams("Hopper-v4", CONFIGS["td3x_td7"].hyperparams)
+    from sb3_td3x import TD7
+    from sb3_td3x.benchmark.diagnose import zoo_hyperparams
+    from sb3_td3x.zoo import hyperparams_file
+
+    assert CONFIGS["td7"].algo == "td7" and CONFIGS["td7"].hyperparams == {}
+    zoo = yaml.safe_load(hyperparams_file("td7").read_text())["Hopper-v4"]
+    assert zoo == dict(n_timesteps=1e6, policy="MlpPolicy", learning_starts=25_000, noise_type="normal", noise_std=0.1)
+    model = TD7("MlpPolicy", "Pendulum-v1")
+    assert (model.learning_rate, model.batch_size, model.gamma, model.prioritized_replay) == (3e-4, 256, 0.99, "lap")
+    assert (model.max_priority_reset, model.target_update_interval, model.value_clipping) == (250, 250, True)
+    assert model.policy_checkpoints and model.gradient_steps == -1 and model.n_steps == 1 and model.policy_delay == 2
+    assert model.replay_buffer.alpha == 0.4 and model.replay_buffer.min_priority == 1.0
+    assert (model.policy.net_arch, model.policy.zs_dim, model.policy.encoder_net_arch) == ([256] * 3, 256, [256] * 2)
+    ((algo, overrides),) = CONFIGS["td7"].trained_as
+    params = zoo_hyperparams("Hopper-v4", overrides)
+    assert algo == "td3x"
     expected = dict(
         policy="SALEPolicy",
         learning_rate=3e-4,
@@ -124,8 +144,9 @@ def test_td7_set_is_td7s_hyperparameters():
     assert {key: params[key] for key in expected} == expected
     assert params["policy_kwargs"] == dict(net_arch=[256, 256, 256], zs_dim=256, encoder_net_arch=[256, 256])
     assert params.get("policy_delay", 2) == 2 and params.get("alpha") is None  # LAP's default alpha, 0.4
-    assert CONFIGS["td3x_td7"].relative_cost > 2
-    small = zoo_hyperparams("Hopper-v4", CONFIGS["td3x_td7_z128"].hyperparams)
+    assert CONFIGS["td7"].relative_cost > 2
+    ((_, small_overrides),) = CONFIGS["td7_z128"].trained_as
+    small = zoo_hyperparams("Hopper-v4", small_overrides)
     assert small == {**params, "policy_kwargs": {**params["policy_kwargs"], "zs_dim": 128}}
 
 
@@ -151,18 +172,20 @@ def test_configurations_build_from_the_mujoco_zoo_entry(name):
 
     from stable_baselines3.common.noise import NormalActionNoise
 
-    from sb3_td3x import TD3X
     from sb3_td3x.benchmark.diagnose import zoo_hyperparams
+    from sb3_td3x.zoo import ALGORITHMS
 
-    params = zoo_hyperparams("Hopper-v4", CONFIGS[name].hyperparams)
+    algo = CONFIGS[name].algo
+    params = zoo_hyperparams("Hopper-v4", CONFIGS[name].hyperparams, algo)
     for key in ("n_timesteps", "noise_type"):
         params.pop(key)
     noise_std = params.pop("noise_std")
     params.update(buffer_size=1000, learning_starts=10)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        model = TD3X(env="Pendulum-v1", action_noise=NormalActionNoise(np.zeros(1), noise_std * np.ones(1)), **params)
-    assert model.prioritized_replay == params["prioritized_replay"]
+        noise = NormalActionNoise(np.zeros(1), noise_std * np.ones(1))
+        model = ALGORITHMS[algo](env="Pendulum-v1", action_noise=noise, **params)
+    assert model.prioritized_replay == params.get("prioritized_replay", "lap")
 
 
 def test_every_override_is_valid_python():
@@ -341,8 +364,8 @@ def test_runner_does_not_start_runs_that_cannot_finish(tmp_path, fake_python):
     (record,) = runner.run_all(specs[:1], jobs=1, python=fake_python, poll_interval=0.01)
     assert runner.estimate_seconds(specs[1]) == pytest.approx(record["wall_time_s"])
     # A configuration without finished runs of its own scales the others' wall time by its relative cost
-    (td7,) = runner.make_specs(["td3x_td7"], "Fake-v0", [0], 2000, tmp_path / "runs", eval_freq=1000)
-    assert runner.estimate_seconds(td7) == pytest.approx(record["wall_time_s"] * CONFIGS["td3x_td7"].relative_cost)
+    (td7,) = runner.make_specs(["td7"], "Fake-v0", [0], 2000, tmp_path / "runs", eval_freq=1000)
+    assert runner.estimate_seconds(td7) == pytest.approx(record["wall_time_s"] * CONFIGS["td7"].relative_cost)
     (record,) = runner.run_all(specs, jobs=1, python=fake_python, poll_interval=0.01, deadline=time.time() + 600)
     assert record["seed"] == 1
     with pytest.raises(ValueError, match="default_rate"):
@@ -758,7 +781,7 @@ def test_throughput_smoke():
     try:
         import sb3_td3x.td3x  # noqa: F401
 
-        names += ["td3x_off", "td3x_all_per", "td3x_td7_z128"]
+        names += ["td3x_off", "td3x_all_per", "td7_z128"]
     except ImportError:
         pass
     rounds = []
@@ -778,10 +801,11 @@ def test_throughput_smoke():
 
 
 def test_throughput_variants_of_the_candidates_are_their_configurations():
-    td7, small = throughput.VARIANTS["td3x_td7"], throughput.VARIANTS["td3x_td7_z128"]
-    assert td7.kwargs["policy"] == "SALEPolicy" and td7.kwargs["policy_kwargs"]["zs_dim"] == 256
-    assert small.kwargs == {**td7.kwargs, "policy_kwargs": {**td7.kwargs["policy_kwargs"], "zs_dim": 128}}
-    assert "learning_starts" not in td7.kwargs and td7.kwargs["value_clipping"] is True
+    td7, small = throughput.VARIANTS["td7"], throughput.VARIANTS["td7_z128"]
+    assert td7.algo == small.algo == "td7" and td7.kwargs == {"policy_kwargs": {}}
+    assert small.kwargs == {"policy_kwargs": {"zs_dim": 128}}
+    model = throughput.build_model(small, "Pendulum-v1", 0, 1000, 100)
+    assert type(model).__name__ == "TD7" and model.policy.zs_dim == 128 and model.policy.net_arch == [256, 256, 256]
     writeup = throughput.VARIANTS["td3x_writeup"]
     assert writeup.noise_std == 0.2 and writeup.kwargs["prioritized_replay"] == "per"
     assert writeup.kwargs["policy_kwargs"] == {"net_arch": [400, 300]}
@@ -930,10 +954,8 @@ def test_td7_reference_timing_with_a_stand_in_reference(tmp_path, capsys):
     assert agent.dims == (3, 1, 2.0) and len(agent.replay_buffer.rows) == 300
     assert agent.updates == 20 + 2 * 3  # warm-up, then every round
     printed = capsys.readouterr().out
-    for name in ("td3 (SB3, [400, 300])", "TD7 reference", "TD3X SALE (zs 256)", "TD3X SALE (zs 128)"):
+    for name in ("td3 (SB3, [400, 300])", "TD7 reference", "TD7 (sb3_td3x, zs 256)", "TD7 (sb3_td3x, zs 128)"):
         assert f"| {name} |" in printed and f"| {name} |" in markdown.read_text()
-    kwargs = td7_reference.sale_kwargs(128)
-    assert kwargs["policy_kwargs"]["zs_dim"] == 128 and "policy_checkpoints" not in kwargs
     with pytest.raises(FileNotFoundError, match="td7-path"):
         td7_reference.load_reference(str(tmp_path / "nowhere"))
 

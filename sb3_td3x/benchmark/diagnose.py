@@ -37,17 +37,18 @@ KEYS: tuple[str, ...] = (
 )
 
 
-def zoo_hyperparams(env_id: str, overrides: dict[str, str]) -> dict[str, Any]:
+def zoo_hyperparams(env_id: str, overrides: dict[str, str], algo: str = "td3x") -> dict[str, Any]:
     """
-    :param env_id: Environment id (its entry of the packaged ``td3x.yml``, else ``default``).
+    :param env_id: Environment id (its entry of the packaged ``<algo>.yml``, else ``default``).
     :param overrides: The configuration's ``key -> python expression`` overrides.
+    :param algo: The package's algorithm whose yml file is read.
     :return: the hyperparameters, values evaluated as RL Zoo does.
     """
     import yaml
 
-    from sb3_td3x.zoo import HYPERPARAMS_FILE
+    from sb3_td3x.zoo import hyperparams_file
 
-    with open(HYPERPARAMS_FILE) as file:
+    with open(hyperparams_file(algo)) as file:
         entries = yaml.safe_load(file)
     params = dict(entries.get(env_id, entries["default"]))
     params.update(override_values(overrides))

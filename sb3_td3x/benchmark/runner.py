@@ -363,7 +363,8 @@ def check_same_overrides(config: BenchmarkConfig, record: dict[str, Any], folder
     :param folder: Where the record is (for the message).
     :raises MixedResultsError: naming the folder, what it trained with and what the configuration is now.
     """
-    if record.get("algo") == config.algo and record.get("hyperparams", {}) == config.hyperparams:
+    trained = (record.get("algo"), record.get("hyperparams", {}))
+    if trained in [(config.algo, config.hyperparams), *config.trained_as]:
         return
     now = trained_overrides({"algo": config.algo, "hyperparams": config.hyperparams})
     raise MixedResultsError(

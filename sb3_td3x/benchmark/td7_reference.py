@@ -1,12 +1,12 @@
 """
-Time of one SALE update of TD3X against the TD7 reference agent (sfujim/TD7), and both against one stock SB3 TD3
-update with RL Zoo's [400, 300] networks, measured interleaved in one process on the same transitions.
+Time of one update of the package's TD7 against the TD7 reference agent (sfujim/TD7), and both against one stock SB3
+TD3 update with RL Zoo's [400, 300] networks, measured interleaved in one process on the same transitions.
 
 The reference stays outside this package: give the folder of a checkout of https://github.com/sfujim/TD7 (its
 ``TD7.py`` and ``buffer.py``), which is imported from there. Each round times ``--updates`` gradient steps of every
 agent in turn (the order rotated every round), so that a change of machine load hits all of them alike; the table
-gives the median time per update and the ratios. TD3X's variants are the benchmark's ``td3x_td7`` set without the
-policy checkpoints (which only decide when updates happen), with TD7's embeddings of 256 and with 128.
+gives the median time per update and the ratios. The package's TD7 is timed with its defaults (TD7's hyperparameters)
+without the policy checkpoints (which only decide when updates happen), with TD7's embeddings of 256 and with 128.
 
 Example::
 
@@ -29,18 +29,7 @@ import torch as th
 from stable_baselines3 import TD3
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
-from sb3_td3x.benchmark.configs import CONFIGS, override_values
 from sb3_td3x.common.buffers import PrioritizedReplayBuffer
-
-# The TD7 set as TD3X trains it, minus what only decides when updates happen (checkpoints, per-episode training)
-NOT_TIMED = ("policy_checkpoints", "train_freq", "gradient_steps", "learning_starts")
-
-
-def sale_kwargs(zs_dim: int = 256) -> dict[str, Any]:
-    """:return: TD3X's constructor arguments of the benchmark's ``td3x_td7`` set, without the checkpoints."""
-    kwargs = {key: value for key, value in override_values(CONFIGS["td3x_td7"].hyperparams).items() if key not in NOT_TIMED}
-    kwargs["policy_kwargs"] = {**kwargs["policy_kwargs"], "zs_dim": zs_dim}
-    return kwargs
 
 
 def load_reference(td7_path: str) -> Any:
@@ -68,13 +57,15 @@ def build_agents(td7: Any, env_id: str, transitions: int, seed: int) -> dict[str
     :param seed: Seed.
     :return: name -> function making that many gradient steps.
     """
-    from sb3_td3x import TD3X
+    from sb3_td3x import TD7
 
     env = gym.make(env_id)
     common: dict[str, Any] = dict(buffer_size=1_000_000, batch_size=256, learning_starts=transitions, seed=seed, device="cpu")
-    sale = TD3X("SALEPolicy", env, **common, **{k: v for k, v in sale_kwargs(256).items() if k != "policy"})
+    # Updates after every env step instead of after each assessed episode: the same update, timed on its own
+    stepwise: dict[str, Any] = dict(policy_checkpoints=False, train_freq=1, gradient_steps=1)
+    sale = TD7("MlpPolicy", env, **common, **stepwise)
     sale.learn(transitions)
-    small = TD3X("SALEPolicy", env, **common, **{k: v for k, v in sale_kwargs(128).items() if k != "policy"})
+    small = TD7("MlpPolicy", env, **common, **stepwise, policy_kwargs=dict(zs_dim=128))
     stock = TD3("MlpPolicy", env, learning_rate=1e-3, policy_kwargs=dict(net_arch=[400, 300]), **common)
     for model in (small, stock):
         model._setup_learn(transitions)
@@ -105,8 +96,8 @@ def build_agents(td7: Any, env_id: str, transitions: int, seed: int) -> dict[str
     return {
         "td3 (SB3, [400, 300])": lambda updates: stock.train(updates, batch_size=256),
         "TD7 reference": reference,
-        "TD3X SALE (zs 256)": lambda updates: sale.train(updates, batch_size=256),
-        "TD3X SALE (zs 128)": lambda updates: small.train(updates, batch_size=256),
+        "TD7 (sb3_td3x, zs 256)": lambda updates: sale.train(updates, batch_size=256),
+        "TD7 (sb3_td3x, zs 128)": lambda updates: small.train(updates, batch_size=256),
     }
 
 

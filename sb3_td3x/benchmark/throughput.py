@@ -82,12 +82,15 @@ def from_config(name: str, variant_name: str | None = None, **changes: Any) -> V
     :param changes: Constructor arguments changed on top (``policy_kwargs`` merged).
     :return: the variant.
     """
-    kwargs = override_values(CONFIGS[name].hyperparams)
+    config = CONFIGS[name]
+    kwargs = override_values(config.hyperparams)
     kwargs.pop("learning_starts", None)
     noise_std = kwargs.pop("noise_std", NOISE_STD)
-    policy_kwargs = {**kwargs.get("policy_kwargs", ZOO_MUJOCO["policy_kwargs"]), **changes.pop("policy_kwargs", {})}
+    # TD7's networks are the TD7 class's own; the others start from RL Zoo's MuJoCo ones
+    base = {} if config.algo == "td7" else ZOO_MUJOCO["policy_kwargs"]
+    policy_kwargs = {**kwargs.get("policy_kwargs", base), **changes.pop("policy_kwargs", {})}
     kwargs.update(changes, policy_kwargs=policy_kwargs)
-    return Variant(variant_name or name, "td3x", kwargs, action_noise=noise_std > 0, noise_std=noise_std)
+    return Variant(variant_name or name, config.algo, kwargs, action_noise=noise_std > 0, noise_std=noise_std)
 
 
 VARIANTS: dict[str, Variant] = {
@@ -111,8 +114,8 @@ VARIANTS: dict[str, Variant] = {
         from_config("td3x_writeup"),
         from_config("td3x_writeup_noisy"),
         from_config("td3x_ckpt"),
-        from_config("td3x_td7"),
-        from_config("td3x_td7", "td3x_td7_z128", policy_kwargs={"zs_dim": 128}),
+        from_config("td7"),
+        from_config("td7_z128"),
     )
 }
 
@@ -129,7 +132,8 @@ def build_model(variant: Variant, env_id: str, seed: int, buffer_size: int, lear
     env = gym.make(env_id)
     assert isinstance(env.action_space, spaces.Box)
     n_actions = env.action_space.shape[0]
-    kwargs: dict[str, Any] = {**ZOO_MUJOCO, **variant.kwargs}
+    # TD7 keeps its own hyperparameters; the others take RL Zoo's MuJoCo ones
+    kwargs: dict[str, Any] = {**({} if variant.algo == "td7" else ZOO_MUJOCO), **variant.kwargs}
     policy = kwargs.pop("policy", "MlpPolicy")
     if variant.action_noise:
         kwargs["action_noise"] = NormalActionNoise(np.zeros(n_actions), variant.noise_std * np.ones(n_actions))
@@ -142,9 +146,9 @@ def build_model(variant: Variant, env_id: str, seed: int, buffer_size: int, lear
     }
     if variant.algo == "td3":
         return TD3(policy, env, **common, **kwargs)
-    from sb3_td3x.td3x import TD3X
+    from sb3_td3x import TD3X, TD7
 
-    return TD3X(policy, env, **common, **kwargs)
+    return (TD7 if variant.algo == "td7" else TD3X)(policy, env, **common, **kwargs)
 
 
 def measure_throughput(

@@ -1,5 +1,4 @@
 from sb3_td3x.td3x.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, NoisyTD3Policy, TD3XPolicy
-from sb3_td3x.td3x.sale import SALEPolicy
 from sb3_td3x.td3x.td3x import TD3X
 
 __all__ = [
@@ -9,6 +8,5 @@ __all__ = [
     "MultiInputPolicy",
     "NoisyMlpPolicy",
     "NoisyTD3Policy",
-    "SALEPolicy",
     "TD3XPolicy",
 ]

@@ -31,13 +31,13 @@ from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from stable_baselines3.td3.policies import Actor, TD3Policy
 from torch import nn
 
+from sb3_td3x.common.checkpoints import CheckpointPolicyMixin
 from sb3_td3x.common.noisy import (
     check_noise_kwargs,
     create_noisy_mlp,
     mean_weights,
     noisy_layers,
 )
-from sb3_td3x.td3x.checkpoints import CheckpointPolicyMixin
 
 
 def _check_layer_norm(name: str, value: Any) -> None:
@@ -283,7 +283,7 @@ class TD3XPolicy(CheckpointPolicyMixin, TD3Policy):
     :param critic_layer_norm: Whether every hidden layer of the critics is followed by ``LayerNorm``
         (before its activation, see :class:`LayerNormContinuousCritic`); False: SB3's critics, unchanged
     :param use_checkpoint: Whether the policy keeps a checkpoint of its actor that deterministic prediction uses
-        once one is taken (see :mod:`sb3_td3x.td3x.checkpoints`; ``TD3X(policy_checkpoints=True)`` sets it)
+        once one is taken (see :mod:`sb3_td3x.common.checkpoints`; ``TD3X(policy_checkpoints=True)`` sets it)
     """
 
     def __init__(

@@ -4,7 +4,7 @@ import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.base_class import maybe_make_env
-from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
+from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.noise import ActionNoise, NormalActionNoise, VectorizedActionNoise
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
@@ -12,20 +12,14 @@ from stable_baselines3.common.utils import polyak_update
 from stable_baselines3.td3 import TD3
 from stable_baselines3.td3.policies import TD3Policy
 
-from sb3_td3x.common.buffers import IndexedReplayBuffer
+from sb3_td3x.common.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
 from sb3_td3x.common.noise import DecayingNormalActionNoise
 from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_replay_support
-from sb3_td3x.td3x.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
 from sb3_td3x.td3x.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
-from sb3_td3x.td3x.sale import SALEBatch, SALEEncoder, SALEPolicy
-from sb3_td3x.td3x.value_clipping import TargetValueRange
 
 SelfTD3X = TypeVar("SelfTD3X", bound="TD3X")
 
 NOISE_SCHEDULES = ("constant", "linear", "exponential")
-
-# TD7's period of the hard target updates, the default with SALEPolicy
-SALE_TARGET_UPDATE_INTERVAL = 250
 
 
 class TD3X(PrioritizedReplayMixin, TD3):
@@ -41,13 +35,12 @@ class TD3X(PrioritizedReplayMixin, TD3):
     LAP: An Equivalence between Loss Functions and Non-Uniform Sampling in Experience Replay, Fujimoto et al. 2020,
     https://arxiv.org/abs/2007.06049, reference implementation https://github.com/sfujim/LAP-PAL
     NoisyNet: Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295
-    SALE, policy checkpoints, hard target updates and value clipping: For SALE: State-Action Representation Learning
-    for Deep Reinforcement Learning (TD7), Fujimoto et al. 2023, https://arxiv.org/abs/2306.02451, reference
-    implementation https://github.com/sfujim/TD7
+    Policy checkpoints: For SALE: State-Action Representation Learning for Deep Reinforcement Learning (TD7),
+    Fujimoto et al. 2023, https://arxiv.org/abs/2306.02451, reference implementation https://github.com/sfujim/TD7
+    (TD7 itself, with its learned embeddings, is :class:`~sb3_td3x.td7.TD7`)
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy: SB3's TD3 policies with
-        ``critic_layer_norm`` added; NoisyMlpPolicy; SALEPolicy: TD7's networks with learned state and state-action
-        embeddings, see :mod:`sb3_td3x.td3x.sale`)
+        ``critic_layer_norm`` added; NoisyMlpPolicy)
     :param env: The environment to learn from (if registered in Gym, can be str)
     :param learning_rate: learning rate for adam optimizer,
         the same learning rate will be used for all networks (Q-Values, Actor and Value function)
@@ -71,8 +64,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
         (not supported with n-step returns or prioritized replay)
     :param n_steps: Number of steps of the n-step return (SB3's ``NStepReplayBuffer``), >= 1.
-        Also applied to a prioritized buffer. With ``SALEPolicy`` the critics learn from n-step returns and the
-        encoder from each sampled transition's one-step next observation.
+        Also applied to a prioritized buffer.
     :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` (proportional prioritized replay with
         importance-sampling weights) or ``"lap"`` (loss-adjusted prioritized replay with a Huber critic loss)
     :param alpha: Priority exponent, >= 0. ``None``: the buffer's default (0.6 for PER, 0.4 for LAP)
@@ -95,19 +87,13 @@ class TD3X(PrioritizedReplayMixin, TD3):
     :param noise_final_std: Final sigma of the decaying exploration noise, >= 0 (> 0 for ``"exponential"``)
     :param noise_decay_steps: Number of env steps over which the sigma decays, >= 1.
         ``None``: the whole training run (``total_timesteps`` of ``learn()``)
-    :param policy_checkpoints: Whether to keep a policy checkpoint, as TD7 does (see :mod:`sb3_td3x.td3x.checkpoints`):
+    :param policy_checkpoints: Whether to keep a policy checkpoint, as TD7 does (see :mod:`sb3_td3x.common.checkpoints`):
         training waits at the end of each episode while the current policy is assessed on the episodes it plays,
         and deterministic prediction uses the best assessed policy. Needs ``train_freq=(1, "episode")``, one
         environment and a TD3X policy; ``gradient_steps=-1`` makes as many gradient steps as env steps, as TD7
-    :param checkpoint_kwargs: Keyword arguments of :class:`~sb3_td3x.td3x.checkpoints.PolicyCheckpoints`:
+    :param checkpoint_kwargs: Keyword arguments of :class:`~sb3_td3x.common.checkpoints.PolicyCheckpoints`:
         ``episodes`` (1), ``late_episodes`` (20), ``late_start`` (750,000 gradient steps), ``reset_weight`` (0.9),
         ``healthy_reward`` (0: the score is the minimum return, TD7's rule; e.g. 1 on Hopper scores progress instead)
-    :param target_update_interval: Every this many gradient steps, hard-copy the actor and critics into their
-        targets (and, with SALEPolicy, the encoder into its fixed copies), instead of Polyak averaging with ``tau``.
-        ``None``: Polyak averaging (TD3), or 250 with SALEPolicy (TD7)
-    :param value_clipping: Clip the next-state values of the critic targets to the range of the targets seen so
-        far, refreshed at each hard target update (TD7, see :mod:`sb3_td3x.td3x.value_clipping`); needs hard target
-        updates
     :param policy_delay: Policy and target networks will only be updated once every policy_delay steps
         per training steps. The Q values will be updated policy_delay more often (update every training step).
     :param target_policy_noise: Standard deviation of Gaussian noise added to target policy
@@ -132,7 +118,6 @@ class TD3X(PrioritizedReplayMixin, TD3):
         "CnnPolicy": CnnPolicy,
         "MultiInputPolicy": MultiInputPolicy,
         "NoisyMlpPolicy": NoisyMlpPolicy,
-        "SALEPolicy": SALEPolicy,
     }
 
     def __init__(
@@ -165,8 +150,6 @@ class TD3X(PrioritizedReplayMixin, TD3):
         noise_decay_steps: int | None = None,
         policy_checkpoints: bool = False,
         checkpoint_kwargs: dict[str, Any] | None = None,
-        target_update_interval: int | None = None,
-        value_clipping: bool = False,
         policy_delay: int = 2,
         target_policy_noise: float = 0.2,
         target_noise_clip: float = 0.5,
@@ -196,10 +179,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
         # The policy class, resolved once by SB3's own lookup of policy_aliases
         policy_class = self._get_policy_from_name(policy) if isinstance(policy, str) else policy
         checkpoint_kwargs = self._check_checkpoint_args(policy_checkpoints, checkpoint_kwargs, policy_class, train_freq)
-        sale = issubclass(policy_class, SALEPolicy)
-        target_update_interval = self._check_target_args(target_update_interval, value_clipping, sale)
-        if sale:
-            self._check_sale_replay(replay_buffer_class)
+        self._check_policy_class(policy_class)
         if env is not None:
             env = maybe_make_env(env, verbose)
             if not isinstance(env.action_space, spaces.Box):
@@ -253,12 +233,19 @@ class TD3X(PrioritizedReplayMixin, TD3):
         self._episode_length = 0
         self._last_episode_return: float | None = None
         self._last_episode_length = 0
-        self.target_update_interval = target_update_interval
-        self.value_clipping = value_clipping
-        self.value_range = TargetValueRange() if value_clipping else None
 
         if _init_setup_model:
             self._setup_model()
+
+    def _check_policy_class(self, policy_class: type[BasePolicy]) -> None:
+        """:raises ValueError: for TD7's networks, which only the ``TD7`` algorithm trains."""
+        from sb3_td3x.td7 import TD7, TD7Policy
+
+        if issubclass(policy_class, TD7Policy) and not isinstance(self, TD7):
+            raise ValueError(
+                f"policy={policy_class.__name__}: TD7's networks (learned embeddings) are trained by the TD7 algorithm: "
+                "TD7('MlpPolicy', env)"
+            )
 
     def _check_checkpoint_args(
         self,
@@ -286,39 +273,6 @@ class TD3X(PrioritizedReplayMixin, TD3):
                 f"train_freq must be (1, 'episode'), got {train_freq!r}"
             )
         return kwargs
-
-    @staticmethod
-    def _check_target_args(target_update_interval: int | None, value_clipping: bool, sale: bool) -> int | None:
-        if target_update_interval is not None and (
-            isinstance(target_update_interval, bool)
-            or not isinstance(target_update_interval, (int, np.integer))
-            or target_update_interval < 1
-        ):
-            raise ValueError(f"target_update_interval must be an integer >= 1 or None, got {target_update_interval!r}")
-        if target_update_interval is None and sale:
-            target_update_interval = SALE_TARGET_UPDATE_INTERVAL
-        if not isinstance(value_clipping, bool):
-            raise ValueError(f"value_clipping must be True or False, got {value_clipping!r}")
-        if value_clipping and target_update_interval is None:
-            raise ValueError(
-                "value_clipping=True refreshes its range at the hard target updates: set target_update_interval "
-                "(TD7: 250) or use SALEPolicy"
-            )
-        return target_update_interval
-
-    @staticmethod
-    def _check_sale_replay(replay_buffer_class: type[ReplayBuffer] | None) -> None:
-        if (
-            replay_buffer_class is not None
-            and issubclass(replay_buffer_class, NStepReplayBuffer)
-            and not issubclass(replay_buffer_class, IndexedReplayBuffer)
-        ):
-            raise ValueError(
-                f"replay_buffer_class={replay_buffer_class.__name__}: SALEPolicy's encoder learns from one-step "
-                "transitions (it predicts the next state's embedding), and an n-step buffer's samples end n steps "
-                "later; use one of TD3X's buffers (IndexedReplayBuffer, PrioritizedReplayBuffer, LAPReplayBuffer), whose "
-                "samples name their slots, or leave replay_buffer_class to n_steps / prioritized_replay"
-            )
 
     @staticmethod
     def _check_noise_args(
@@ -355,11 +309,6 @@ class TD3X(PrioritizedReplayMixin, TD3):
             # As SB3 gives use_sde to the policies that have it: the policy builds the checkpoint's networks.
             # A new dict: the caller's policy_kwargs stay as they were
             self.policy_kwargs = {**self.policy_kwargs, "use_checkpoint": True}
-        # [TD3X: SALE] with n-step returns the encoder still learns from one-step transitions: a buffer whose samples
-        # name their slots, to read each one's next observation (PER and LAP buffers do already)
-        sale = issubclass(self.policy_class, SALEPolicy)
-        if sale and self.n_steps > 1 and self.replay_buffer_class is None and self.prioritized_replay == "none":
-            self.replay_buffer_class = IndexedReplayBuffer
         # The replay buffer (PER / LAP, with SB3's n_steps under it) is chosen by PrioritizedReplayMixin
         super()._setup_model()
 
@@ -423,9 +372,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
         SB3's ``TD3.train()`` with the changes marked ``[TD3X]``: fresh NoisyNet noise before every gradient step,
         the critic loss weighted by the importance-sampling weights (PER) or made a Huber loss (LAP), and the new
         priorities written back after each critic update; with policy checkpoints, the steps wait for the end of
-        the assessment; with hard target updates, copies instead of Polyak averaging, and value clipping. The SALE
-        steps (TD7, marked ``[TD3X: SALE]``): the encoder learns first, then actor and critics read the embeddings
-        of its fixed copies, each embedding computed once per step.
+        the assessment.
 
         The priority of a transition uses ``max(|delta_1|, |delta_2|)``, the larger TD error of the two critics
         against the shared clipped double-Q target (as the LAP reference code does): both critics are trained on
@@ -441,18 +388,14 @@ class TD3X(PrioritizedReplayMixin, TD3):
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
 
-        # [TD3X: SALE] the encoder has its own optimizer (the same learning rate)
-        sale = isinstance(self.policy, SALEPolicy)
-        optimizers = [self.actor.optimizer, self.critic.optimizer] + ([self.encoder.optimizer] if sale else [])
         # Update learning rate according to lr schedule
-        self._update_learning_rate(optimizers)
+        self._update_learning_rate([self.actor.optimizer, self.critic.optimizer])
 
         # [TD3X] prioritized replay: LAP's threshold for this call, the diagnostics' accumulators
         replay_stats = self._start_replay_updates()
         reset_noise = getattr(self.policy, "reset_noise", None)
 
         actor_losses, critic_losses = [], []
-        encoder_losses: list[float] = []
         for _ in range(gradient_steps):
             self._n_updates += 1
             # [TD3X] NoisyNet: new noise for the actor, the critics and their targets at every gradient step
@@ -463,29 +406,19 @@ class TD3X(PrioritizedReplayMixin, TD3):
             # For n-step replay, discount factor is gamma**n_steps (when no early termination)
             discounts = replay_data.discounts if replay_data.discounts is not None else self.gamma
 
-            # [TD3X: SALE] the encoder learns first (TD7, eq. 1); actor and critics then read its fixed copies
-            batch = self._train_encoder(replay_data, encoder_losses) if sale else None
-
             with th.no_grad():
                 # Select action according to policy and add clipped noise
                 noise = replay_data.actions.clone().data.normal_(0, self.target_policy_noise)
                 noise = noise.clamp(-self.target_noise_clip, self.target_noise_clip)
-                # Compute the next Q-values: min over all critics targets ([TD3X: SALE] reading the fixed target encoder)
-                next_q_values = self._next_q_values(replay_data, noise, batch)
+                next_actions = (self.actor_target(replay_data.next_observations) + noise).clamp(-1, 1)
+
+                # Compute the next Q-values: min over all critics targets
+                next_q_values = th.cat(self.critic_target(replay_data.next_observations, next_actions), dim=1)
                 next_q_values, _ = th.min(next_q_values, dim=1, keepdim=True)
-                # [TD3X] value clipping (TD7): to the range of the targets seen up to the last hard update
-                if self.value_range is not None:
-                    next_q_values = self.value_range.clip(next_q_values)
                 target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q_values
-                if self.value_range is not None:
-                    self.value_range.observe(target_q_values)
 
             # Get current Q-values estimates for each critic network
-            if batch is None:
-                current_q_values = self.critic(replay_data.observations, replay_data.actions)
-            else:
-                # [TD3X: SALE] both critics in one batched pass, split into SB3's tuple of columns
-                current_q_values = self.policy.critic(batch.obs, replay_data.actions, batch.zsa, batch.zs).split(1, dim=1)
+            current_q_values = self.critic(replay_data.observations, replay_data.actions)
 
             # Compute critic loss ([TD3X] PER: importance-weighted, LAP: Huber), and the per-sample TD errors
             critic_loss, td_errors = self._replay_loss(current_q_values, target_q_values, replay_data, replay_stats)
@@ -501,8 +434,8 @@ class TD3X(PrioritizedReplayMixin, TD3):
 
             # Delayed policy updates
             if self._n_updates % self.policy_delay == 0:
-                # Compute actor loss ([TD3X: SALE] minus the mean of both critics, as TD7)
-                actor_loss = self._actor_loss(replay_data, batch)
+                # Compute actor loss
+                actor_loss = -self.critic.q1_forward(replay_data.observations, self.actor(replay_data.observations)).mean()
                 actor_losses.append(actor_loss.item())
 
                 # Optimize the actor
@@ -510,16 +443,11 @@ class TD3X(PrioritizedReplayMixin, TD3):
                 actor_loss.backward()
                 self.actor.optimizer.step()
 
-                if self.target_update_interval is None:
-                    polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
-                    polyak_update(self.actor.parameters(), self.actor_target.parameters(), self.tau)
-                    # Copy running stats, see GH issue #996
-                    polyak_update(self.critic_batch_norm_stats, self.critic_batch_norm_stats_target, 1.0)
-                    polyak_update(self.actor_batch_norm_stats, self.actor_batch_norm_stats_target, 1.0)
-
-            # [TD3X] hard target updates (TD7): targets, fixed encoders and the value-clipping range, every N steps
-            if self.target_update_interval is not None and self._n_updates % self.target_update_interval == 0:
-                self._hard_update()
+                polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
+                polyak_update(self.actor.parameters(), self.actor_target.parameters(), self.tau)
+                # Copy running stats, see GH issue #996
+                polyak_update(self.critic_batch_norm_stats, self.critic_batch_norm_stats_target, 1.0)
+                polyak_update(self.actor_batch_norm_stats, self.actor_batch_norm_stats_target, 1.0)
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         if len(actor_losses) > 0:
@@ -527,81 +455,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
         self.logger.record("train/critic_loss", np.mean(critic_losses))
         # [TD3X]
         self._record_replay(replay_stats, gradient_steps)
-        self._record_extras(encoder_losses)
-
-    def _train_encoder(self, replay_data: Any, encoder_losses: list[float]) -> SALEBatch:
-        """
-        [TD3X: SALE] One gradient step of the encoder on the batch; then the embeddings that actor and critics read
-        from the fixed encoder, computed once for the whole training step.
-
-        :return: the batch's preprocessed observations and their fixed embeddings.
-        """
-        policy: SALEPolicy = self.policy  # type: ignore[assignment]
-        obs, next_obs = policy.preprocess(replay_data.observations), policy.preprocess(replay_data.next_observations)
-        # With n-step returns the sample's next observation is n steps on: the encoder reads the one-step one
-        buffer = self.replay_buffer
-        one_step_next_obs = next_obs
-        if isinstance(buffer, IndexedReplayBuffer) and buffer.n_steps > 1:
-            one_step = buffer.one_step_next_observations(replay_data.indices, self._vec_normalize_env)
-            one_step_next_obs = policy.preprocess(one_step)
-        encoder_loss = policy.encoder.loss(obs, replay_data.actions, one_step_next_obs)
-        encoder_losses.append(encoder_loss.item())
-        policy.encoder.optimizer.zero_grad()
-        encoder_loss.backward()
-        policy.encoder.optimizer.step()
-        with th.no_grad():
-            zs = policy.fixed_encoder.zs(obs)
-            zsa = policy.fixed_encoder.zsa(zs, replay_data.actions)
-        return SALEBatch(obs, next_obs, zs, zsa)
-
-    def _next_q_values(self, replay_data: Any, noise: th.Tensor, batch: SALEBatch | None) -> th.Tensor:
-        """:return: the target critics' values of the next observations and smoothed target actions, a column each."""
-        if batch is None:
-            next_actions = (self.actor_target(replay_data.next_observations) + noise).clamp(-1, 1)
-            return th.cat(self.critic_target(replay_data.next_observations, next_actions), dim=1)
-        policy: SALEPolicy = self.policy  # type: ignore[assignment]
-        encoder_target = policy.fixed_encoder_target
-        next_zs = encoder_target.zs(batch.next_obs)
-        next_actions = (policy.actor_target(batch.next_obs, next_zs) + noise).clamp(-1, 1)
-        return policy.critic_target(batch.next_obs, next_actions, encoder_target.zsa(next_zs, next_actions), next_zs)
-
-    def _actor_loss(self, replay_data: Any, batch: SALEBatch | None) -> th.Tensor:
-        """:return: SB3's actor loss (minus the first critic); [TD3X: SALE] minus the mean of all critics (TD7)."""
-        if batch is None:
-            return -self.critic.q1_forward(replay_data.observations, self.actor(replay_data.observations)).mean()
-        policy: SALEPolicy = self.policy  # type: ignore[assignment]
-        actions = policy.actor(batch.obs, batch.zs)
-        # The critics' weights need no gradient from this loss: skip computing it
-        policy.critic.requires_grad_(False)
-        actor_loss = -policy.critic(batch.obs, actions, policy.fixed_encoder.zsa(batch.zs, actions), batch.zs).mean()
-        policy.critic.requires_grad_(True)
-        return actor_loss
-
-    def _hard_update(self) -> None:
-        """Copy the online networks into their targets (with SALE, also the encoder chain), refresh the value range."""
-        if isinstance(self.policy, SALEPolicy):
-            self.policy.hard_update()
-        else:
-            self.actor_target.load_state_dict(self.actor.state_dict())
-            self.critic_target.load_state_dict(self.critic.state_dict())
-        if self.value_range is not None:
-            self.value_range.refresh()
-
-    encoder: SALEEncoder
-
-    def _create_aliases(self) -> None:
-        super()._create_aliases()
-        if isinstance(self.policy, SALEPolicy):
-            self.encoder = self.policy.encoder
-
-    def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "encoder"]
-
-    def _get_torch_save_params(self) -> tuple[list[str], list[str]]:
-        state_dicts, variables = super()._get_torch_save_params()
-        if isinstance(self.policy, SALEPolicy):
-            state_dicts = [*state_dicts, "encoder.optimizer"]
-        return state_dicts, variables
+        self._record_extras()
 
     def _assess_policy(self, gradient_steps: int) -> int:
         """
@@ -621,18 +475,13 @@ class TD3X(PrioritizedReplayMixin, TD3):
         self.logger.record("train/n_checkpoints", self.checkpoints.n_checkpoints)
         return steps
 
-    def _record_extras(self, encoder_losses: list[float] | None = None) -> None:
-        """Log what the other extras are doing: the exploration sigma, SALE's encoder loss, the value-clipping range
-        and the NoisyNet sigma (the replay's own keys are logged by :class:`PrioritizedReplayMixin`)."""
+    def _record_extras(self) -> None:
+        """Log what the other extras are doing: the exploration sigma and the NoisyNet sigma (the replay's own keys are
+        logged by :class:`PrioritizedReplayMixin`)."""
         sigmas = [_current_sigma(noise) for noise in _noise_processes(self.action_noise)]
         known = [sigma for sigma in sigmas if sigma is not None]
         if known and len(known) == len(sigmas):
             self.logger.record("train/exploration_sigma", float(np.mean(known)))
-        if encoder_losses:
-            self.logger.record("train/encoder_loss", float(np.mean(encoder_losses)))
-        if self.value_range is not None:
-            self.logger.record("train/value_clip_low", self.value_range.low)
-            self.logger.record("train/value_clip_high", self.value_range.high)
         noisy_sigma_mean = getattr(self.policy, "noisy_sigma_mean", None)
         if noisy_sigma_mean is not None:
             self.logger.record("train/noisy_sigma_mean", float(noisy_sigma_mean()))

@@ -1,7 +1,7 @@
 """
 Fixture of the refactor that gave TD7 its own class (tests/test_refactor_fixture.py): short seeded runs of the
 configurations whose computation must not change, made with the code before it (commit c48e1b7, where TD7's set was
-``TD3X("SALEPolicy", ...)``). Each run trains on Pendulum-v1 with small networks; the fixture keeps, per run, the sum
+``TD3X("TD7Policy", ...)``). Each run trains on Pendulum-v1 with small networks; the fixture keeps, per run, the sum
 and the sum of squares of every parameter tensor of the policy after training, the mean return of 3 deterministic
 episodes, and the updates made.
 
@@ -34,8 +34,8 @@ TD7 = dict(
     **EPISODIC,
 )
 RUNS = {
-    "td7": dict(policy="SALEPolicy", policy_kwargs=TD7_NETS, **TD7),
-    "td7_nstep3": dict(policy="SALEPolicy", policy_kwargs=TD7_NETS, **{**TD7, "n_steps": 3}),
+    "td7": dict(policy="TD7Policy", policy_kwargs=TD7_NETS, **TD7),
+    "td7_nstep3": dict(policy="TD7Policy", policy_kwargs=TD7_NETS, **{**TD7, "n_steps": 3}),
     "td3x_ckpt_progress": dict(
         policy="MlpPolicy",
         policy_kwargs=dict(net_arch=[32, 32]),
@@ -62,9 +62,19 @@ def fingerprint(name: str, kwargs: dict) -> dict:
     policy = kwargs.pop("policy")
     noise = kwargs.pop("action_noise", "normal-0.1")
     sigma = float(noise.split("-")[1])
-    model = TD3X(policy, "Pendulum-v1", action_noise=NormalActionNoise(th.zeros(1).numpy(), sigma * th.ones(1).numpy()), **COMMON, **kwargs)
+    model = TD3X(
+        policy,
+        "Pendulum-v1",
+        action_noise=NormalActionNoise(th.zeros(1).numpy(), sigma * th.ones(1).numpy()),
+        **COMMON,
+        **kwargs,
+    )
     model.learn(STEPS)
-    params = {key: [float(value.double().sum()), float((value.double() ** 2).sum())] for key, value in model.policy.state_dict().items() if value.is_floating_point()}
+    params = {
+        key: [float(value.double().sum()), float((value.double() ** 2).sum())]
+        for key, value in model.policy.state_dict().items()
+        if value.is_floating_point()
+    }
     mean_return, _ = evaluate_policy(model, model.get_env(), n_eval_episodes=3, deterministic=True)
     return {"n_updates": int(model._n_updates), "mean_return": float(mean_return), "params": params}
 
@@ -74,7 +84,9 @@ def main() -> None:
     fixture = {name: fingerprint(name, kwargs) for name, kwargs in RUNS.items()}
     path = Path(__file__).with_name("refactor_fixture.json")
     path.write_text(json.dumps(fixture, indent=1))
-    print({name: (entry["n_updates"], round(entry["mean_return"], 3), len(entry["params"])) for name, entry in fixture.items()})
+    print(
+        {name: (entry["n_updates"], round(entry["mean_return"], 3), len(entry["params"])) for name, entry in fixture.items()}
+    )
 
 
 if __name__ == "__main__":

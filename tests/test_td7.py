@@ -7,13 +7,15 @@ from stable_baselines3.common.utils import set_random_seed
 from torch import nn
 from torch.nn import functional as F
 
-from sb3_td3x import TD3X
+from sb3_td3x import TD3X, TD7
 from sb3_td3x.common.buffers import IndexedReplayBuffer, LAPReplayBuffer
-from sb3_td3x.td3x.sale import BatchedLinear, JoinedLinear, SALECritic, SALEEncoder, SALEPolicy, avg_l1_norm
-from sb3_td3x.td3x.value_clipping import TargetValueRange
+from sb3_td3x.common.value_clipping import TargetValueRange
+from sb3_td3x.td7.policies import BatchedLinear, JoinedLinear, SALECritic, SALEEncoder, TD7Policy, avg_l1_norm
 
 TINY = dict(net_arch=[16, 16, 16], zs_dim=8, encoder_net_arch=[16])
 SMALL = dict(learning_starts=100, batch_size=32, buffer_size=2_000, policy_kwargs=TINY)
+# A gradient step after every env step, without checkpoints (TD7 trains after each episode by default)
+STEPWISE = dict(train_freq=1, gradient_steps=1, policy_checkpoints=False)
 
 
 def state(module):
@@ -84,7 +86,7 @@ def test_critics_match_a_per_critic_computation():
 
 def test_actor_and_encoder_layers():
     th.manual_seed(0)
-    from sb3_td3x.td3x.sale import SALEActor
+    from sb3_td3x.td7.policies import SALEActor
 
     space, actions = gym.spaces.Box(-1, 1, (5,)), gym.spaces.Box(-1, 1, (2,))
     actor = SALEActor(space, actions, [6, 7, 3], features_dim=5, activation_fn=nn.ReLU, zs_dim=4)
@@ -132,7 +134,7 @@ def test_value_range():
 
 
 def test_hard_updates_move_every_copy_on_their_period():
-    model = TD3X("SALEPolicy", "Pendulum-v1", target_update_interval=7, seed=0, **SMALL)
+    model = TD7("MlpPolicy", "Pendulum-v1", target_update_interval=7, seed=0, **SMALL, **STEPWISE)
     policy = model.policy
     calls = []
     hard_update = policy.hard_update
@@ -158,30 +160,8 @@ def test_hard_updates_move_every_copy_on_their_period():
     assert_same(state(policy.actor_target), calls[-1]["actor"])
 
 
-def test_hard_updates_without_sale():
-    model = TD3X(
-        "MlpPolicy",
-        "Pendulum-v1",
-        target_update_interval=10,
-        value_clipping=True,
-        seed=0,
-        **{**SMALL, "policy_kwargs": dict(net_arch=[16, 16])},
-    )
-    model.learn(125)
-    assert model._n_updates == 25
-    actor_at_20 = state(model.actor_target)
-    # Between hard updates the targets stay; at the next one they become the online networks
-    model.learn(4, reset_num_timesteps=False)
-    assert_same(state(model.actor_target), actor_at_20)
-    model.learn(1, reset_num_timesteps=False)
-    assert model._n_updates == 30
-    assert_same(state(model.actor_target), state(model.actor))
-    assert_same(state(model.critic_target), state(model.critic))
-    assert model.value_range.high >= model.value_range.low
-
-
 def test_value_clipping_in_the_targets():
-    model = TD3X("SALEPolicy", "Pendulum-v1", value_clipping=True, target_update_interval=5, seed=0, **SMALL)
+    model = TD7("MlpPolicy", "Pendulum-v1", target_update_interval=5, seed=0, **SMALL, **STEPWISE)
     seen = []
     observe = model.value_range.observe
 
@@ -203,15 +183,8 @@ def test_value_clipping_in_the_targets():
 
 
 def test_deterministic_prediction_uses_the_checkpoint_and_its_encoder():
-    model = TD3X(
-        "SALEPolicy",
-        "Pendulum-v1",
-        seed=0,
-        train_freq=(1, "episode"),
-        gradient_steps=-1,
-        policy_checkpoints=True,
-        **{**SMALL, "learning_starts": 200},
-    )
+    # TD7's defaults: checkpoints, training after each episode
+    model = TD7("MlpPolicy", "Pendulum-v1", seed=0, **{**SMALL, "learning_starts": 200})
     model.learn(800)
     policy = model.policy
     assert policy.has_checkpoint
@@ -233,14 +206,16 @@ def continue_exactly(model, steps):
 
 
 def test_save_load_keeps_encoders_copies_checkpoint_and_value_range(tmp_path):
-    kwargs = dict(SMALL, learning_starts=200, train_freq=(1, "episode"), gradient_steps=-1, policy_checkpoints=True)
-    model = TD3X("SALEPolicy", "Pendulum-v1", value_clipping=True, prioritized_replay="lap", seed=2, **kwargs)
+    model = TD7("MlpPolicy", "Pendulum-v1", seed=2, **{**SMALL, "learning_starts": 200})
     model.learn(800)
     model.save(tmp_path / "model.zip")
     model.save_replay_buffer(tmp_path / "buffer.pkl")
-    loaded = TD3X.load(tmp_path / "model.zip", env=gym.make("Pendulum-v1"))
+    loaded = TD7.load(tmp_path / "model.zip", env=gym.make("Pendulum-v1"))
     loaded.load_replay_buffer(tmp_path / "buffer.pkl")
-    assert isinstance(loaded.policy, SALEPolicy) and loaded.policy.zs_dim == 8
+    assert type(loaded) is TD7 and type(loaded.replay_buffer) is LAPReplayBuffer
+    np.testing.assert_array_equal(loaded.replay_buffer.sum_tree.tree, model.replay_buffer.sum_tree.tree)
+    assert loaded.replay_buffer.max_priority == model.replay_buffer.max_priority
+    assert isinstance(loaded.policy, TD7Policy) and loaded.policy.zs_dim == 8
     assert loaded.target_update_interval == 250 and loaded.value_range.__dict__ == model.value_range.__dict__
     assert model.value_range.high > model.value_range.low  # a hard update happened (600 gradient steps)
     assert loaded.checkpoints.__dict__ == model.checkpoints.__dict__
@@ -267,29 +242,34 @@ def test_save_load_keeps_encoders_copies_checkpoint_and_value_range(tmp_path):
         (dict(policy_kwargs=dict(critic_layer_norm=True)), "critic_layer_norm"),
         (dict(replay_buffer_class=NStepReplayBuffer, n_steps=3), "replay_buffer_class"),
         (dict(target_update_interval=0), "target_update_interval"),
+        (dict(target_update_interval=None), "target_update_interval"),
         (dict(value_clipping="yes"), "value_clipping"),
+        (dict(policy="NoisyMlpPolicy"), "NoisyMlpPolicy"),
+        (dict(train_freq=1), "train_freq"),
+        (dict(prioritized_replay="bogus"), "prioritized_replay"),
     ],
 )
-def test_bad_sale_input_is_rejected(kwargs, match):
+def test_bad_td7_input_is_rejected(kwargs, match):
+    kwargs = {"policy": "MlpPolicy", **kwargs}
     with pytest.raises(ValueError, match=match):
-        TD3X("SALEPolicy", "Pendulum-v1", **kwargs)
+        TD7(env="Pendulum-v1", **kwargs)
 
 
-def test_value_clipping_needs_hard_updates():
-    with pytest.raises(ValueError, match="target_update_interval"):
-        TD3X("MlpPolicy", "Pendulum-v1", value_clipping=True)
+def test_td3x_does_not_take_td7s_networks():
+    with pytest.raises(ValueError, match="TD7"):
+        TD3X(TD7Policy, "Pendulum-v1")
 
 
 def test_sale_needs_flat_box_observations():
     from stable_baselines3.common.envs import SimpleMultiObsEnv
 
     with pytest.raises(ValueError, match="observation_space"):
-        SALEPolicy(SimpleMultiObsEnv().observation_space, gym.spaces.Box(-1, 1, (2,)), lambda _: 1e-3)
+        TD7Policy(SimpleMultiObsEnv().observation_space, gym.spaces.Box(-1, 1, (2,)), lambda _: 1e-3)
 
 
 @pytest.mark.parametrize("prioritized_replay, buffer_class", [("none", IndexedReplayBuffer), ("lap", LAPReplayBuffer)])
 def test_sale_with_n_step_returns_trains_the_encoder_on_one_step_transitions(tmp_path, prioritized_replay, buffer_class):
-    model = TD3X("SALEPolicy", "Pendulum-v1", n_steps=3, prioritized_replay=prioritized_replay, seed=0, **SMALL)
+    model = TD7("MlpPolicy", "Pendulum-v1", n_steps=3, prioritized_replay=prioritized_replay, seed=0, **SMALL, **STEPWISE)
     buffer = model.replay_buffer
     assert type(buffer) is buffer_class and buffer.n_steps == 3
     policy = model.policy
@@ -317,7 +297,7 @@ def test_sale_with_n_step_returns_trains_the_encoder_on_one_step_transitions(tmp
     assert n_step_apart == len(seen)  # the critics' next observations are 3 steps on
     # Saved and loaded with its buffer class and n_steps, it trains on
     model.save(tmp_path / "model")
-    loaded = TD3X.load(tmp_path / "model", env=gym.make("Pendulum-v1"))
+    loaded = TD7.load(tmp_path / "model", env=gym.make("Pendulum-v1"))
     assert loaded.replay_buffer_class is buffer_class and loaded.n_steps == 3 and loaded.replay_buffer.n_steps == 3
     loaded.learn(120, reset_num_timesteps=False)
     assert loaded._n_updates > 50

@@ -302,7 +302,7 @@ class SALECritic(nn.Module):
         self.train(mode)
 
 
-class SALEPolicy(TD3XPolicy):
+class TD7Policy(TD3XPolicy):
     """
     TD3 policy with SALE embeddings (TD7's networks): :class:`SALEActor`, :class:`SALECritic` and a
     :class:`SALEEncoder` with its fixed copies ``fixed_encoder`` and ``fixed_encoder_target``.
@@ -369,7 +369,7 @@ class SALEPolicy(TD3XPolicy):
             observation_space, net_arch, zs_dim, encoder_net_arch, features_extractor_class, share_features_extractor
         )
         if critic_layer_norm:
-            raise ValueError("critic_layer_norm: SALEPolicy's critics are normalized by AvgL1Norm, it must be False")
+            raise ValueError("critic_layer_norm: TD7Policy's critics are normalized by AvgL1Norm, it must be False")
         # Set before the parent's constructor, which builds the networks
         self.zs_dim = zs_dim
         self.encoder_net_arch = list(DEFAULT_ENCODER_NET_ARCH if encoder_net_arch is None else encoder_net_arch)
@@ -493,10 +493,10 @@ def check_sale_kwargs(
     share_features_extractor: bool,
 ) -> None:
     """
-    :raises ValueError: naming the argument, for what :class:`SALEPolicy` cannot build.
+    :raises ValueError: naming the argument, for what :class:`TD7Policy` cannot build.
     """
     if not isinstance(observation_space, spaces.Box) or len(observation_space.shape) != 1:
-        raise ValueError(f"observation_space: SALEPolicy needs a flat gymnasium.spaces.Box, got {observation_space}")
+        raise ValueError(f"observation_space: TD7Policy needs a flat gymnasium.spaces.Box, got {observation_space}")
     if isinstance(zs_dim, bool) or not isinstance(zs_dim, int) or zs_dim < 1:
         raise ValueError(f"zs_dim (embedding size) must be an integer >= 1, got {zs_dim!r}")
     archs: dict[str, list[int] | None] = dict(net_arch) if isinstance(net_arch, dict) else {"net_arch": net_arch}
@@ -507,10 +507,13 @@ def check_sale_kwargs(
         if not isinstance(arch, (list, tuple)) or not all(
             isinstance(width, int) and not isinstance(width, bool) and width >= 1 for width in arch
         ):
-            raise ValueError(f"{name}: SALEPolicy needs a list of layer widths >= 1, got {arch!r}")
+            raise ValueError(f"{name}: TD7Policy needs a list of layer widths >= 1, got {arch!r}")
         if name != "encoder_net_arch" and len(arch) < 1:
-            raise ValueError(f"{name}: SALEPolicy needs at least the first layer's width, got {arch!r}")
+            raise ValueError(f"{name}: TD7Policy needs at least the first layer's width, got {arch!r}")
     if features_extractor_class is not FlattenExtractor:
-        raise ValueError(f"features_extractor_class: SALEPolicy reads flat observations, got {features_extractor_class}")
+        raise ValueError(f"features_extractor_class: TD7Policy reads flat observations, got {features_extractor_class}")
     if share_features_extractor:
-        raise ValueError("share_features_extractor: SALEPolicy has no features extractor to share, it must be False")
+        raise ValueError("share_features_extractor: TD7Policy has no features extractor to share, it must be False")
+
+
+MlpPolicy = TD7Policy
