@@ -145,6 +145,10 @@ def _expand(names: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not args.list and not args.no_report:
+        from sb3_td3x.benchmark import require_extra
+
+        require_extra(("rliable", "arch"))
     if args.list:
         for config in CONFIGS.values():
             overrides = " ".join(config.hyperparams_args()) or "(zoo file as is)"

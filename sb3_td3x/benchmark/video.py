@@ -17,11 +17,15 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageDraw
 
+from sb3_td3x.benchmark import require_extra
 from sb3_td3x.benchmark.configs import CONFIGS
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def zoo_folder(root: Path | str, env_id: str, config: str, seed: int) -> Path:
@@ -119,6 +123,8 @@ def compose(
     :param label_height: Height of the label strip in pixels.
     :return: the composed frames.
     """
+    from PIL import Image, ImageDraw
+
     if len(panels) != len(labels) or not panels:
         raise ValueError(f"need one label per panel, got {len(panels)} panels and {len(labels)} labels")
     if any(len(frames) == 0 for frames in panels):
@@ -149,6 +155,8 @@ def write_gif(frames: Sequence[Image.Image], path: Path, fps: float, colors: int
     :param fps: Frames per second.
     :param colors: Size of the palette (2 to 256).
     """
+    from PIL import Image
+
     if not 2 <= colors <= 256:
         raise ValueError(f"colors must be in [2, 256], got {colors}")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -192,6 +200,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
+    require_extra(("PIL", "imageio"))
     folders = [zoo_folder(args.root, args.env, config, args.seed) for config in args.configs]
     camera = default_camera(args.env) if args.camera is None else (None if args.camera == "none" else args.camera)
     panels = []

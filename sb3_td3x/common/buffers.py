@@ -285,18 +285,6 @@ class PrioritizedReplayBuffer(IndexedReplayBuffer):
         # Running sum of |reward| over the stored transitions (see mean_abs_reward)
         self._abs_reward_sum = 0.0
 
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        # A buffer saved (save_replay_buffer) by an earlier version lacks the attributes added since: fill them in
-        self.__dict__.update(state)
-        self.__dict__.setdefault("is_weight_normalization", "buffer")
-        if "_abs_reward_sum" not in state:
-            n_rows = self.buffer_size if self.full else self.pos
-            self._abs_reward_sum = float(np.abs(self.rewards[:n_rows]).sum())
-        if "min_priority" in state:
-            self.__dict__.setdefault("threshold_scale", "fixed")
-            self.__dict__.setdefault("td_error_scale", 0.0)
-            self.__dict__.setdefault("priority_floor", state["min_priority"])
-
     def stored_priorities(self) -> np.ndarray:
         """:return: the priorities (already raised to ``alpha``) of the stored transitions, a view of the sum tree's leaves."""
         return self.sum_tree.tree[self.sum_tree.size : self.sum_tree.size + self._n_stored_slots()]

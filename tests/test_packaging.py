@@ -1,0 +1,81 @@
+"""What the package declares: every third-party module it imports, and nothing the library does not need."""
+
+import ast
+import configparser
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# Import name -> distribution name, where they differ
+DISTRIBUTIONS = {"PIL": "pillow", "yaml": "pyyaml", "stable_baselines3": "stable-baselines3", "rl_zoo3": "rl-zoo3"}
+# Declared for RL Zoo's own scripts (which import them without declaring them) and for gymnasium's MuJoCo envs
+FOR_RL_ZOO = {"requests", "moviepy", "seaborn", "scipy", "mujoco"}
+
+
+def requirements(text: str) -> set[str]:
+    names = set()
+    for line in text.strip().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            names.add(re.split(r"[\[<>=!~ ]", line, maxsplit=1)[0].lower())
+    return names
+
+
+def declared() -> tuple[set[str], dict[str, set[str]]]:
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg")
+    extras = {name: requirements(value) for name, value in config["options.extras_require"].items()}
+    return requirements(config["options"]["install_requires"]), extras
+
+
+def third_party_imports(paths: list[Path]) -> set[str]:
+    found = set()
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                found |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found.add(node.module.split(".")[0])
+    return {name for name in found if name not in sys.stdlib_module_names and name != "sb3_td3x"}
+
+
+def distributions(modules: set[str]) -> set[str]:
+    return {DISTRIBUTIONS.get(name, name).lower() for name in modules}
+
+
+def test_the_library_declares_what_it_imports_and_nothing_of_the_benchmark():
+    install, extras = declared()
+    files = [path for path in (ROOT / "sb3_td3x").rglob("*.py") if "benchmark" not in path.parts]
+    library = distributions(third_party_imports(files))
+    assert library <= install, library - install
+    # Nothing installed that neither the library imports nor RL Zoo's scripts need
+    assert install - library <= FOR_RL_ZOO, install - library - FOR_RL_ZOO
+    assert not install & extras["benchmark"], install & extras["benchmark"]
+    assert "sb3-contrib" not in install
+
+
+def test_the_benchmark_extra_covers_the_benchmark():
+    install, extras = declared()
+    benchmark = distributions(third_party_imports(list((ROOT / "sb3_td3x" / "benchmark").rglob("*.py"))))
+    assert benchmark <= install | extras["benchmark"], benchmark - install - extras["benchmark"]
+    # The tests extra brings the benchmark's and PostgreSQL's
+    assert "sb3_td3x" in extras["tests"]
+    config = (ROOT / "setup.cfg").read_text()
+    assert "sb3_td3x[benchmark,postgres]" in config
+
+
+def test_missing_extra_is_one_line(monkeypatch):
+    import importlib.util
+
+    from sb3_td3x.benchmark import require_extra
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None if name == "rliable" else real(name))
+    with pytest.raises(SystemExit) as error:
+        require_extra(("rliable", "numpy"))
+    message = str(error.value)
+    assert message.count("\n") == 0 and "missing: rliable" in message and 'pip install "sb3_td3x[benchmark]"' in message
+    require_extra(("numpy",))  # present: nothing happens
