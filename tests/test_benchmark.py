@@ -777,13 +777,9 @@ def test_sample_update_timing_smoke():
 
 
 def test_throughput_smoke():
-    names = ["td3"]
-    try:
-        import sb3_td3x.td3x  # noqa: F401
-
-        names += ["td3x_off", "td3x_all_per", "td7_z128"]
-    except ImportError:
-        pass
+    # Step-wise training variants only: an episodic one (TD7's) would train a whole 200-step Pendulum episode of
+    # 256-wide updates per call, which made this smoke test take minutes on a loaded machine
+    names = ["td3", "td3x_off", "td3x_all_per"]
     rounds = []
     rates = throughput.measure_throughput(
         names,
