@@ -436,6 +436,16 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
             except StorageError as error:
                 raise SystemExit(f"error: {error}") from None
 
+    original_preprocess_hyperparams = manager_class._preprocess_hyperparams
+
+    @functools.wraps(original_preprocess_hyperparams)
+    def _preprocess_hyperparams(self, hyperparams: dict[str, Any]) -> Any:
+        result = original_preprocess_hyperparams(self, hyperparams)
+        # Before the log folder, the environments or the action noise are made: a bad value stops here, in one line
+        if self.algo in ALGORITHMS and not self.optimize_hyperparameters and not self.continue_training:
+            check_hyperparams(ALGORITHMS[self.algo], result[0])
+        return result
+
     original_optimization = manager_class.hyperparameters_optimization
 
     @functools.wraps(original_optimization)
@@ -557,6 +567,7 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
                 pass
 
     manager_class.__init__ = __init__
+    manager_class._preprocess_hyperparams = _preprocess_hyperparams
     manager_class.hyperparameters_optimization = hyperparameters_optimization
     manager_class._preprocess_action_noise = _preprocess_action_noise
     manager_class.create_callbacks = create_callbacks
@@ -564,6 +575,31 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
     manager_class._load_pretrained_agent = _load_pretrained_agent
     manager_class.learn = learn
     setattr(manager_class, _PATCHED_MARK, True)
+
+
+# RL Zoo's own keys that are still in the hyperparameters when they are checked (not the algorithm's arguments)
+ZOO_KEYS = ("noise_type", "noise_std", "normalize", "normalize_kwargs")
+
+
+def check_hyperparams(algorithm: type[BaseAlgorithm], hyperparams: dict[str, Any]) -> None:
+    """
+    Check the hyperparameters of a run of one of the package's algorithms (the yml file's and ``--hyperparams``) by
+    building the algorithm without an environment or networks: its constructor checks every argument first.
+
+    :param algorithm: The algorithm class.
+    :param hyperparams: RL Zoo's hyperparameters after its preprocessing, before the action noise is made.
+    :raises SystemExit: with one line, ``error: ...`` naming the argument and its allowed values.
+    """
+    kwargs = {key: value for key, value in hyperparams.items() if key not in ZOO_KEYS}
+    if hyperparams.get("noise_type") == "normal":
+        # The noise RL Zoo will build (its size does not matter to the checks)
+        kwargs["action_noise"] = NormalActionNoise(np.zeros(1), float(hyperparams.get("noise_std", 0.1)) * np.ones(1))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            algorithm(env=None, _init_setup_model=False, **kwargs)  # type: ignore[call-arg]
+    except (ValueError, TypeError) as error:
+        raise SystemExit(f"error: {error}") from None
 
 
 def _resumable(manager: Any) -> bool:

@@ -623,6 +623,54 @@ def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path, extras):
     assert count_after == pytest.approx(count_before + added + 1)
 
 
+# --- bad hyperparameters ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "algo, override, named",
+    [
+        ("td3x", "prioritized_replay:'bogus'", "prioritized_replay must be one of ('none', 'per', 'lap'), got 'bogus'"),
+        ("td3x", "noise_schedule:'linear'", "noise_final_std"),
+        ("td7", "target_update_interval:0", "target_update_interval must be an integer >= 1, got 0"),
+        ("sacx", "alpha:-1", "alpha"),
+        ("td3x", "unknown_key:3", "unexpected keyword argument 'unknown_key'"),
+    ],
+)
+def test_bad_hyperparameter_fails_before_anything_is_built(tmp_path, algo, override, named):
+    """One line on stderr naming the argument, no traceback, no run folder, nothing built."""
+    command = ["-m", "rl_zoo3.train", "--algo", algo, "--env", "Pendulum-v1", "-f", "logs", "-n", "100"]
+    result = subprocess.run(
+        [sys.executable, *command, "--hyperparams", override],
+        cwd=tmp_path,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and named in result.stderr
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert not (tmp_path / "logs").exists()
+
+
+def test_the_check_comes_before_the_environments_and_is_fast(tmp_path, monkeypatch):
+    manager = ExperimentManager(
+        argparse.Namespace(),
+        "td3x",
+        "Hopper-v4",
+        str(tmp_path / "logs"),
+        n_timesteps=100,
+        hyperparams={"prioritized_replay": "'bogus'"},
+    )
+    built = []
+    monkeypatch.setattr(manager, "create_envs", lambda *args, **kwargs: built.append(args))
+    start = time.perf_counter()
+    with pytest.raises(SystemExit, match="prioritized_replay"):
+        manager.setup_experiment()
+    assert time.perf_counter() - start < 2.0
+    assert built == [] and not (tmp_path / "logs").exists()
+
+
 # --- td7 -------------------------------------------------------------------------------------------------------
 
 
