@@ -36,6 +36,7 @@ import functools
 import os
 import socket
 import sys
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -50,6 +51,7 @@ from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.vec_env import VecEnv, VecNormalize
 
 from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.common.summary import evaluate_final_policy, summary_line
 from sb3_td3x.ddpgx import DDPGX
 from sb3_td3x.dqnx import DQNX
 from sb3_td3x.optuna_storage import StorageError, is_database_url, open_storage
@@ -537,6 +539,8 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
 
     @functools.wraps(original_learn)
     def learn(self, model: BaseAlgorithm) -> None:
+        # Where the run's summary starts counting (save_trained_model prints it)
+        self._td3x_learn_start = (time.time(), model.num_timesteps)
         if not _resumable(self) or not self.continue_training:
             original_learn(self, model)
             return
@@ -574,6 +578,16 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
     manager_class._maybe_normalize = _maybe_normalize
     manager_class._load_pretrained_agent = _load_pretrained_agent
     manager_class.learn = learn
+
+    original_save_trained_model = manager_class.save_trained_model
+
+    @functools.wraps(original_save_trained_model)
+    def save_trained_model(self, model: BaseAlgorithm) -> None:
+        original_save_trained_model(self, model)
+        if self.algo in ALGORITHMS and hasattr(self, "_td3x_learn_start"):
+            print(run_summary(self, model), flush=True)
+
+    manager_class.save_trained_model = save_trained_model
     setattr(manager_class, _PATCHED_MARK, True)
 
 
@@ -600,6 +614,41 @@ def check_hyperparams(algorithm: type[BaseAlgorithm], hyperparams: dict[str, Any
             algorithm(env=None, _init_setup_model=False, **kwargs)  # type: ignore[call-arg]
     except (ValueError, TypeError) as error:
         raise SystemExit(f"error: {error}") from None
+
+
+def run_summary(manager: Any, model: BaseAlgorithm) -> str:
+    """
+    The line a run of the package's algorithms ends with: the final policy's return on a separate environment
+    (``--eval-episodes`` deterministic episodes, the policy checkpoint where one is kept), how many episodes lasted the
+    time limit and completed the task where it has a rule, the wall time and env steps/s, the saved model.
+
+    :param manager: RL Zoo's ``ExperimentManager`` of the run, after ``learn`` and ``save_trained_model``.
+    :param model: The trained model.
+    :return: the summary line.
+    """
+    import gymnasium as gym
+
+    start, start_timesteps = manager._td3x_learn_start
+    wall = time.time() - start
+    eval_env = manager.create_envs(1, eval_env=True)
+    try:
+        returns, lengths = evaluate_final_policy(model, eval_env, manager.n_eval_episodes)
+    finally:
+        eval_env.close()
+    try:
+        max_steps = gym.spec(manager.env_name.gym_id).max_episode_steps
+    except gym.error.Error:
+        max_steps = None
+    return "Summary: " + summary_line(
+        returns,
+        lengths,
+        manager.env_name.gym_id,
+        max_steps,
+        model.num_timesteps - start_timesteps,
+        wall,
+        os.path.join(manager.save_path, f"{manager.env_name}.zip"),
+        checkpoint=bool(getattr(model.policy, "has_checkpoint", False)),
+    )
 
 
 def _resumable(manager: Any) -> bool:

@@ -20,6 +20,7 @@ from sb3_td3x.benchmark import report, runner, throughput
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
 from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENED, TD3X_OFF, BenchmarkConfig
+from sb3_td3x.common import tasks
 from sb3_td3x.td7.policies import TD7Policy
 
 REQUIRED = [
@@ -555,10 +556,10 @@ def test_completion_rate_and_stuck_runs():
 def test_travelled_distance_and_hopped_through():
     # 1 per step alive plus dx/dt (dt = 0.008): 1000 steps standing still score 1000 and travel 0 m
     returns, lengths = np.array([1000.0, 1500.0, 3000.0, 1600.0]), np.array([1000, 1000, 1000, 700])
-    np.testing.assert_allclose(report.travelled_distance(returns, lengths, 1.0, 0.008), [0.0, 4.0, 16.0, 7.2])
-    assert report.hopped_through(returns, lengths, 1000, "Hopper-v4").tolist() == [False, True, True, False]
+    np.testing.assert_allclose(tasks.travelled_distance(returns, lengths, 1.0, 0.008), [0.0, 4.0, 16.0, 7.2])
+    assert tasks.completed(returns, lengths, 1000, "Hopper-v4").tolist() == [False, True, True, False]
     with pytest.raises(KeyError):
-        report.hopped_through(returns, lengths, 1000, "Pendulum-v1")
+        tasks.completed(returns, lengths, 1000, "Pendulum-v1")
 
 
 def test_auc_and_steps_to_threshold():

@@ -694,7 +694,12 @@ def test_td7_trains_enjoys_and_optimizes_through_rl_zoo(tmp_path):
         cwd=tmp_path,
     )
     assert "Loading hyperparameters from" in output and "td7.yml" in output
-    model = TD7.load(tmp_path / "logs" / "td7" / "Pendulum-v1_1" / "Pendulum-v1.zip")
+    # The run ends with its summary: the final evaluation, the time, the saved model
+    summary = output.strip().splitlines()[-1]
+    path = tmp_path / "logs" / "td7" / "Pendulum-v1_1" / "Pendulum-v1.zip"
+    assert summary.startswith("Summary: Evaluation of the ") and " over 2 episodes; 2/2 lasted the 200-step limit; " in summary
+    assert "800 env steps in " in summary and summary.endswith(f"model: {path}") and path.is_file()
+    model = TD7.load(path)
     assert model.learning_starts == 1000 or model._n_updates == 0  # the yml's short warm-up for Pendulum
     assert model.policy.zs_dim == 16 and model.policy_checkpoints
     with np.load(tmp_path / "logs" / "td7" / "Pendulum-v1_1" / "evaluations.npz") as data:

@@ -17,12 +17,9 @@ Two more measures of how a configuration fails:
   ``stuck_return`` (default 200 on the MuJoCo locomotion tasks), i.e. runs that never leave a policy that falls at once.
 
 On Hopper, surviving the time limit is not hopping: a policy that stands still for 1000 steps also scores about 1000.
-Hopper's reward is 1 per step alive plus the forward velocity ``dx / dt`` (``dt = 0.008`` s) minus a small control cost,
-so an episode travelled ``(return - 1 * length) * dt`` metres (the control cost makes that an underestimate by at most
-0.001 * 3 * 1000 * 0.008 = 0.024 m; checked against ``info["x_position"]``). An episode *hopped through* when it lasted
-the whole time limit and travelled at least :data:`HOPPING` 's distance (4 m on Hopper: in this project's committed
-evaluations the episodes that last 1000 steps either travelled under 1 m, standing or shuffling, or 8 m and more,
-hopping; 4 m is half the shortest hop).
+The "hopped through" column counts the episodes that lasted the time limit and travelled far enough, by the rule of
+:mod:`sb3_td3x.common.tasks` (where each task's completion rule lives; the distance comes from the return and was
+checked against ``info["x_position"]``).
 
 The cost of each point of return: the wall-clock of every run (one CPU core each), as CPU hours per run in the table
 and as the return against CPU hours in ``wallclock.png``.
@@ -54,6 +51,7 @@ from sb3_td3x.benchmark.runner import (
     check_same_overrides,
     has_result,
 )
+from sb3_td3x.common.tasks import COMPLETION, completed
 
 # Budgets at which the table reports the return (when the runs went that far).
 BUDGETS: tuple[int, ...] = (50_000, 100_000, 300_000, 1_000_000)
@@ -79,12 +77,6 @@ STUCK_RETURNS: dict[str, float] = {
     "Walker2d-v5": 200.0,
 }
 STUCK_AFTER = 50_000
-
-# env -> (reward per step alive, seconds per env step, metres an episode must travel to count as hopped through)
-HOPPING: dict[str, tuple[float, float, float]] = {
-    "Hopper-v4": (1.0, 0.008, 4.0),
-    "Hopper-v5": (1.0, 0.008, 4.0),
-}
 
 # Stratified bootstrap resamples for every confidence interval, and the generator seed (reports are reproducible)
 BOOTSTRAP_REPS = 2000
@@ -350,28 +342,6 @@ def completion_rate(run: SeedRun, max_episode_steps: int | None, index: int = -1
     return float(np.mean(run.ep_lengths[index] >= max_episode_steps))
 
 
-def travelled_distance(returns: np.ndarray, lengths: np.ndarray, alive_reward: float, dt: float) -> np.ndarray:
-    """
-    :param returns: Episode returns.
-    :param lengths: Their lengths (steps).
-    :param alive_reward: Reward per step alive.
-    :param dt: Seconds per env step.
-    :return: metres each episode travelled forward, from its return (the forward reward is the velocity ``dx / dt``).
-    """
-    return (np.asarray(returns, dtype=np.float64) - alive_reward * np.asarray(lengths, dtype=np.float64)) * dt
-
-
-def hopped_through(returns: np.ndarray, lengths: np.ndarray, max_episode_steps: int, env_id: str) -> np.ndarray:
-    """
-    :return: for each episode, whether it lasted ``max_episode_steps`` and travelled at least the env's
-        :data:`HOPPING` distance.
-    :raises KeyError: for an environment without a hopping definition.
-    """
-    alive_reward, dt, distance = HOPPING[env_id]
-    lengths = np.asarray(lengths)
-    return (lengths >= max_episode_steps) & (travelled_distance(returns, lengths, alive_reward, dt) >= distance)
-
-
 def is_stuck(run: SeedRun, stuck_return: float, stuck_after: int = STUCK_AFTER) -> bool | None:
     """
     :param run: A run.
@@ -513,7 +483,7 @@ def summarize(
     :param baseline: Reference of the probability of improvement.
     :param reps: Bootstrap resamples.
     :param min_runs: Runs each configuration needs before the "vs baseline" column says better or worse.
-    :param env_id: Environment id (the "hopped through" count, for the envs of :data:`HOPPING`).
+    :param env_id: Environment id (the "hopped through" count, for the envs of :data:`~sb3_td3x.common.tasks.COMPLETION`).
     :return: the summary table and the aggregated curves.
     """
     curves = {name: aggregate(seed_runs, reps) for name, seed_runs in runs.items()}
@@ -544,8 +514,8 @@ def summarize(
         else:
             row["completed_episodes"], row["completion_rate"] = -1, float("nan")
         row["final_episodes"] = int(final_lengths.size)
-        if env_id in HOPPING and max_episode_steps is not None and np.isfinite(final_lengths).all():
-            row["hopped_episodes"] = int(hopped_through(returns[:, -1, :], final_lengths, max_episode_steps, env_id).sum())
+        if env_id in COMPLETION and max_episode_steps is not None and np.isfinite(final_lengths).all():
+            row["hopped_episodes"] = int(completed(returns[:, -1, :], final_lengths, max_episode_steps, env_id).sum())
         else:
             row["hopped_episodes"] = -1
         row["cpu_hours"] = float(np.mean([run.wall_time_s for run in seed_runs])) / 3600.0
@@ -855,8 +825,9 @@ def write_report(
         if max_steps is not None
         else "survived: not known for this environment"
     )
-    if env_id in HOPPING and max_steps is not None:
-        alive, dt, distance = HOPPING[env_id]
+    if env_id in COMPLETION and max_steps is not None:
+        rule = COMPLETION[env_id]
+        alive, dt, distance = rule.alive_reward, rule.dt, rule.distance
         completion_text += (
             f"; hopped through: those that also travelled at least {distance:g} m forward, the distance being "
             f"(return - {alive:g} x length) x {dt:g} s (the forward reward is the velocity; standing still for "
