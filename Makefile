@@ -2,10 +2,10 @@ test:
 	python -m pytest tests
 
 lint:
-	ruff check sb3_td3x tests examples
+	ruff check sb3_td3x tests examples hyperparams
 
 format:
-	ruff format sb3_td3x tests examples
+	ruff format sb3_td3x tests examples hyperparams
 
 type:
 	mypy sb3_td3x

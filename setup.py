@@ -1,6 +1,7 @@
 """
-Everything about the package is declared in setup.cfg; this file only adds the start-up file
-``sb3_td3x_zoo_hook.pth``, which registers TD3X with RL Baselines3 Zoo (see ``_sb3_td3x_zoo_hook.py``).
+Everything about the package is declared in setup.cfg, except what this file adds: the start-up file
+``sb3_td3x_zoo_hook.pth``, which registers TD3X with RL Baselines3 Zoo (see ``_sb3_td3x_zoo_hook.py``), and the
+top-level ``hyperparams/`` folder installed as the package ``sb3_td3x.hyperparams``.
 
 A ``.pth`` file is only read from the root of site-packages, where no package file goes. ``data_files`` cannot
 put it there for an editable install (setuptools' ``editable_wheel`` skips ``data_files``), so ``build_py``
@@ -10,7 +11,7 @@ the wheel being assembled for an editable (PEP 660) install, which takes nothing
 
 import os
 
-from setuptools import setup
+from setuptools import find_packages, setup
 from setuptools.command.build_py import build_py
 
 PTH_NAME = "sb3_td3x_zoo_hook.pth"
@@ -39,4 +40,9 @@ class BuildPyWithPth(build_py):
         return outputs
 
 
-setup(cmdclass={"build_py": BuildPyWithPth})
+setup(
+    cmdclass={"build_py": BuildPyWithPth},
+    # The top-level hyperparams/ folder (RL Zoo's yml files, one copy) is installed as the package sb3_td3x.hyperparams
+    packages=[*find_packages(include=["sb3_td3x", "sb3_td3x.*"]), "sb3_td3x.hyperparams"],
+    package_dir={"sb3_td3x.hyperparams": "hyperparams"},
+)

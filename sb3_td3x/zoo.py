@@ -76,8 +76,13 @@ SB3_PARENTS = {"dqnx": "dqn", "sacx": "sac", "ddpgx": "ddpg"}
 
 
 def hyperparams_file(algo: str) -> Path:
-    """:return: the hyperparameter file that ``--algo <algo>`` reads without ``--conf-file`` (shipped in the package)."""
-    return Path(__file__).parent / "hyperparams" / f"{algo}.yml"
+    """
+    :return: the hyperparameter file that ``--algo <algo>`` reads without ``--conf-file``: in the package
+        ``sb3_td3x.hyperparams``, which the build makes of the repository's top-level ``hyperparams/`` folder.
+    """
+    import sb3_td3x.hyperparams
+
+    return Path(sb3_td3x.hyperparams.__file__).parent / f"{algo}.yml"
 
 
 #: The hyperparameter file that ``--algo td3x`` reads without ``--conf-file``

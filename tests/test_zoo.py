@@ -85,7 +85,9 @@ def in_tmp_path(tmp_path, monkeypatch) -> None:
 
 
 def test_repository_yml_is_the_packaged_one():
-    assert (REPO_ROOT / "hyperparams" / "td3x.yml").read_bytes() == HYPERPARAMS_FILE.read_bytes()
+    # One copy: the build installs the top-level hyperparams/ folder as sb3_td3x.hyperparams (here, an editable install)
+    assert HYPERPARAMS_FILE.resolve() == (REPO_ROOT / "hyperparams" / "td3x.yml").resolve()
+    assert not (REPO_ROOT / "sb3_td3x" / "hyperparams").exists()
 
 
 def test_yml_covers_mujoco_and_pendulum():
@@ -293,7 +295,8 @@ def test_registration_in_a_fresh_interpreter(tmp_path):
     assert report["imported_at_startup"] == []  # torch is only imported with RL Zoo
     assert report["algo"] == "sb3_td3x.td3x.td3x.TD3X"
     assert (report["sampler"], report["converter"]) == ("sample_td3x_params", "convert_td3x_params")
-    assert report["config"] == str(Path(report["package"]).parent / "hyperparams" / "td3x.yml")
+    # The repository's hyperparams/ folder, installed (here editable) as sb3_td3x.hyperparams
+    assert report["config"] == str(REPO_ROOT / "hyperparams" / "td3x.yml")
     usage = run(["-m", "rl_zoo3.train", "--help"], cwd=tmp_path)
     assert all(name in usage for name in ("td3x", "dqnx", "sacx", "ddpgx"))
 
@@ -329,7 +332,8 @@ def copy_project(destination: Path) -> Path:
     source.mkdir()
     for name in ("setup.py", "setup.cfg", "pyproject.toml", "README.md", "_sb3_td3x_zoo_hook.py"):
         shutil.copy2(REPO_ROOT / name, source / name)
-    shutil.copytree(REPO_ROOT / "sb3_td3x", source / "sb3_td3x", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("sb3_td3x", "hyperparams"):
+        shutil.copytree(REPO_ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
     return source
 
 
@@ -359,7 +363,13 @@ def test_install_modes(tmp_path, mode):
     assert report["sampler"] == "sample_td3x_params"
     package_dir = (source if mode == "editable" else site_packages) / "sb3_td3x"
     assert Path(report["package"]) == package_dir / "__init__.py"
-    assert report["config"] == str(package_dir / "hyperparams" / "td3x.yml") and Path(report["config"]).is_file()
+    # One copy of each yml: the top-level hyperparams/ folder, installed as sb3_td3x.hyperparams
+    hyperparams_dir = source / "hyperparams" if mode == "editable" else package_dir / "hyperparams"
+    assert report["config"] == str(hyperparams_dir / "td3x.yml") and Path(report["config"]).is_file()
+    if mode == "wheel":
+        assert sorted(path.name for path in hyperparams_dir.glob("*.yml")) == sorted(
+            path.name for path in (REPO_ROOT / "hyperparams").glob("*.yml")
+        )
 
     args = ["--env", "Pendulum-v1", "-n", "50", "-f", "logs", "--eval-freq", "-1", "--seed", "0"]
     output = run(zoo_train(*args, "-params", "learning_starts:10", "buffer_size:100"), cwd=tmp_path, python=python)
