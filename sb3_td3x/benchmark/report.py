@@ -54,7 +54,7 @@ from sb3_td3x.benchmark.runner import (
 from sb3_td3x.common.tasks import COMPLETION, completed
 
 # Budgets at which the table reports the return (when the runs went that far).
-BUDGETS: tuple[int, ...] = (50_000, 100_000, 300_000, 1_000_000)
+BUDGETS: tuple[int, ...] = (20_000, 50_000, 100_000, 300_000, 1_000_000)
 
 # Return thresholds for "steps to threshold"; for other envs the final mean return of stock ``td3`` is used.
 DEFAULT_THRESHOLDS: dict[str, float] = {
@@ -714,7 +714,7 @@ def markdown_table(summary: pd.DataFrame, baseline: str = BASELINE) -> str:
     """
     budget_keys = [
         key
-        for key in ("return_50k", "return_100k", "return_300k", "return_1M")
+        for key in ("return_20k", "return_50k", "return_100k", "return_300k", "return_1M")
         if key in summary and summary[key].notna().any() and not (summary[key] == summary["final_return"]).all()
     ]
     header = ["config", "seeds", "steps", "final IQM", "final mean", f"P(better than {baseline})", f"vs {baseline}"]
