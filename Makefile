@@ -3,6 +3,7 @@ test:
 
 lint:
 	ruff check sb3_td3x tests examples hyperparams
+	ruff format --check sb3_td3x tests examples hyperparams
 
 format:
 	ruff format sb3_td3x tests examples hyperparams
