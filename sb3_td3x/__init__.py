@@ -4,8 +4,9 @@ TD7 (TD3 with learned state and state-action embeddings, LAP, checkpoints, hard 
 prioritized replay behind SB3's other off-policy algorithms.
 
 Layout, as sb3-contrib: a folder per algorithm (``td3x/``, ``td7/``, ``dqnx/``, ``sacx/``, ``ddpgx/``), what they share in
-``common/`` (buffers, segment trees, the prioritized-replay mechanism, NoisyNet layers, noise), the RL Zoo door
-(``zoo.py``, ``train.py``, ``hyperparams/``) and the benchmark (``benchmark/``) apart.
+``common/`` (buffers, segment trees, the prioritized-replay mechanism, NoisyNet layers, noise, checkpoints, value
+clipping, task rules, the run summary), the RL Zoo door (``zoo/``, one module per job, ``train.py``; the yml files in
+the repository's ``hyperparams/``, installed as ``sb3_td3x.hyperparams``) and the benchmark (``benchmark/``) apart.
 """
 
 from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sb3_td3x import TD3X, LAPReplayBuffer, PrioritizedReplayBuffer
-from sb3_td3x.zoo_checkpoints import truncate_last_transitions
+from sb3_td3x.zoo.checkpoints import truncate_last_transitions
 
 FOLDER = Path(__file__).parent / "data" / "checkpoints_0.1"
 

@@ -17,7 +17,7 @@ import optuna
 import pytest
 from optuna.trial import TrialState
 
-from sb3_td3x.optuna_storage import (
+from sb3_td3x.zoo.storage import (
     GRACE_PERIOD_VARIABLE,
     HEARTBEAT_VARIABLE,
     MAX_RETRY_VARIABLE,

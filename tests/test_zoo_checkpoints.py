@@ -11,7 +11,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.save_util import load_from_pkl
 
 from sb3_td3x import TD3X
-from sb3_td3x.zoo_checkpoints import (
+from sb3_td3x.zoo.checkpoints import (
     CheckpointError,
     ResumableCheckpointCallback,
     checkpoint_companion,

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from sb3_td3x.benchmark.configs import CONFIGS, BenchmarkConfig
-from sb3_td3x.zoo_checkpoints import CheckpointError, checkpoint_manifests, manifest_path, remove_checkpoint, verify_checkpoint
+from sb3_td3x.zoo.checkpoints import CheckpointError, checkpoint_manifests, manifest_path, remove_checkpoint, verify_checkpoint
 
 DONE_FILE = "done.json"
 RESULT_FILE = "run.json"

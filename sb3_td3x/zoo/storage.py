@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -119,3 +120,24 @@ def open_storage(url: str) -> optuna.storages.RDBStorage:
     except Exception as error:
         reason = " ".join(str(error).split("\n")[0].split()) or type(error).__name__
         raise StorageError(f"--storage {shown}: cannot open the database: {reason}") from None
+
+
+class OptunaWithStorage:
+    """
+    Stands in for the ``optuna`` module inside ``rl_zoo3.exp_manager`` during one ``hyperparameters_optimization``:
+    ``create_study`` with the ``--storage`` URL gets the storage opened by :func:`sb3_td3x.zoo.storage.open_storage`;
+    every other name is Optuna's own.
+    """
+
+    def __init__(self, optuna_module: ModuleType, url: str, storage: Any) -> None:
+        self._optuna = optuna_module
+        self._url = url
+        self._storage = storage
+
+    def create_study(self, *args: Any, **kwargs: Any) -> optuna.Study:
+        if kwargs.get("storage") == self._url:
+            kwargs["storage"] = self._storage
+        return self._optuna.create_study(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._optuna, name)
