@@ -23,6 +23,7 @@ def test_summary_line_counts_what_the_task_counts(tmp_path):
     # A task without a completion rule, a relative path made absolute
     line = summary_line(np.array([-200.0]), np.array([200]), "Pendulum-v1", 200, 100, 1.0, "model.zip")
     assert "hopped through" not in line and "1/1 lasted the 200-step limit" in line and "final policy" in line
+    assert "over 1 episode;" in line
     assert line.endswith(f"model: {os.path.abspath('model.zip')}")
 
 

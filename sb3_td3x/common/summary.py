@@ -53,7 +53,8 @@ def summary_line(
     """
     n = len(returns)
     policy = "the policy checkpoint" if checkpoint else "the final policy"
-    parts = [f"Evaluation of {policy} (deterministic): return {returns.mean():.1f} +- {returns.std():.1f} over {n} episodes"]
+    episodes = "episode" if n == 1 else "episodes"
+    parts = [f"Evaluation of {policy} (deterministic): return {returns.mean():.1f} +- {returns.std():.1f} over {n} {episodes}"]
     if max_episode_steps is not None:
         parts.append(f"{int((lengths >= max_episode_steps).sum())}/{n} lasted the {max_episode_steps}-step limit")
         if env_id in COMPLETION:
