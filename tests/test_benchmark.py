@@ -16,7 +16,8 @@ import stable_baselines3
 import torch as th
 from gymnasium import spaces
 
-from sb3_td3x.benchmark import report, runner, throughput
+from sb3_td3x.benchmark import report, runner, stats, throughput
+from sb3_td3x.benchmark import runs as run_files
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
 from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENED, TD3X_OFF, BenchmarkConfig
@@ -492,7 +493,7 @@ def test_runner_rejects_bad_jobs(tmp_path):
 def test_rliable_statistics():
     rng = np.random.default_rng(0)
     scores = {"flat": np.full((5, 1), 7.0), "spread": rng.normal(100.0, 10.0, (10, 1))}
-    estimates = report.interval_estimates(scores, report.iqm_and_mean, reps=500)
+    estimates = stats.interval_estimates(scores, stats.iqm_and_mean, reps=500)
     # Constant scores: IQM = mean = the constant, and the CI collapses onto it
     for values in estimates["flat"]:
         assert values == pytest.approx([7.0, 7.0])
@@ -500,16 +501,16 @@ def test_rliable_statistics():
     assert mean == pytest.approx(scores["spread"].mean())
     assert mean_low < mean < mean_high and iqm_low < iqm < iqm_high
     # rliable's IQM: the mean of the middle half of the runs
-    assert report.iqm_and_mean(np.array([[1.0], [2.0], [3.0], [1000.0]]))[0] == pytest.approx(2.5)
+    assert stats.iqm_and_mean(np.array([[1.0], [2.0], [3.0], [1000.0]]))[0] == pytest.approx(2.5)
     # One run: no interval
-    one = report.interval_estimates({"one": np.array([[3.0]])}, report.iqm_and_mean)["one"]
+    one = stats.interval_estimates({"one": np.array([[3.0]])}, stats.iqm_and_mean)["one"]
     assert [values[1] for values in one] == [3.0, 3.0, 3.0]
 
 
 def test_probability_of_improvement_and_verdict():
     low_runs, high_runs = np.arange(10.0)[:, None], np.arange(100.0, 110.0)[:, None]
     overlapping = np.arange(5.0, 15.0)[:, None]
-    result = report.probability_of_improvement(
+    result = stats.probability_of_improvement(
         {"td3": low_runs, "high": high_runs, "same": low_runs.copy(), "overlap": overlapping}, reps=500
     )
     assert set(result) == {"high", "same", "overlap"}
@@ -519,38 +520,38 @@ def test_probability_of_improvement_and_verdict():
     # P(X > Y) counted by hand over the 10 x 10 pairs, X = 5..14 against Y = 0..9, a tie counting one half
     pairs = [(x > y) + 0.5 * (x == y) for x in range(5, 15) for y in range(10)]
     assert result["overlap"][0] == pytest.approx(sum(pairs) / 100) == pytest.approx(0.875)
-    assert report.verdict(0.6, 0.9) == "better" and report.verdict(0.1, 0.4) == "worse"
-    assert report.verdict(0.3, 0.7) == "no difference shown"
+    assert stats.verdict(0.6, 0.9) == "better" and stats.verdict(0.1, 0.4) == "worse"
+    assert stats.verdict(0.3, 0.7) == "no difference shown"
     # Fewer than 10 runs rank nothing, whatever the interval
-    assert report.verdict(0.6, 0.9, n_runs=3) == report.verdict(0.0, 0.0, n_runs=9) == "too few runs (n < 10)"
-    assert report.verdict(0.6, 0.9, n_runs=3, min_runs=3) == "better"
-    assert report.probability_of_improvement({"high": high_runs}) == {}
+    assert stats.verdict(0.6, 0.9, n_runs=3) == stats.verdict(0.0, 0.0, n_runs=9) == "too few runs (n < 10)"
+    assert stats.verdict(0.6, 0.9, n_runs=3, min_runs=3) == "better"
+    assert stats.probability_of_improvement({"high": high_runs}) == {}
 
 
 def test_performance_profile():
     scores = {"a": np.array([[1.0], [2.0], [3.0], [4.0]])}
-    ((profile, low, high),) = report.performance_profile(scores, np.array([0.0, 2.5, 5.0]), reps=500).values()
+    ((profile, low, high),) = stats.performance_profile(scores, np.array([0.0, 2.5, 5.0]), reps=500).values()
     assert profile == pytest.approx([1.0, 0.5, 0.0])
     assert (low <= profile).all() and (profile <= high).all()
 
 
-def _run(timesteps, means, lengths=None) -> "report.SeedRun":
+def _run(timesteps, means, lengths=None) -> "run_files.SeedRun":
     returns = np.repeat(np.asarray(means, dtype=float)[:, None], 4, axis=1)
     ep_lengths = np.full(returns.shape, 500) if lengths is None else np.asarray(lengths)
-    return report.SeedRun(0, np.asarray(timesteps), returns, ep_lengths)
+    return run_files.SeedRun(0, np.asarray(timesteps), returns, ep_lengths)
 
 
 def test_completion_rate_and_stuck_runs():
     steps = [20_000, 40_000, 60_000, 80_000]
     lengths = np.array([[22] * 4, [22] * 4, [1000, 22, 22, 22], [1000, 1000, 1000, 400]])
-    assert report.completion_rate(_run(steps, [1, 2, 3, 4], lengths), 1000) == 0.75
-    assert report.completion_rate(_run(steps, [1, 2, 3, 4], lengths), 1000, index=2) == 0.25
-    assert np.isnan(report.completion_rate(_run(steps, [1, 2, 3, 4], lengths), None))
+    assert stats.completion_rate(_run(steps, [1, 2, 3, 4], lengths), 1000) == 0.75
+    assert stats.completion_rate(_run(steps, [1, 2, 3, 4], lengths), 1000, index=2) == 0.25
+    assert np.isnan(stats.completion_rate(_run(steps, [1, 2, 3, 4], lengths), None))
     # Stuck: nothing above 200 from 50k on, even if it was better before
-    assert report.is_stuck(_run(steps, [900, 300, 38, 39]), 200.0) is True
-    assert report.is_stuck(_run(steps, [38, 39, 38, 250]), 200.0) is False
-    assert report.is_stuck(_run(steps[:2], [38, 39]), 200.0) is None
-    assert report.max_episode_steps_of("Hopper-v4") == 1000 and report.max_episode_steps_of("Nothing-v0") is None
+    assert stats.is_stuck(_run(steps, [900, 300, 38, 39]), 200.0) is True
+    assert stats.is_stuck(_run(steps, [38, 39, 38, 250]), 200.0) is False
+    assert stats.is_stuck(_run(steps[:2], [38, 39]), 200.0) is None
+    assert stats.max_episode_steps_of("Hopper-v4") == 1000 and stats.max_episode_steps_of("Nothing-v0") is None
 
 
 def test_travelled_distance_and_hopped_through():
@@ -564,11 +565,11 @@ def test_travelled_distance_and_hopped_through():
 
 def test_auc_and_steps_to_threshold():
     steps = np.array([10_000, 20_000, 40_000, 50_000])
-    assert report.area_under_curve(steps, np.full(4, 7.0)) == pytest.approx(7.0)
+    assert stats.area_under_curve(steps, np.full(4, 7.0)) == pytest.approx(7.0)
     # Linear curve from 0 to 100 over the span: average 50
-    assert report.area_under_curve(np.array([0, 10]), np.array([0.0, 100.0])) == pytest.approx(50.0)
-    assert report.steps_to_threshold(steps, np.array([1.0, 5.0, 4.0, 9.0]), 5.0) == 20_000
-    assert np.isnan(report.steps_to_threshold(steps, np.array([1.0, 2.0, 3.0, 4.0]), 5.0))
+    assert stats.area_under_curve(np.array([0, 10]), np.array([0.0, 100.0])) == pytest.approx(50.0)
+    assert stats.steps_to_threshold(steps, np.array([1.0, 5.0, 4.0, 9.0]), 5.0) == 20_000
+    assert np.isnan(stats.steps_to_threshold(steps, np.array([1.0, 2.0, 3.0, 4.0]), 5.0))
 
 
 def _synthetic_runs(
@@ -640,9 +641,9 @@ def test_report_on_synthetic_runs(tmp_path):
     )
     # An unfinished run (no run.json) is ignored
     (runs_dir / "Hopper-v4" / "td3" / "seed_9").mkdir(parents=True)
-    runs = report.load_runs(runs_dir, "Hopper-v4")
+    runs = run_files.load_runs(runs_dir, "Hopper-v4")
     assert list(runs) == ["td3", "td3x_recommended"] and [r.seed for r in runs["td3"]] == [0, 1, 2, 3]
-    assert report.effective_hyperparams(runs["td3x_recommended"]) == {"n_steps": 3, "prioritized_replay": "lap"}
+    assert run_files.effective_hyperparams(runs["td3x_recommended"]) == {"n_steps": 3, "prioritized_replay": "lap"}
 
     paths = report.write_report(runs_dir, "Hopper-v4", tmp_path / "out", command="python -m x --report-only", reps=500)
     names = ["curves.png", "profile.png", "ablation.png", "summary.csv", "summary.md", "wallclock.png"]
@@ -681,10 +682,10 @@ def test_report_on_synthetic_runs(tmp_path):
 def test_report_merges_runs_folders(tmp_path):
     _synthetic_runs(tmp_path / "a", "Hopper-v4", {"td3": [np.full(3, 1.0)]})
     _synthetic_runs(tmp_path / "b", "Hopper-v4", {"td3": [np.full(3, 2.0), np.full(3, 5.0)], "td3_nstep3": [np.ones(3)]})
-    runs = report.load_runs([tmp_path / "a", tmp_path / "b"], "Hopper-v4")
+    runs = run_files.load_runs([tmp_path / "a", tmp_path / "b"], "Hopper-v4")
     # seed 0 from the first folder, seed 1 from the second
     assert [run.returns[-1, 0] for run in runs["td3"]] == [1.0, 5.0] and len(runs["td3_nstep3"]) == 1
-    assert list(report.load_runs([tmp_path / "a", tmp_path / "b"], "Hopper-v4", seeds=lambda seed: seed > 0)) == ["td3"]
+    assert list(run_files.load_runs([tmp_path / "a", tmp_path / "b"], "Hopper-v4", seeds=lambda seed: seed > 0)) == ["td3"]
 
 
 def test_report_only_cli_rebuilds_from_result_files(tmp_path):
@@ -730,7 +731,7 @@ def test_runs_of_an_older_set_are_never_mixed_in(tmp_path, fake_python, monkeypa
     # Moved to a configuration of its own, it is that configuration's run
     monkeypatch.setitem(CONFIGS, "td3x_old", BenchmarkConfig("td3x_old", "td3x", old))
     shutil.move("results/runs/Fake-v0-2k/td3x_recommended", "results/runs/Fake-v0-2k/td3x_old")
-    assert list(report.load_runs("results/runs", "Fake-v0", runs_key="Fake-v0-2k")) == ["td3x_old"]
+    assert list(run_files.load_runs("results/runs", "Fake-v0", runs_key="Fake-v0-2k")) == ["td3x_old"]
 
 
 def test_report_refuses_runs_of_one_config_with_different_hyperparameters(tmp_path):
@@ -740,8 +741,8 @@ def test_report_refuses_runs_of_one_config_with_different_hyperparameters(tmp_pa
             f"!!python/object/apply:collections.OrderedDict\n- - - learning_rate\n    - {learning_rate}\n"
         )
     with pytest.raises(runner.MixedResultsError, match=r"seed_2 and .*seed_0 are runs of td3 trained with different"):
-        report.load_runs(tmp_path / "runs", "Hopper-v4")
-    assert [run.seed for run in report.load_runs(tmp_path / "runs", "Hopper-v4", seeds=lambda seed: seed < 2)["td3"]] == [
+        run_files.load_runs(tmp_path / "runs", "Hopper-v4")
+    assert [run.seed for run in run_files.load_runs(tmp_path / "runs", "Hopper-v4", seeds=lambda seed: seed < 2)["td3"]] == [
         0,
         1,
     ]
@@ -749,9 +750,9 @@ def test_report_refuses_runs_of_one_config_with_different_hyperparameters(tmp_pa
 
 def test_report_threshold_fallback(tmp_path):
     _synthetic_runs(tmp_path, "Unknown-v0", {"td3": [np.array([1.0, 3.0]), np.array([2.0, 5.0])]})
-    runs = report.load_runs(tmp_path, "Unknown-v0")
-    assert report.resolve_threshold("Unknown-v0", runs, None) == (4.0, "final mean return of td3")
-    assert report.resolve_threshold("Unknown-v0", runs, 7.0)[0] == 7.0
+    runs = run_files.load_runs(tmp_path, "Unknown-v0")
+    assert stats.resolve_threshold("Unknown-v0", runs, None) == (4.0, "final mean return of td3")
+    assert stats.resolve_threshold("Unknown-v0", runs, 7.0)[0] == 7.0
     assert report.write_report(tmp_path, "Nothing-v0", tmp_path / "results") == []
 
 
@@ -918,10 +919,10 @@ def test_confidence_intervals_are_the_same_on_every_rebuild():
     scores = {"a": np.array([[973.0], [816], [2424], [695], [243], [700], [33], [1543], [426], [640]])}
     np.random.seed(7)
     before = np.random.get_state()[1].copy()
-    first = report.interval_estimates(scores, report.iqm_and_mean)["a"]
+    first = stats.interval_estimates(scores, stats.iqm_and_mean)["a"]
     assert np.array_equal(np.random.get_state()[1], before)
     np.random.rand(5)
-    second = report.interval_estimates(scores, report.iqm_and_mean)["a"]
+    second = stats.interval_estimates(scores, stats.iqm_and_mean)["a"]
     for a, b in zip(first, second, strict=True):
         np.testing.assert_array_equal(a, b)
     assert first[1][0] < first[0][0] < first[2][0]
@@ -961,7 +962,7 @@ def test_prioritized_evidence_compares_with_the_sb3_parent(tmp_path):
 
     assert parse_args(["--configs", "prioritized-dqn"]).configs == ["dqn", "dqnx_per", "dqnx_per_nstep3"]
     assert parse_args(["--configs", "prioritized-sac"]).configs == ["sac", "sacx_lap_nstep3"]
-    assert report.baseline_of(["dqnx_per", "dqn"]) == "dqn" and report.baseline_of(["td3x_off", "td3"]) == "td3"
+    assert stats.baseline_of(["dqnx_per", "dqn"]) == "dqn" and stats.baseline_of(["td3x_off", "td3"]) == "td3"
     # The report of DQN's evidence compares with dqn
     steps = 5
     _synthetic_runs(
@@ -979,5 +980,5 @@ def test_report_reads_per_episode_training_from_config_yml(tmp_path):
     (tmp_path / "runs" / "Hopper-v4" / "td3x_ckpt" / "seed_0" / "config.yml").write_text(
         "!!python/object/apply:collections.OrderedDict\n- - - train_freq\n    - !!python/tuple\n      - 1\n      - episode\n"
     )
-    (run,) = report.load_runs(tmp_path / "runs", "Hopper-v4")["td3x_ckpt"]
+    (run,) = run_files.load_runs(tmp_path / "runs", "Hopper-v4")["td3x_ckpt"]
     assert run.hyperparams == {"train_freq": (1, "episode")}

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from sb3_td3x.benchmark.report import Curve, SeedRun
+    from sb3_td3x.benchmark.runs import SeedRun
+    from sb3_td3x.benchmark.stats import Curve
 
 # Budgets of the published tables (and of the write-up: 500k)
 REPORTED_BUDGETS: tuple[int, ...] = (100_000, 300_000, 500_000, 1_000_000)
