@@ -23,6 +23,7 @@ from sb3_td3x.benchmark.__main__ import parse_args
 from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENED, TD3X_OFF, BenchmarkConfig
 from sb3_td3x.common import tasks
 from sb3_td3x.td7.policies import TD7Policy
+from sb3_td3x.zoo.checkpoints import write_manifest
 
 REQUIRED = [
     "td3",
@@ -420,6 +421,22 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, algo):
     # A finished run's checkpoints and replay buffers are deleted, its models kept
     assert not list(spec.folder.rglob("*.pkl")) and not (spec.folder / runner.RESUME_FOLDER).exists()
     assert list(spec.folder.glob("zoo/*/*/Pendulum-v1.zip"))
+
+
+def test_a_checkpoint_at_the_full_budget_is_not_resumed_from(tmp_path):
+    # A run whose training ended (checkpoint at the budget) but whose runner died before recording it: resuming
+    # there would leave nothing to train (and RL Zoo reads -n 0 as the yml's budget): the one before is used
+    (spec,) = runner.make_specs(["td3"], "Fake-v0", [0], 1000, tmp_path / "runs", eval_freq=500, checkpoint_freq=500)
+    segment = spec.folder / "zoo" / "td3" / "Fake-v0_1"
+    segment.mkdir(parents=True)
+    for steps in (500, 1000):
+        model = segment / f"rl_model_{steps}_steps.zip"
+        model.write_bytes(b"model %d" % steps)
+        write_manifest(str(model), steps, [str(model)])
+    assert runner.find_checkpoint(spec.folder)[1] == 1000
+    point = runner.prepare_resume(spec)
+    assert point is not None and point.timesteps == 500 and point.model == spec.folder / "resume" / "rl_model_500_steps.zip"
+    assert spec.command("python", point.model, point.timesteps)[spec.command("python").index("-n") + 1] == "500"
 
 
 def test_killed_run_without_a_checkpoint_starts_again(tmp_path, fake_python):

@@ -262,9 +262,18 @@ def test_bad_input_is_rejected_before_training(kwargs, match):
         TD3X(policy, "Pendulum-v1", **kwargs)
 
 
-def test_noisy_policy_on_discrete_actions_is_rejected():
-    with pytest.raises(ValueError, match="Box"):
-        TD3X("NoisyMlpPolicy", "CartPole-v1")
+@pytest.mark.parametrize("algorithm", ["TD3X", "TD7", "SACX", "DDPGX"])
+def test_discrete_actions_are_refused_as_sb3_refuses_them(algorithm):
+    import sb3_td3x
+
+    # A ValueError that names the algorithm and the space, and an AssertionError, as SB3's own check raises
+    with pytest.raises(ValueError, match=f"env: {algorithm} needs a continuous gymnasium.spaces.Box action space"):
+        getattr(sb3_td3x, algorithm)("MlpPolicy", "CartPole-v1")
+    with pytest.raises(AssertionError):
+        getattr(sb3_td3x, algorithm)("MlpPolicy", "CartPole-v1")
+    if algorithm == "TD3X":
+        with pytest.raises(ValueError, match="continuous"):
+            TD3X("NoisyMlpPolicy", "CartPole-v1")
 
 
 def test_learns_pendulum_with_all_extras_on():

@@ -502,7 +502,9 @@ def _segment_identity(spec: RunSpec) -> dict[str, Any]:
     }
 
 
-def find_checkpoint(folder: Path, emit: Callable[[str], None] = lambda _line: None) -> tuple[Path, int] | None:
+def find_checkpoint(
+    folder: Path, emit: Callable[[str], None] = lambda _line: None, before: int | None = None
+) -> tuple[Path, int] | None:
     """
     The newest whole checkpoint of a run: in its ``resume/`` folder (the one it last resumed from) or in RL Zoo's log
     folder of the segment that was running. A checkpoint whose files do not match its manifest (cut short, altered) is
@@ -510,6 +512,8 @@ def find_checkpoint(folder: Path, emit: Callable[[str], None] = lambda _line: No
 
     :param folder: The run's scratch folder.
     :param emit: Called with a line for each damaged checkpoint.
+    :param before: Only checkpoints of fewer timesteps than this (the budget: one taken at the end of training leaves
+        nothing to resume, and RL Zoo would read ``-n 0`` as "the yml file's budget").
     :return: the model zip of the checkpoint and its timestep, or None when there is none.
     """
     places = [folder / RESUME_FOLDER, folder / f"{RESUME_FOLDER}.partial", *sorted(folder.glob("zoo/*/*"))]
@@ -517,6 +521,8 @@ def find_checkpoint(folder: Path, emit: Callable[[str], None] = lambda _line: No
         (entry for place in places if place.is_dir() for entry in checkpoint_manifests(str(place))), reverse=True
     )
     for steps, manifest in candidates:
+        if before is not None and steps >= before:
+            continue
         try:
             content = verify_checkpoint(manifest)
         except CheckpointError as error:
@@ -544,7 +550,7 @@ def prepare_resume(spec: RunSpec, emit: Callable[[str], None] = lambda _line: No
     except ValueError:
         record = {}
     identity = _segment_identity(spec)
-    point = find_checkpoint(folder, emit) if record.get("identity", identity) == identity else None
+    point = find_checkpoint(folder, emit, before=spec.n_timesteps) if record.get("identity", identity) == identity else None
     if point is None:
         emit(f"{spec.name}: no checkpoint to resume from, starting again from step 0")
         shutil.rmtree(folder)

@@ -43,6 +43,27 @@ PRIORITIZED_REPLAY_KINDS = ("none", "per", "lap")
 PRIORITY_STATS_INTERVAL = 1000
 
 
+class UnsupportedSpaceError(ValueError, AssertionError):
+    """
+    An environment space the algorithm cannot learn on, refused before anything is built, with a message that names
+    it. A ``ValueError`` like every other bad argument of the package, and an ``AssertionError`` as SB3's own check of
+    the same thing raises (SB3's ``assert isinstance(self.action_space, supported_action_spaces)``), so code that
+    catches either keeps working.
+    """
+
+
+def check_action_space(algorithm: str, env: Any) -> None:
+    """
+    :param algorithm: The algorithm's name (for the message).
+    :param env: The environment.
+    :raises UnsupportedSpaceError: when its action space is not a continuous ``Box``.
+    """
+    if not isinstance(env.action_space, spaces.Box):
+        raise UnsupportedSpaceError(
+            f"env: {algorithm} needs a continuous gymnasium.spaces.Box action space, got {env.action_space}"
+        )
+
+
 def check_prioritized_replay_args(
     prioritized_replay: str,
     replay_buffer_class: type[ReplayBuffer] | None,

@@ -2,7 +2,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 import torch as th
-from gymnasium import spaces
 from stable_baselines3.common.base_class import maybe_make_env
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.noise import ActionNoise
@@ -11,7 +10,7 @@ from stable_baselines3.common.utils import polyak_update
 from stable_baselines3.sac import SAC
 from stable_baselines3.sac.policies import SACPolicy
 
-from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_replay_support
+from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_action_space, check_replay_support
 
 SelfSACX = TypeVar("SelfSACX", bound="SACX")
 
@@ -142,8 +141,7 @@ class SACX(PrioritizedReplayMixin, SAC):
         )
         if env is not None:
             env = maybe_make_env(env, verbose)
-            if not isinstance(env.action_space, spaces.Box):
-                raise ValueError(f"env: SACX needs a continuous gymnasium.spaces.Box action space, got {env.action_space}")
+            check_action_space(type(self).__name__, env)
             check_replay_support(env, prioritized_replay, replay_buffer_class, n_steps, optimize_memory_usage)
         super().__init__(
             policy,

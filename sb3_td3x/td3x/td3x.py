@@ -2,7 +2,6 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch as th
-from gymnasium import spaces
 from stable_baselines3.common.base_class import maybe_make_env
 from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.noise import ActionNoise, NormalActionNoise, VectorizedActionNoise
@@ -14,7 +13,7 @@ from stable_baselines3.td3.policies import TD3Policy
 
 from sb3_td3x.common.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
 from sb3_td3x.common.noise import DecayingNormalActionNoise
-from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_replay_support
+from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_action_space, check_replay_support
 from sb3_td3x.td3x.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
 
 SelfTD3X = TypeVar("SelfTD3X", bound="TD3X")
@@ -182,11 +181,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
         self._check_policy_class(policy_class)
         if env is not None:
             env = maybe_make_env(env, verbose)
-            if not isinstance(env.action_space, spaces.Box):
-                raise ValueError(
-                    f"env: TD3X (and its noisy policy) needs a continuous gymnasium.spaces.Box action space, "
-                    f"got {env.action_space}"
-                )
+            check_action_space(type(self).__name__, env)
             check_replay_support(env, prioritized_replay, replay_buffer_class, n_steps, optimize_memory_usage)
             n_envs = env.num_envs if hasattr(env, "num_envs") else 1
             if policy_checkpoints and n_envs != 1:
