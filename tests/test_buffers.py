@@ -8,7 +8,8 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import NStepReplayBuffer
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
-from sb3_td3x.common.buffers import IndexedReplayBuffer, LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer
 
 OBS_SPACE = spaces.Box(-np.inf, np.inf, shape=(3,), dtype=np.float32)
 ACT_SPACE = spaces.Box(-1, 1, shape=(2,), dtype=np.float32)
@@ -92,7 +93,7 @@ def test_indexed_buffer_samples_are_sb3s_and_name_their_slots(n_steps, n_envs):
     np.testing.assert_array_equal(got.observations[:, 0].numpy() % ours.buffer_size, rows)  # fill()'s row, wrapped
     np.testing.assert_array_equal(got.observations[:, 1].numpy(), envs)
     # The one-step next observation of each slot (fill() stores obs + [0, 0, 1]), whatever n_steps is
-    one_step = ours.one_step_next_observations(got.indices)
+    one_step = ours.one_step_next_observations(got)
     th.testing.assert_close(one_step, got.observations + th.tensor([0.0, 0.0, 1.0]), rtol=0, atol=0)
     n_step_differs = (got.next_observations[:, 0] != got.observations[:, 0]).any().item()
     assert n_step_differs == (n_steps > 1)  # the n-step sample's next observation is a later slot's
@@ -107,7 +108,7 @@ def test_one_step_next_observations_are_normalized_like_the_samples():
     raw_next = buffer.next_observations[samples.indices, 0]
     expected = (raw_next - venv.obs_rms.mean) / np.sqrt(venv.obs_rms.var + venv.epsilon)
     expected = np.clip(expected, -venv.clip_obs, venv.clip_obs)
-    np.testing.assert_allclose(buffer.one_step_next_observations(samples.indices, env=venv).numpy(), expected, rtol=1e-5)
+    np.testing.assert_allclose(buffer.one_step_next_observations(samples, env=venv).numpy(), expected, rtol=1e-5)
 
 
 def test_indexed_buffer_rejects_dict_observations_and_bad_n_steps():
@@ -320,3 +321,118 @@ def test_max_priority_reset_and_priority_stats():
     buffer.reset_max_priority()
     assert buffer.max_priority == pytest.approx(3.0)
     assert PrioritizedReplayBuffer(8, OBS_SPACE, ACT_SPACE).priority_stats() == {}
+
+
+def _twin_q_batch(seed=0, batch=64):
+    gen = th.Generator().manual_seed(seed)
+    current = [th.randn(batch, 1, generator=gen) * 3.0 for _ in range(2)]
+    target = th.randn(batch, 1, generator=gen) * 3.0
+    return current, target
+
+
+@pytest.mark.parametrize("loss", ["mse", "huber"])
+def test_each_buffer_owns_its_loss(loss):
+    from stable_baselines3.common.buffers import ReplayBuffer
+
+    from sb3_td3x.common.indexed_buffer import UNIFORM_REPLAY, replay_hooks
+
+    current, target = _twin_q_batch()
+    errors = th.cat([q - target for q in current], dim=1)
+    sb3_loss = th.nn.functional.mse_loss if loss == "mse" else th.nn.functional.smooth_l1_loss
+    # Uniform replay, SB3's own buffer: SB3's loss per Q-network, summed
+    sb3_buffer = ReplayBuffer(8, OBS_SPACE, ACT_SPACE, device="cpu")
+    assert replay_hooks(sb3_buffer) is UNIFORM_REPLAY
+    stats = UNIFORM_REPLAY.begin_updates()
+    total, td_errors = UNIFORM_REPLAY.batch_loss(current, target, None, stats, loss)
+    assert th.equal(total, sb3_loss(current[0], target) + sb3_loss(current[1], target))
+    th.testing.assert_close(td_errors, errors)
+    # PER: each sample's loss times its importance-sampling weight
+    per = PrioritizedReplayBuffer(100, OBS_SPACE, ACT_SPACE, device="cpu")
+    fill([per], 100, 1)
+    per.update_priorities(np.arange(100), np.linspace(0.1, 5.0, 100))
+    samples = per.sample(64)
+    assert replay_hooks(per) is per and samples.weights.min() < 0.99
+    stats = per.begin_updates()
+    total, _ = per.batch_loss(current, target, samples, stats, loss)
+    per_sample = [sb3_loss(q, target, reduction="none") for q in current]
+    expected = sum((samples.weights * element).mean() for element in per_sample)
+    th.testing.assert_close(total, expected)
+    assert stats["is_weights"] == [pytest.approx(samples.weights.mean().item())]
+    # LAP: a Huber loss at the priority floor, whatever the algorithm's own loss, no weights
+    lap = LAPReplayBuffer(100, OBS_SPACE, ACT_SPACE, device="cpu", min_priority=2.0)
+    fill([lap], 100, 1)
+    stats = lap.begin_updates()
+    total, _ = lap.batch_loss(current, target, lap.sample(64), stats, loss)
+    abs_errors = errors.abs()
+    huber = th.where(abs_errors <= 2.0, 0.5 * errors**2, 2.0 * (abs_errors - 1.0))
+    th.testing.assert_close(total, huber.mean(dim=0).sum())
+    th.testing.assert_close(stats["linear_sum"], (abs_errors > 2.0).float().mean())
+
+
+def test_per_and_lap_are_siblings_that_write_their_own_priorities():
+    from sb3_td3x.common.buffers import BasePrioritizedReplayBuffer, replay_kind
+
+    assert not issubclass(LAPReplayBuffer, PrioritizedReplayBuffer)
+    assert not issubclass(PrioritizedReplayBuffer, LAPReplayBuffer)
+    assert issubclass(LAPReplayBuffer, BasePrioritizedReplayBuffer)
+    assert issubclass(PrioritizedReplayBuffer, BasePrioritizedReplayBuffer)
+    assert [replay_kind(c) for c in (PrioritizedReplayBuffer, LAPReplayBuffer, NStepReplayBuffer, None)] == [
+        "per",
+        "lap",
+        "none",
+        "none",
+    ]
+    td_errors = th.tensor([[0.5, -3.0], [0.1, 0.2]])
+    for buffer, expected in [
+        (PrioritizedReplayBuffer(10, OBS_SPACE, ACT_SPACE, device="cpu", alpha=1.0, priority_eps=0.5), [3.5, 0.7]),
+        (LAPReplayBuffer(10, OBS_SPACE, ACT_SPACE, device="cpu", alpha=1.0, min_priority=1.0), [3.0, 1.0]),
+    ]:
+        fill([buffer], 10, 1)
+        samples = buffer.sample(2)._replace(indices=np.array([4, 7]))
+        # The larger |TD error| of the Q-networks, through the kind's own priority
+        buffer.after_update(samples, td_errors)
+        np.testing.assert_allclose(buffer.sum_tree[np.array([4, 7])], expected, rtol=1e-6)
+
+
+def test_a_new_kind_of_prioritized_replay_plugs_into_every_algorithm():
+    from sb3_td3x import SACX, TD3X
+    from sb3_td3x.common.buffers import BasePrioritizedReplayBuffer
+
+    class SquaredPriority(BasePrioritizedReplayBuffer):
+        # p = (|delta| + 1)^2, no importance weights, the algorithm's own loss (ReplayHooks.batch_loss)
+        def _priority(self, td_errors):
+            return (np.abs(td_errors) + 1.0) ** 2
+
+        def _importance_weights(self, indices):
+            return np.ones(indices.shape)
+
+    for algorithm in (TD3X, SACX):
+        model = algorithm(
+            "MlpPolicy",
+            "Pendulum-v1",
+            replay_buffer_class=SquaredPriority,
+            n_steps=2,
+            learning_starts=50,
+            buffer_size=500,
+            batch_size=32,
+            seed=0,
+            device="cpu",
+        )
+        model.learn(120)
+        buffer = model.replay_buffer
+        assert isinstance(buffer, SquaredPriority) and buffer.n_steps == 2 and model.prioritized_replay == "custom"
+        leaves = buffer.sum_tree[np.arange(120)]
+        # Written back by the algorithm's train(): every priority >= 1, and not all still the entry priority
+        assert leaves.min() >= 1.0 and np.unique(leaves).size > 10
+
+
+def test_the_buffer_class_and_its_short_form_are_one_setting():
+    from sb3_td3x import TD3X
+
+    by_class = TD3X("MlpPolicy", "Pendulum-v1", replay_buffer_class=LAPReplayBuffer, device="cpu")
+    by_name = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", device="cpu")
+    for model in (by_class, by_name):
+        assert model.prioritized_replay == "lap" and model.replay_buffer_class is LAPReplayBuffer
+        assert type(model.replay_buffer) is LAPReplayBuffer
+    with pytest.raises(ValueError, match="conflicts with replay_buffer_class"):
+        TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="per", replay_buffer_class=LAPReplayBuffer)

@@ -81,3 +81,23 @@ def test_missing_extra_is_one_line(monkeypatch):
     message = str(error.value)
     assert message.count("\n") == 0 and "missing: rliable" in message and 'pip install "sb3_td3x[benchmark]"' in message
     require_extra(("numpy",))  # present: nothing happens
+
+
+def test_only_the_buffers_ask_which_kind_of_buffer_there_is():
+    # The loss and the priority update live with the buffers: an algorithm asks its buffer, never its type
+    buffer_modules = {"common/buffers.py", "common/indexed_buffer.py"}
+    library = [
+        path
+        for path in (ROOT / "sb3_td3x").rglob("*.py")
+        if "benchmark" not in path.parts and path.relative_to(ROOT / "sb3_td3x").as_posix() not in buffer_modules
+    ]
+    assert len(library) > 20
+    found = []
+    for path in library:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("isinstance", "issubclass"):
+                names = {n.id for n in ast.walk(node.args[1]) if isinstance(n, ast.Name)}
+                # SB3's base ReplayBuffer says that there is a buffer at all, not which kind
+                if any(name.endswith(("ReplayBuffer", "ReplayHooks")) and name != "ReplayBuffer" for name in names):
+                    found.append(f"{path.name}:{node.lineno}")
+    assert found == []

@@ -29,7 +29,7 @@ import torch as th
 from stable_baselines3 import TD3
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
-from sb3_td3x.common.buffers import PrioritizedReplayBuffer
+from sb3_td3x.common.buffers import BasePrioritizedReplayBuffer
 
 
 def load_reference(td7_path: str) -> Any:
@@ -107,7 +107,7 @@ def _copy_transitions(source: OffPolicyAlgorithm, target: OffPolicyAlgorithm, co
     for name in ("observations", "next_observations", "actions", "rewards", "dones", "timeouts"):
         getattr(dst, name)[:count] = getattr(src, name)[:count]
     dst.pos, dst.full = count, False
-    if isinstance(dst, PrioritizedReplayBuffer):  # the copied transitions at the starting priority
+    if isinstance(dst, BasePrioritizedReplayBuffer):  # the copied transitions at the starting priority
         slots = np.arange(count * dst.n_envs)
         priorities = np.full(slots.size, dst.max_priority)
         dst.sum_tree.update(slots, priorities)

@@ -33,7 +33,7 @@ from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
 from sb3_td3x.benchmark.configs import CONFIGS, RECOMMENDED, override_values
-from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.common.buffers import BasePrioritizedReplayBuffer, LAPReplayBuffer, PrioritizedReplayBuffer
 
 # RL Zoo's TD3 hyperparameters for MuJoCo (rl_zoo3/hyperparams/td3.yml, "mujoco-defaults")
 ZOO_MUJOCO: dict[str, Any] = {
@@ -214,7 +214,7 @@ def _fill(buffer: ReplayBuffer, rng: np.random.Generator) -> None:
     buffer.rewards[:] = rng.standard_normal(buffer.rewards.shape)
     buffer.dones[:] = rng.uniform(size=buffer.dones.shape) < 1e-3
     buffer.pos, buffer.full = 0, True
-    if isinstance(buffer, PrioritizedReplayBuffer):
+    if isinstance(buffer, BasePrioritizedReplayBuffer):
         slots = np.arange(buffer.buffer_size * buffer.n_envs)
         priorities = buffer._priority(rng.standard_normal(slots.size))
         buffer.sum_tree.update(slots, priorities)
@@ -276,7 +276,7 @@ def time_sample_update(
         samples = buffer.sample(batch_size)
         sampled = time.perf_counter()
         sample_times[i] = sampled - start
-        if isinstance(buffer, PrioritizedReplayBuffer):
+        if isinstance(buffer, BasePrioritizedReplayBuffer):
             buffer.update_priorities(samples.indices, td_errors[i % 16])  # type: ignore[attr-defined]
             update_times[i] = time.perf_counter() - sampled
     return {

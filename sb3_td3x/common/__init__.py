@@ -2,17 +2,18 @@
 mechanism of the algorithms, NoisyNet layers and decaying exploration noise."""
 
 from sb3_td3x.common.buffers import (
-    IndexedReplayBuffer,
-    IndexedReplayBufferSamples,
+    BasePrioritizedReplayBuffer,
     LAPReplayBuffer,
     PrioritizedReplayBuffer,
     PrioritizedReplayBufferSamples,
 )
+from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer, IndexedReplayBufferSamples, ReplayHooks
 from sb3_td3x.common.noise import DecayingNormalActionNoise
 from sb3_td3x.common.noisy import NoisyLinear
 from sb3_td3x.common.segment_tree import MinSegmentTree, SumSegmentTree
 
 __all__ = [
+    "BasePrioritizedReplayBuffer",
     "DecayingNormalActionNoise",
     "IndexedReplayBuffer",
     "IndexedReplayBufferSamples",
@@ -21,5 +22,6 @@ __all__ = [
     "NoisyLinear",
     "PrioritizedReplayBuffer",
     "PrioritizedReplayBufferSamples",
+    "ReplayHooks",
     "SumSegmentTree",
 ]

@@ -1,29 +1,38 @@
 """
-Replay buffers for TD3X, built on SB3's ``NStepReplayBuffer`` (so ``n_steps=1`` is the one-step case).
+Prioritized replay buffers, built on :class:`~sb3_td3x.common.indexed_buffer.IndexedReplayBuffer` (SB3's
+``NStepReplayBuffer``, so ``n_steps=1`` is the one-step case). Each owns its loss and its priority update
+(:class:`~sb3_td3x.common.indexed_buffer.ReplayHooks`), so an algorithm's ``train()`` does not ask which kind it has.
 
-- :class:`IndexedReplayBuffer`: SB3's uniform n-step replay whose samples also name the slots they came from, so
-  that an algorithm can read more of each sampled transition (TD3X's SALE encoder reads its one-step next observation).
+- :class:`BasePrioritizedReplayBuffer`: what both kinds share: one sum tree and one min tree over the
+  ``buffer_size * n_envs`` flat slots ``row * n_envs + env`` (a sampled slot is exactly one (row, env) pair of SB3's
+  storage), stratified sampling, new transitions at the largest priority, the priorities written back from the TD
+  errors.
 - :class:`PrioritizedReplayBuffer`: proportional prioritized experience replay (Schaul et al. 2016),
-  priority ``p = (|delta| + eps)^alpha``, importance-sampling weights ``(N * P(i))^-beta / max_j (N * P(j))^-beta``.
+  priority ``p = (|delta| + eps)^alpha``, the loss weighted by importance-sampling weights
+  ``(N * P(i))^-beta / max_j (N * P(j))^-beta``.
 - :class:`LAPReplayBuffer`: Loss-Adjusted Prioritized replay (Fujimoto et al. 2020),
-  priority ``p = max(|delta|, min_priority)^alpha``, sampled without importance-sampling weights
-  (the algorithm pairs it with a Huber loss of threshold ``min_priority``).
-
-Both index one sum tree and one min tree over the ``buffer_size * n_envs`` flat slots ``row * n_envs + env``,
-so a sampled slot is exactly one (row, env) pair of SB3's storage.
+  priority ``p = max(|delta|, min_priority)^alpha``, no importance-sampling weights, a Huber loss of threshold
+  ``min_priority``.
 """
 
 import warnings
-from typing import Any, NamedTuple
+from collections.abc import Sequence
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.buffers import NStepReplayBuffer
-from stable_baselines3.common.type_aliases import ReplayBufferSamples
+from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import VecNormalize
+from torch.nn import functional as F
 
+from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer, Loss, td_errors_of
+from sb3_td3x.common.replay_args import check_is_weight_normalization, check_priority_args, check_threshold_scale
 from sb3_td3x.common.segment_tree import MinSegmentTree, SumSegmentTree, update_trees
+
+# Weight of the newest training call in LAP's running mean of |delta| (threshold_scale="td_error")
+TD_ERROR_SCALE_RATE = 0.01
 
 
 class PrioritizedReplayBufferSamples(NamedTuple):
@@ -39,27 +48,13 @@ class PrioritizedReplayBufferSamples(NamedTuple):
     indices: np.ndarray
 
 
-class IndexedReplayBufferSamples(NamedTuple):
-    """``ReplayBufferSamples`` plus the flat slot ``indices`` (``row * n_envs + env``) the transitions were drawn from."""
-
-    observations: th.Tensor
-    actions: th.Tensor
-    next_observations: th.Tensor
-    dones: th.Tensor
-    rewards: th.Tensor
-    discounts: th.Tensor
-    indices: np.ndarray
-
-
-class IndexedReplayBuffer(NStepReplayBuffer):
+class BasePrioritizedReplayBuffer(IndexedReplayBuffer):
     """
-    SB3's ``NStepReplayBuffer`` (uniform sampling, n-step returns) whose samples also carry the flat slots
-    ``row * n_envs + env`` they were drawn from, as the prioritized buffers' samples do. With the slots, an algorithm
-    can read more of a sampled transition than the n-step sample holds: TD3X's SALE encoder learns from the one-step
-    next observation of each slot (:meth:`one_step_next_observations`) while the critics learn from n-step returns.
-
-    Sampling draws the rows and the envs as SB3's ``NStepReplayBuffer`` does, in the same order from numpy's global
-    generator: given the same stored transitions and random state, both return the same batch.
+    What proportional PER and LAP share: priorities in a sum tree (sampling) and a min tree (PER's weights), new
+    transitions at the largest priority seen so far, stratified sampling (the total priority mass is cut into
+    ``batch_size`` equal segments and one value is drawn uniformly in each), and the priorities written back after
+    each update from the TD errors. A subclass says what a priority is (:meth:`_priority`), what the importance
+    weights are (:meth:`_importance_weights`) and what the loss is (:meth:`batch_loss`).
 
     :param buffer_size: Max number of element in the buffer
     :param observation_space: Observation space
@@ -71,174 +66,13 @@ class IndexedReplayBuffer(NStepReplayBuffer):
         separately and treat the task as infinite horizon task.
     :param n_steps: Number of steps to accumulate rewards for n-step returns (1: one-step TD targets)
     :param gamma: Discount factor for future rewards
+    :param alpha: Priority exponent, in [0, inf)
     """
 
-    def __init__(
-        self,
-        buffer_size: int,
-        observation_space: spaces.Space,
-        action_space: spaces.Space,
-        device: th.device | str = "auto",
-        n_envs: int = 1,
-        optimize_memory_usage: bool = False,
-        handle_timeout_termination: bool = True,
-        n_steps: int = 1,
-        gamma: float = 0.99,
-    ):
-        check_n_steps(n_steps)
-        if isinstance(observation_space, spaces.Dict):
-            raise ValueError(f"observation_space: {type(self).__name__} does not support Dict observation spaces")
-        super().__init__(
-            buffer_size,
-            observation_space,
-            action_space,
-            device=device,
-            n_envs=n_envs,
-            optimize_memory_usage=optimize_memory_usage,
-            handle_timeout_termination=handle_timeout_termination,
-            n_steps=n_steps,
-            gamma=gamma,
-        )
-
-    def _n_stored_slots(self) -> int:
-        return (self.buffer_size if self.full else self.pos) * self.n_envs
-
-    def sample(self, batch_size: int, env: VecNormalize | None = None) -> IndexedReplayBufferSamples:  # type: ignore[override]
-        """
-        Sample transitions uniformly (a row, then an env for each), with their n-step returns and their slots.
-
-        :param batch_size: Number of element to sample
-        :param env: associated VecEnv to normalize the observations/rewards when sampling
-        :return: The samples and their flat slot ``indices``
-        """
-        upper_bound = self.buffer_size if self.full else self.pos
-        if upper_bound == 0:
-            raise RuntimeError("Cannot sample from an empty replay buffer")
-        batch_inds = np.random.randint(0, upper_bound, size=batch_size)
-        env_indices = np.random.randint(0, self.n_envs, size=batch_inds.shape)
-        samples = self._get_samples(batch_inds, env=env, env_indices=env_indices)
-        indices = np.ravel_multi_index((batch_inds, env_indices), (self.buffer_size, self.n_envs))
-        return IndexedReplayBufferSamples(*samples, indices=indices)  # type: ignore[arg-type]
-
-    def one_step_next_observations(self, indices: np.ndarray, env: VecNormalize | None = None) -> th.Tensor:
-        """
-        :param indices: Flat slots, as returned in ``samples.indices``
-        :param env: associated VecEnv to normalize the observations when sampling
-        :return: the observation that followed each slot's own transition (one step, whatever ``n_steps`` is;
-            for the last step of an episode, its final observation)
-        """
-        batch_inds, env_indices = np.unravel_index(np.asarray(indices).reshape(-1), (self.buffer_size, self.n_envs))
-        return self.to_torch(self._normalize_obs(self.next_observations[batch_inds, env_indices], env))  # type: ignore[arg-type]
-
-    def _get_samples(  # type: ignore[override]
-        self,
-        batch_inds: np.ndarray,
-        env: VecNormalize | None = None,
-        env_indices: np.ndarray | None = None,
-    ) -> ReplayBufferSamples:
-        """
-        SB3's ``NStepReplayBuffer._get_samples`` with the env indices given instead of drawn inside (the caller chose
-        exact (row, env) slots: uniformly, or from the sum tree). Everything else is kept as in SB3: the ``pos - 1``
-        timeout trick, the done/truncation mask and the per-sample ``discounts``.
-
-        :param batch_inds: Row indices of the samples
-        :param env: Optional VecNormalize to normalize observations/rewards
-        :param env_indices: Env index of each sample; drawn uniformly when None (plain uniform sampling)
-        :return: ``ReplayBufferSamples`` with n-step returns
-        """
-        if env_indices is None:
-            return super()._get_samples(batch_inds, env=env)
-        if self.n_steps == 1:
-            # A one-step window always ends on its own transition: the return is the reward, the discount is gamma,
-            # and the pos - 1 trick of _n_step_targets cannot change dones * (1 - timeouts): same values, no window arithmetic
-            next_obs = self._normalize_obs(self.next_observations[batch_inds, env_indices], env)
-            dones = self.dones[batch_inds, env_indices] * (1.0 - self.timeouts[batch_inds, env_indices])
-            final_dones = dones.reshape(-1, 1).astype(np.float32)
-            n_step_returns = self._normalize_reward(self.rewards[batch_inds, env_indices].reshape(-1, 1), env)
-            target_q_discounts = np.full((len(batch_inds), 1), self.gamma, dtype=np.float32)
-        else:
-            next_obs, final_dones, n_step_returns, target_q_discounts = self._n_step_targets(batch_inds, env_indices, env)
-        obs = self._normalize_obs(self.observations[batch_inds, env_indices], env)
-        actions = self.actions[batch_inds, env_indices]
-        return ReplayBufferSamples(
-            observations=self.to_torch(obs),  # type: ignore[arg-type]
-            actions=self.to_torch(actions),
-            next_observations=self.to_torch(next_obs),  # type: ignore[arg-type]
-            dones=self.to_torch(final_dones),
-            rewards=self.to_torch(n_step_returns),
-            discounts=self.to_torch(target_q_discounts),
-        )
-
-    def _n_step_targets(
-        self, batch_inds: np.ndarray, env_indices: np.ndarray, env: VecNormalize | None
-    ) -> tuple[np.ndarray | dict[str, np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
-        """
-        The window part of SB3's ``NStepReplayBuffer._get_samples`` for the given slots.
-
-        :param batch_inds: Row indices of the samples
-        :param env_indices: Env index of each sample
-        :param env: Optional VecNormalize to normalize observations/rewards
-        :return: next observations at the end of each window, done flags (timeouts excluded), n-step returns,
-            discounts ``gamma ** window length``
-        """
-        env_col = env_indices[:, None]
-        # self.pos is where the next transition goes: its predecessor must end every n-step window
-        last_valid_index = self.pos - 1
-        original_timeout_values = self.timeouts[last_valid_index].copy()
-        self.timeouts[last_valid_index] = np.logical_or(original_timeout_values, np.logical_not(self.dones[last_valid_index]))
-        try:
-            steps = np.arange(self.n_steps).reshape(1, -1)
-            indices = (batch_inds[:, None] + steps) % self.buffer_size
-            rewards_seq = self._normalize_reward(self.rewards[indices, env_col], env)
-            done_or_truncated = np.logical_or(self.dones[indices, env_col], self.timeouts[indices, env_col])
-            has_end = done_or_truncated.any(axis=1)
-            done_idx = np.where(has_end, done_or_truncated.argmax(axis=1), self.n_steps - 1)
-            mask = steps <= done_idx[:, None]
-            target_q_discounts = self.gamma ** mask.sum(axis=1, keepdims=True).astype(np.float32)
-            discounts = self.gamma ** np.arange(self.n_steps, dtype=np.float32).reshape(1, -1)
-            n_step_returns = (rewards_seq * discounts * mask).sum(axis=1, keepdims=True)
-            last_indices = (batch_inds + done_idx) % self.buffer_size
-            next_obs = self._normalize_obs(self.next_observations[last_indices, env_indices], env)
-            next_dones = self.dones[last_indices, env_indices][:, None].astype(np.float32)
-            next_timeouts = self.timeouts[last_indices, env_indices][:, None].astype(np.float32)
-            final_dones = next_dones * (1.0 - next_timeouts)
-        finally:
-            self.timeouts[last_valid_index] = original_timeout_values
-        return next_obs, final_dones, n_step_returns, target_q_discounts
-
-
-class PrioritizedReplayBuffer(IndexedReplayBuffer):
-    """
-    Proportional prioritized experience replay with n-step returns.
-
-    Paper: Prioritized Experience Replay, Schaul et al. 2016, https://arxiv.org/abs/1511.05952
-    (sampling: section 3.3; importance sampling: section 3.4, Algorithm 1).
-
-    New transitions enter with the largest priority seen so far, so each is replayed at least once with
-    high probability. Sampling is stratified: the total priority mass is cut into ``batch_size`` equal
-    segments and one value is drawn uniformly in each. ``beta`` is a plain attribute: ``TD3X`` anneals it
-    from ``beta0`` to 1 over the training run.
-
-    :param buffer_size: Max number of element in the buffer
-    :param observation_space: Observation space
-    :param action_space: Action space
-    :param device: PyTorch device
-    :param n_envs: Number of parallel environments
-    :param optimize_memory_usage: Not supported
-    :param handle_timeout_termination: Handle timeout termination (due to timelimit)
-        separately and treat the task as infinite horizon task.
-    :param n_steps: Number of steps to accumulate rewards for n-step returns (1: one-step TD targets)
-    :param gamma: Discount factor for future rewards
-    :param alpha: Priority exponent (0: uniform sampling, 1: fully proportional), in [0, inf)
-    :param beta0: Initial importance-sampling exponent, in [0, 1]
-    :param priority_eps: Constant added to ``|delta|`` so no transition gets zero probability, > 0
-    :param is_weight_normalization: What the importance-sampling weights are divided by so that they are <= 1:
-        ``"buffer"``, the largest weight any stored transition could get (Schaul et al. 2016), or ``"batch"``, the
-        largest weight in the sampled batch (so the largest weight of every batch is 1 and the step size does not
-        shrink as the priorities spread)
-    """
-
-    uses_is_weights = True
+    #: ``prioritized_replay`` of the algorithms that names this kind (a kind of one's own has no short form)
+    kind: ClassVar[str] = "custom"
+    #: The algorithms' arguments this kind takes, and the keyword each becomes
+    algorithm_args: ClassVar[dict[str, str]] = {"alpha": "alpha"}
 
     def __init__(
         self,
@@ -252,12 +86,8 @@ class PrioritizedReplayBuffer(IndexedReplayBuffer):
         n_steps: int = 1,
         gamma: float = 0.99,
         alpha: float = 0.6,
-        beta0: float = 0.4,
-        priority_eps: float = 1e-6,
-        is_weight_normalization: str = "buffer",
     ):
-        check_priority_args(alpha=alpha, beta0=beta0, priority_eps=priority_eps)
-        check_is_weight_normalization(is_weight_normalization)
+        check_priority_args(alpha=alpha)
         if isinstance(observation_space, spaces.Dict):
             raise ValueError("observation_space: prioritized replay does not support Dict observation spaces")
         super().__init__(
@@ -272,10 +102,6 @@ class PrioritizedReplayBuffer(IndexedReplayBuffer):
             gamma=gamma,
         )
         self.alpha = alpha
-        self.beta0 = beta0
-        self.beta = beta0
-        self.priority_eps = priority_eps
-        self.is_weight_normalization = is_weight_normalization
         capacity = self.buffer_size * self.n_envs
         self.sum_tree = SumSegmentTree(capacity)
         self.min_tree = MinSegmentTree(capacity)
@@ -361,22 +187,6 @@ class PrioritizedReplayBuffer(IndexedReplayBuffer):
             indices=indices,
         )
 
-    def _importance_weights(self, indices: np.ndarray) -> np.ndarray:
-        """
-        ``w_i = (N * P(i))^-beta / max_j w_j`` with ``P(i) = p_i / sum_k p_k`` (Schaul et al. 2016, Algorithm 1,
-        line 10). With ``is_weight_normalization="buffer"`` the max is over the whole buffer (the smallest priority,
-        from the min tree), so weights are in (0, 1] and do not depend on which other transitions share the batch;
-        with ``"batch"`` it is over the batch (the smallest sampled priority). ``N`` and the total cancel out:
-        ``w_i = (p_i / p_min)^-beta``.
-        """
-        priorities = self.sum_tree[indices]
-        smallest = priorities.min() if self.is_weight_normalization == "batch" else self.min_tree.min()
-        return (priorities / smallest) ** (-self.beta)
-
-    def _priority(self, td_errors: np.ndarray) -> np.ndarray:
-        """Schaul et al. 2016, section 3.3: ``p_i = (|delta_i| + eps)^alpha`` (the value stored in the trees)."""
-        return (np.abs(td_errors) + self.priority_eps) ** self.alpha
-
     def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray | th.Tensor) -> None:
         """
         Write new priorities for sampled slots after a critic update.
@@ -405,8 +215,159 @@ class PrioritizedReplayBuffer(IndexedReplayBuffer):
         update_trees((self.sum_tree, self.min_tree), indices, priorities)
         self.max_priority = max(self.max_priority, float(priorities.max()))
 
+    def _importance_weights(self, indices: np.ndarray) -> np.ndarray:
+        """:return: the importance-sampling weight of each sampled slot."""
+        raise NotImplementedError
 
-class LAPReplayBuffer(PrioritizedReplayBuffer):
+    def _priority(self, td_errors: np.ndarray) -> np.ndarray:
+        """:return: the priority (already raised to ``alpha``) that each ``|TD error|`` gives."""
+        raise NotImplementedError
+
+    def after_update(self, samples: Any, td_errors: th.Tensor) -> None:
+        """
+        New priorities from the larger ``|TD error|`` of the Q-networks (as the LAP reference code does for twin
+        critics: a transition keeps priority while either still fits it badly).
+
+        :param samples: The sampled batch.
+        :param td_errors: ``(batch, number of Q-networks)``
+        """
+        self.update_priorities(samples.indices, td_errors.abs().max(dim=1).values)
+
+    def record(self, logger: Logger, stats: dict[str, Any], gradient_steps: int) -> None:
+        """Uniform replay's keys and the largest priority (the one new transitions enter with)."""
+        super().record(logger, stats, gradient_steps)
+        logger.record("train/max_priority", self.max_priority)
+
+
+class PrioritizedReplayBuffer(BasePrioritizedReplayBuffer):
+    """
+    Proportional prioritized experience replay with n-step returns.
+
+    Paper: Prioritized Experience Replay, Schaul et al. 2016, https://arxiv.org/abs/1511.05952
+    (sampling: section 3.3; importance sampling: section 3.4, Algorithm 1).
+
+    New transitions enter with the largest priority seen so far, so each is replayed at least once with
+    high probability. The loss of a batch is the algorithm's own per-sample loss weighted by the importance-sampling
+    weights; ``beta`` goes from ``beta0`` to 1 over the training run (:meth:`set_progress`).
+
+    :param buffer_size: Max number of element in the buffer
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param device: PyTorch device
+    :param n_envs: Number of parallel environments
+    :param optimize_memory_usage: Not supported
+    :param handle_timeout_termination: Handle timeout termination (due to timelimit)
+        separately and treat the task as infinite horizon task.
+    :param n_steps: Number of steps to accumulate rewards for n-step returns (1: one-step TD targets)
+    :param gamma: Discount factor for future rewards
+    :param alpha: Priority exponent (0: uniform sampling, 1: fully proportional), in [0, inf)
+    :param beta0: Initial importance-sampling exponent, in [0, 1]
+    :param priority_eps: Constant added to ``|delta|`` so no transition gets zero probability, > 0
+    :param is_weight_normalization: What the importance-sampling weights are divided by so that they are <= 1:
+        ``"buffer"``, the largest weight any stored transition could get (Schaul et al. 2016), or ``"batch"``, the
+        largest weight in the sampled batch (so the largest weight of every batch is 1 and the step size does not
+        shrink as the priorities spread)
+    """
+
+    kind = "per"
+    algorithm_args: ClassVar[dict[str, str]] = {
+        "alpha": "alpha",
+        "beta0": "beta0",
+        "priority_eps": "priority_eps",
+        "is_weight_normalization": "is_weight_normalization",
+    }
+
+    def __init__(
+        self,
+        buffer_size: int,
+        observation_space: spaces.Space,
+        action_space: spaces.Space,
+        device: th.device | str = "auto",
+        n_envs: int = 1,
+        optimize_memory_usage: bool = False,
+        handle_timeout_termination: bool = True,
+        n_steps: int = 1,
+        gamma: float = 0.99,
+        alpha: float = 0.6,
+        beta0: float = 0.4,
+        priority_eps: float = 1e-6,
+        is_weight_normalization: str = "buffer",
+    ):
+        check_priority_args(beta0=beta0, priority_eps=priority_eps)
+        check_is_weight_normalization(is_weight_normalization)
+        super().__init__(
+            buffer_size,
+            observation_space,
+            action_space,
+            device=device,
+            n_envs=n_envs,
+            optimize_memory_usage=optimize_memory_usage,
+            handle_timeout_termination=handle_timeout_termination,
+            n_steps=n_steps,
+            gamma=gamma,
+            alpha=alpha,
+        )
+        self.beta0 = beta0
+        self.beta = beta0
+        self.priority_eps = priority_eps
+        self.is_weight_normalization = is_weight_normalization
+
+    def _importance_weights(self, indices: np.ndarray) -> np.ndarray:
+        """
+        ``w_i = (N * P(i))^-beta / max_j w_j`` with ``P(i) = p_i / sum_k p_k`` (Schaul et al. 2016, Algorithm 1,
+        line 10). With ``is_weight_normalization="buffer"`` the max is over the whole buffer (the smallest priority,
+        from the min tree), so weights are in (0, 1] and do not depend on which other transitions share the batch;
+        with ``"batch"`` it is over the batch (the smallest sampled priority). ``N`` and the total cancel out:
+        ``w_i = (p_i / p_min)^-beta``.
+        """
+        priorities = self.sum_tree[indices]
+        smallest = priorities.min() if self.is_weight_normalization == "batch" else self.min_tree.min()
+        return (priorities / smallest) ** (-self.beta)
+
+    def _priority(self, td_errors: np.ndarray) -> np.ndarray:
+        """Schaul et al. 2016, section 3.3: ``p_i = (|delta_i| + eps)^alpha`` (the value stored in the trees)."""
+        return (np.abs(td_errors) + self.priority_eps) ** self.alpha
+
+    def set_progress(self, progress: float) -> None:
+        """``beta`` goes linearly from ``beta0`` to 1 over the training run (Schaul et al. 2016, section 3.4)."""
+        progress = min(max(progress, 0.0), 1.0)
+        self.beta = self.beta0 + (1.0 - self.beta0) * progress
+
+    def begin_updates(self, env: VecNormalize | None = None) -> dict[str, Any]:
+        return {**super().begin_updates(env), "is_weights": []}
+
+    def batch_loss(
+        self,
+        current_q_values: Sequence[th.Tensor],
+        target_q_values: th.Tensor,
+        samples: Any,
+        stats: dict[str, Any],
+        loss: Loss = "mse",
+    ) -> tuple[th.Tensor, th.Tensor]:
+        """
+        The algorithm's per-sample loss weighted by the importance-sampling weights (Schaul et al. 2016, Algorithm 1,
+        line 11), summed over the Q-networks; see :meth:`ReplayHooks.batch_loss`.
+        """
+        td_errors = td_errors_of(current_q_values, target_q_values)
+        stats["td_abs_sum"] += td_errors.abs().mean()
+        per_sample = F.mse_loss if loss == "mse" else F.smooth_l1_loss
+        weights = samples.weights
+        total = sum(
+            (weights * per_sample(current_q, target_q_values, reduction="none")).mean() for current_q in current_q_values
+        )
+        stats["is_weights"].append(weights.mean().item())
+        assert isinstance(total, th.Tensor)
+        return total, td_errors
+
+    def record(self, logger: Logger, stats: dict[str, Any], gradient_steps: int) -> None:
+        """Also ``beta`` and the mean importance-sampling weight of the batches."""
+        super().record(logger, stats, gradient_steps)
+        logger.record("train/beta", self.beta)
+        if stats["is_weights"]:
+            logger.record("train/is_weight_mean", float(np.mean(stats["is_weights"])))
+
+
+class LAPReplayBuffer(BasePrioritizedReplayBuffer):
     """
     Loss-Adjusted Prioritized (LAP) experience replay with n-step returns.
 
@@ -415,8 +376,8 @@ class LAPReplayBuffer(PrioritizedReplayBuffer):
     Reference implementation: https://github.com/sfujim/LAP-PAL (continuous/LAP_TD3.py)
 
     Priority ``p_i = max(|delta_i|, min_priority)^alpha``; no importance-sampling correction (``weights`` are
-    all ones). The equivalence holds when the critic is trained with a Huber loss of threshold ``min_priority``,
-    which ``TD3X`` does whenever this buffer is used.
+    all ones). The equivalence holds when the critic is trained with a Huber loss of threshold ``min_priority``:
+    :meth:`batch_loss` is that loss.
 
     :param buffer_size: Max number of element in the buffer
     :param observation_space: Observation space
@@ -438,7 +399,12 @@ class LAPReplayBuffer(PrioritizedReplayBuffer):
         so that the threshold follows the TD errors as they grow with the values. See :meth:`update_priority_floor`.
     """
 
-    uses_is_weights = False
+    kind = "lap"
+    algorithm_args: ClassVar[dict[str, str]] = {
+        "alpha": "alpha",
+        "min_priority": "min_priority",
+        "lap_threshold": "threshold_scale",
+    }
 
     def __init__(
         self,
@@ -468,7 +434,6 @@ class LAPReplayBuffer(PrioritizedReplayBuffer):
             n_steps=n_steps,
             gamma=gamma,
             alpha=alpha,
-            beta0=0.0,
         )
         self.min_priority = min_priority
         self.threshold_scale = threshold_scale
@@ -520,60 +485,76 @@ class LAPReplayBuffer(PrioritizedReplayBuffer):
         """Fujimoto et al. 2020, equation 11: ``p_i = max(|delta_i|, min_priority)^alpha`` (``priority_floor``, see above)."""
         return np.maximum(np.abs(td_errors), self.priority_floor) ** self.alpha
 
+    def begin_updates(self, env: VecNormalize | None = None) -> dict[str, Any]:
+        """The Huber threshold and priority floor of this call (:meth:`update_priority_floor`)."""
+        self.update_priority_floor(env)
+        return {**super().begin_updates(env), "linear_sum": 0.0}
 
-def check_n_steps(n_steps: int) -> None:
+    def batch_loss(
+        self,
+        current_q_values: Sequence[th.Tensor],
+        target_q_values: th.Tensor,
+        samples: Any,
+        stats: dict[str, Any],
+        loss: Loss = "mse",
+    ) -> tuple[th.Tensor, th.Tensor]:
+        """
+        A Huber loss with threshold ``priority_floor`` (``min_priority`` times the scale of ``threshold_scale``), no
+        weights (Fujimoto et al. 2020, eq. 11), summed over the Q-networks; for an algorithm whose loss is already a
+        Huber loss (DQN), only its threshold moves. See :meth:`ReplayHooks.batch_loss`.
+        """
+        td_errors = td_errors_of(current_q_values, target_q_values)
+        stats["td_abs_sum"] += td_errors.abs().mean()
+        delta = self.priority_floor
+        total = sum(F.huber_loss(current_q, target_q_values, delta=delta) for current_q in current_q_values)
+        stats["linear_sum"] += (td_errors.abs() > delta).float().mean()
+        assert isinstance(total, th.Tensor)
+        return total, td_errors
+
+    def record(self, logger: Logger, stats: dict[str, Any], gradient_steps: int) -> None:
+        """Also the share of TD errors in the Huber loss's linear part and its threshold; feeds ``"td_error"``."""
+        super().record(logger, stats, gradient_steps)
+        if gradient_steps > 0:
+            self.record_td_errors(float(stats["td_abs_sum"]) / gradient_steps)
+            logger.record("train/huber_linear_frac", float(stats["linear_sum"]) / gradient_steps)
+        logger.record("train/huber_threshold", self.priority_floor)
+
+
+#: The buffer class of each ``prioritized_replay`` kind
+PRIORITIZED_BUFFERS: dict[str, type[BasePrioritizedReplayBuffer]] = {"per": PrioritizedReplayBuffer, "lap": LAPReplayBuffer}
+
+
+def replay_kind(replay_buffer_class: type[ReplayBuffer] | None) -> str:
     """
-    :param n_steps: Number of steps of the n-step return
-    :raises ValueError: unless ``n_steps`` is an integer >= 1
+    :param replay_buffer_class: A replay buffer class, or None.
+    :return: the ``prioritized_replay`` kind it is: ``"per"``, ``"lap"``, or ``"none"`` (uniform replay).
     """
-    if not isinstance(n_steps, (int, np.integer)) or isinstance(n_steps, bool) or n_steps < 1:
-        raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+    if replay_buffer_class is not None and issubclass(replay_buffer_class, BasePrioritizedReplayBuffer):
+        return replay_buffer_class.kind
+    return "none"
 
 
-IS_WEIGHT_NORMALIZATIONS = ("buffer", "batch")
-THRESHOLD_SCALES = ("fixed", "reward", "td_error")
-# Weight of the newest training call in LAP's running mean of |delta| (threshold_scale="td_error")
-TD_ERROR_SCALE_RATE = 0.01
-
-
-def check_threshold_scale(threshold_scale: str) -> None:
+def replay_buffer_defaults(
+    replay_buffer_class: type[ReplayBuffer], n_steps: int, gamma: float, settings: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
     """
-    :param threshold_scale: What LAP's ``min_priority`` is a multiple of
-    :raises ValueError: unless it is one of ``THRESHOLD_SCALES``
-    """
-    if threshold_scale not in THRESHOLD_SCALES:
-        raise ValueError(f"threshold_scale (TD3X's lap_threshold) must be one of {THRESHOLD_SCALES}, got {threshold_scale!r}")
+    The keywords an algorithm gives the buffer class it builds: ``n_steps`` and ``gamma`` to the package's buffers
+    (SB3 wires ``n_steps`` only into the buffers it picks itself), and the prioritized-replay settings that the
+    class's kind takes.
 
-
-def check_is_weight_normalization(is_weight_normalization: str) -> None:
+    :param replay_buffer_class: The class that will be built.
+    :param n_steps: The algorithm's ``n_steps``.
+    :param gamma: The algorithm's ``gamma``.
+    :param settings: The algorithm's prioritized-replay arguments (None: not given).
+    :return: the keywords (for ``replay_buffer_kwargs.setdefault``), and the names of given settings this kind does
+        not take.
     """
-    :param is_weight_normalization: What PER's importance-sampling weights are divided by
-    :raises ValueError: unless it is one of ``IS_WEIGHT_NORMALIZATIONS``
-    """
-    if is_weight_normalization not in IS_WEIGHT_NORMALIZATIONS:
-        raise ValueError(f"is_weight_normalization must be one of {IS_WEIGHT_NORMALIZATIONS}, got {is_weight_normalization!r}")
-
-
-def check_priority_args(
-    alpha: float | None = None,
-    beta0: float | None = None,
-    priority_eps: float | None = None,
-    min_priority: float | None = None,
-) -> None:
-    """
-    Check the prioritized-replay arguments that are given (None: not given).
-
-    :param alpha: Priority exponent, a finite number >= 0
-    :param beta0: Initial importance-sampling exponent, in [0, 1]
-    :param priority_eps: PER constant added to ``|delta|``, > 0
-    :param min_priority: LAP lower clip of ``|delta|``, > 0
-    :raises ValueError: naming the first argument out of its range
-    """
-    if alpha is not None and not (np.isfinite(alpha) and alpha >= 0.0):
-        raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
-    if beta0 is not None and not 0.0 <= beta0 <= 1.0:
-        raise ValueError(f"beta0 must be in [0, 1], got {beta0}")
-    if priority_eps is not None and not priority_eps > 0.0:
-        raise ValueError(f"priority_eps must be > 0, got {priority_eps}")
-    if min_priority is not None and not min_priority > 0.0:
-        raise ValueError(f"min_priority must be > 0, got {min_priority}")
+    defaults: dict[str, Any] = {}
+    if issubclass(replay_buffer_class, IndexedReplayBuffer):
+        defaults.update(n_steps=n_steps, gamma=gamma)
+    taken = replay_buffer_class.algorithm_args if issubclass(replay_buffer_class, BasePrioritizedReplayBuffer) else {}
+    for name, value in settings.items():
+        if value is not None and name in taken:
+            defaults[taken[name]] = value
+    unused = [name for name, value in settings.items() if value is not None and name not in taken]
+    return defaults, unused

@@ -5,39 +5,35 @@ PER: Prioritized Experience Replay, Schaul et al. 2016, https://arxiv.org/abs/15
 LAP: An Equivalence between Loss Functions and Non-Uniform Sampling in Experience Replay, Fujimoto et al. 2020,
 https://arxiv.org/abs/2007.06049, reference implementation https://github.com/sfujim/LAP-PAL
 
-:class:`PrioritizedReplayMixin` goes before the SB3 algorithm in the bases (``class DQNX(PrioritizedReplayMixin,
-DQN)``). It owns everything that is the same for every algorithm: the arguments (``prioritized_replay``, ``alpha``,
-``beta0``, ``priority_eps``, ``min_priority``, ``lap_threshold``, ``max_priority_reset``,
-``is_weight_normalization``) and their checks, the choice of the buffer (with SB3's ``n_steps`` put under it), the
-annealing of ``beta``, the loss of a batch (SB3's own with uniform replay, importance-weighted with PER, Huber with
-LAP), the write-back of the priorities and what the logger shows. An algorithm's ``train()`` is SB3's, with the loss
-computed by :meth:`PrioritizedReplayMixin._replay_loss` and the priorities written back by
-:meth:`PrioritizedReplayMixin._write_priorities` after the update.
+The buffers own what differs between the kinds of replay (:mod:`sb3_td3x.common.buffers`: the loss of a batch, the
+priorities written back, what is logged). :class:`PrioritizedReplayMixin` goes before the SB3 algorithm in the bases
+(``class DQNX(PrioritizedReplayMixin, DQN)``) and owns what is the same for every algorithm: the arguments and their
+checks, the choice of the buffer (``prioritized_replay`` is the short form of SB3's ``replay_buffer_class``, resolved
+once), and the four calls an algorithm's ``train()`` makes, each marked there: :meth:`~PrioritizedReplayMixin.\
+_start_replay_updates`, :meth:`~PrioritizedReplayMixin._replay_loss`, :meth:`~PrioritizedReplayMixin._write_priorities`
+and :meth:`~PrioritizedReplayMixin._record_replay`.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.buffers import ReplayBuffer
-from torch.nn import functional as F
 
-from sb3_td3x.common.buffers import (
+from sb3_td3x.common.buffers import PRIORITIZED_BUFFERS, replay_buffer_defaults, replay_kind
+from sb3_td3x.common.indexed_buffer import Loss, ReplayHooks, replay_hooks
+from sb3_td3x.common.replay_args import (
+    PRIORITIZED_REPLAY_KINDS,
     THRESHOLD_SCALES,
-    IndexedReplayBuffer,
-    LAPReplayBuffer,
-    PrioritizedReplayBuffer,
     check_is_weight_normalization,
     check_n_steps,
     check_priority_args,
 )
-
-PRIORITIZED_REPLAY_KINDS = ("none", "per", "lap")
 
 # Gradient steps between two computations of the buffer-wide priority statistics (an O(buffer) pass)
 PRIORITY_STATS_INTERVAL = 1000
@@ -83,19 +79,14 @@ def check_prioritized_replay_args(
     """
     if prioritized_replay not in PRIORITIZED_REPLAY_KINDS:
         raise ValueError(f"prioritized_replay must be one of {PRIORITIZED_REPLAY_KINDS}, got {prioritized_replay!r}")
-    if prioritized_replay != "none" and replay_buffer_class is not None:
-        expected = LAPReplayBuffer if prioritized_replay == "lap" else PrioritizedReplayBuffer
-        if not issubclass(replay_buffer_class, expected) or (
-            prioritized_replay == "per" and issubclass(replay_buffer_class, LAPReplayBuffer)
-        ):
-            raise ValueError(
-                f"prioritized_replay={prioritized_replay!r} conflicts with replay_buffer_class="
-                f"{replay_buffer_class.__name__}: pass one or the other"
-            )
+    class_kind = replay_kind(replay_buffer_class)
+    if prioritized_replay != "none" and replay_buffer_class is not None and class_kind != prioritized_replay:
+        raise ValueError(
+            f"prioritized_replay={prioritized_replay!r} conflicts with replay_buffer_class="
+            f"{replay_buffer_class.__name__}: pass one or the other"
+        )
     check_priority_args(alpha=alpha, beta0=beta0, priority_eps=priority_eps, min_priority=min_priority)
-    kind = prioritized_replay
-    if replay_buffer_class is not None and issubclass(replay_buffer_class, PrioritizedReplayBuffer):
-        kind = "lap" if issubclass(replay_buffer_class, LAPReplayBuffer) else "per"
+    kind = class_kind if class_kind != "none" else prioritized_replay
     if lap_threshold not in THRESHOLD_SCALES:
         raise ValueError(f"lap_threshold must be one of {THRESHOLD_SCALES}, got {lap_threshold!r}")
     if max_priority_reset is not None:
@@ -141,9 +132,7 @@ def check_replay_support(
     :param env: The (built) environment.
     :raises ValueError: for Dict observations or ``optimize_memory_usage`` with prioritized replay or ``n_steps > 1``.
     """
-    prioritized = prioritized_replay != "none" or (
-        replay_buffer_class is not None and issubclass(replay_buffer_class, PrioritizedReplayBuffer)
-    )
+    prioritized = prioritized_replay != "none" or replay_kind(replay_buffer_class) != "none"
     if not prioritized and n_steps == 1:
         return
     what = "prioritized replay" if prioritized else f"n_steps={n_steps}"
@@ -174,6 +163,34 @@ class PrioritizedReplayMixin:
     Prioritized replay (PER or LAP) for an SB3 off-policy algorithm; see the module docstring. The algorithm's
     constructor calls :meth:`_init_prioritized_replay` first (it checks the arguments before anything is built), then
     its SB3 parent with ``_init_setup_model=False``, then ``_setup_model()``.
+
+    The replay arguments of every algorithm of the package (TD3X, DQNX, SACX, DDPGX, TD7), documented here once:
+
+    :param n_steps: Number of steps of the n-step return (SB3's ``NStepReplayBuffer``), >= 1; also applied to a
+        prioritized buffer
+    :param replay_buffer_class: SB3's way to choose the buffer: ``PrioritizedReplayBuffer`` or ``LAPReplayBuffer``
+        (or a subclass) switch prioritized replay on exactly as ``prioritized_replay`` does; ``None``: chosen from
+        ``prioritized_replay`` and ``n_steps``
+    :param replay_buffer_kwargs: Keyword arguments of the buffer (those of ``PrioritizedReplayBuffer`` or
+        ``LAPReplayBuffer``; the arguments below are their short forms, and giving one both ways with two values is
+        an error)
+    :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` (proportional prioritized replay with
+        importance-sampling weights) or ``"lap"`` (loss-adjusted prioritized replay with a Huber loss)
+    :param alpha: Priority exponent, >= 0. ``None``: the buffer's default (0.6 for PER, 0.4 for LAP)
+    :param beta0: PER only: initial importance-sampling exponent in [0, 1], annealed linearly to 1 over the
+        training run. ``None``: 0.4
+    :param priority_eps: PER only: constant added to ``|delta|``, > 0. ``None``: 1e-6
+    :param min_priority: LAP only: lower clip of ``|delta|`` and Huber threshold, > 0. ``None``: 1.0
+    :param lap_threshold: LAP only: what ``min_priority`` (the Huber threshold and the priority floor) is a multiple
+        of: ``"fixed"`` (nothing: the paper's fixed threshold), ``"reward"`` (the mean absolute reward of the buffer,
+        MR.Q's reward scaling, Fujimoto et al. 2025) or ``"td_error"`` (a running mean of the sampled ``|delta|``, so
+        that the threshold follows the TD errors as the values grow)
+    :param max_priority_reset: PER / LAP: every this many gradient steps, the priority given to new transitions is
+        reset to the largest priority still stored (TD7, Fujimoto et al. 2023, resets it every 250).
+        ``None``: never (the largest priority ever seen, as in PER and LAP)
+    :param is_weight_normalization: PER only: ``"buffer"`` (importance-sampling weights divided by the largest
+        possible weight over the buffer, Schaul et al. 2016) or ``"batch"`` (by the largest in the batch).
+        ``None``: ``"buffer"``
     """
 
     # Set by the SB3 algorithm this mixin goes with
@@ -218,7 +235,9 @@ class PrioritizedReplayMixin:
             max_priority_reset,
             is_weight_normalization,
         )
-        self.prioritized_replay = prioritized_replay
+        # One source of truth: a prioritized replay_buffer_class names its kind, prioritized_replay is its short form
+        class_kind = replay_kind(replay_buffer_class)
+        self.prioritized_replay = class_kind if class_kind != "none" else prioritized_replay
         self.alpha = alpha
         self.beta0 = beta0
         self.priority_eps = priority_eps
@@ -234,74 +253,54 @@ class PrioritizedReplayMixin:
         choice), then SB3's setup.
         """
         if self.replay_buffer_class is None and self.prioritized_replay != "none":
-            self.replay_buffer_class = LAPReplayBuffer if self.prioritized_replay == "lap" else PrioritizedReplayBuffer
-        prioritized = self.replay_buffer_class is not None and issubclass(self.replay_buffer_class, PrioritizedReplayBuffer)
-        indexed = self.replay_buffer_class is not None and issubclass(self.replay_buffer_class, IndexedReplayBuffer)
+            self.replay_buffer_class = PRIORITIZED_BUFFERS[self.prioritized_replay]
         n_steps = self.n_steps
-        if indexed:
-            self.replay_buffer_kwargs.setdefault("n_steps", self.n_steps)
-            self.replay_buffer_kwargs.setdefault("gamma", self.gamma)
-        if prioritized:
-            assert self.replay_buffer_class is not None
-            lap = issubclass(self.replay_buffer_class, LAPReplayBuffer)
-            own_args: dict[str, Any] = (
-                {
-                    "alpha": self.alpha,
-                    "min_priority": self.min_priority,
-                    "threshold_scale": self.lap_threshold if self.lap_threshold != "fixed" else None,
-                }
-                if lap
-                else {
-                    "alpha": self.alpha,
-                    "beta0": self.beta0,
-                    "priority_eps": self.priority_eps,
-                    "is_weight_normalization": self.is_weight_normalization,
-                }
-            )
-            for name, value in own_args.items():
-                if value is not None:
-                    self.replay_buffer_kwargs.setdefault(name, value)
-            unused = [
-                name
-                for name in ("beta0", "priority_eps", "min_priority")
-                if name not in own_args and getattr(self, name) is not None
-            ]
+        own_buffer = False
+        if self.replay_buffer_class is not None:
+            settings = {
+                "alpha": self.alpha,
+                "beta0": self.beta0,
+                "priority_eps": self.priority_eps,
+                "min_priority": self.min_priority,
+                "lap_threshold": self.lap_threshold if self.lap_threshold != "fixed" else None,
+                "is_weight_normalization": self.is_weight_normalization,
+            }
+            defaults, unused = replay_buffer_defaults(self.replay_buffer_class, self.n_steps, self.gamma, settings)
+            for name, value in defaults.items():
+                self.replay_buffer_kwargs.setdefault(name, value)
+            own_buffer = "n_steps" in defaults
         else:
+            # SB3 picks its own buffer: uniform replay takes none of the settings
             unused = [name for name in ("alpha", "beta0", "priority_eps", "min_priority") if getattr(self, name) is not None]
-        # Like min_priority: a yml entry or a zoo file may set it for LAP while the command line switches LAP off
-        lap_buffer = self.replay_buffer_class is not None and issubclass(self.replay_buffer_class, LAPReplayBuffer)
-        if self.lap_threshold != "fixed" and not lap_buffer:
-            unused.append("lap_threshold")
+            if self.lap_threshold != "fixed":
+                unused.append("lap_threshold")
+        # A yml entry or a zoo file may set one for a kind of replay that the command line switches off
         if unused:
             warnings.warn(f"{', '.join(unused)} ignored: only used by the other kind of prioritized replay")
-        if indexed:
+        if own_buffer:
             self.n_steps = 1  # the buffer has it already; silences SB3's "n_steps is ignored" warning
         try:
             super()._setup_model()  # type: ignore[misc]
         finally:
             self.n_steps = n_steps
 
-    def _anneal_beta(self) -> None:
-        """PER's ``beta`` goes linearly from ``beta0`` to 1 over the training run (Schaul et al. 2016, section 3.4)."""
-        if isinstance(self.replay_buffer, PrioritizedReplayBuffer) and self.replay_buffer.uses_is_weights:
-            progress = min(max(1.0 - self._current_progress_remaining, 0.0), 1.0)
-            self.replay_buffer.beta = self.replay_buffer.beta0 + (1.0 - self.replay_buffer.beta0) * progress
+    @property
+    def _replay(self) -> ReplayHooks:
+        """The replay's hooks: the buffer itself for the package's buffers, uniform replay's for SB3's own."""
+        return replay_hooks(self.replay_buffer)
 
     def _on_step(self) -> None:
         super()._on_step()  # type: ignore[misc]
-        self._anneal_beta()
+        # PER's beta goes from beta0 to 1 over the training run
+        self._replay.set_progress(1.0 - self._current_progress_remaining)
 
     def _start_replay_updates(self) -> dict[str, Any]:
         """
-        Called at the start of ``train()``: sets LAP's Huber threshold for this call.
+        Called at the start of ``train()`` (LAP sets its Huber threshold for the call).
 
-        :return: the accumulators of :meth:`_replay_loss` (diagnostics), to give to :meth:`_record_replay`.
+        :return: the accumulators of the call's diagnostics, to give to :meth:`_replay_loss` and :meth:`_record_replay`.
         """
-        if isinstance(self.replay_buffer, LAPReplayBuffer):
-            # The Huber threshold and the priority floor: min_priority, times the scale lap_threshold names
-            self.replay_buffer.update_priority_floor(self._vec_normalize_env)
-        device = getattr(self, "device", "cpu")
-        return {"td_abs_sum": th.zeros((), device=device), "linear_sum": th.zeros((), device=device), "is_weights": []}
+        return self._replay.begin_updates(self._vec_normalize_env)
 
     def _replay_loss(
         self,
@@ -309,82 +308,44 @@ class PrioritizedReplayMixin:
         target_q_values: th.Tensor,
         replay_data: Any,
         stats: dict[str, Any],
-        loss: Literal["mse", "huber"] = "mse",
+        loss: Loss = "mse",
     ) -> tuple[th.Tensor, th.Tensor]:
         """
-        The loss of a batch, summed over the Q-networks, and the TD errors that become the priorities.
-
-        - Uniform replay: SB3's own (``F.mse_loss`` or ``F.smooth_l1_loss`` per Q-network), bit for bit.
-        - PER: the same per-sample loss weighted by the importance-sampling weights (Schaul et al. 2016, Algorithm 1,
-          line 11).
-        - LAP: a Huber loss with threshold ``min_priority`` (times the scale ``lap_threshold`` names), no weights
-          (Fujimoto et al. 2020, eq. 11); for an algorithm whose loss is already a Huber loss (DQN), only its
-          threshold moves to ``min_priority``.
+        The loss of a batch, summed over the Q-networks, and the TD errors that become the priorities: the buffer's
+        own (``batch_loss`` of :mod:`sb3_td3x.common.buffers`): SB3's loss with uniform replay, bit for bit;
+        importance-weighted with PER; a Huber loss of threshold ``min_priority`` with LAP.
 
         :param current_q_values: One ``(batch, 1)`` tensor per Q-network.
         :param target_q_values: The targets, ``(batch, 1)``.
-        :param replay_data: The sampled batch (its ``weights`` with PER).
+        :param replay_data: The sampled batch.
         :param stats: The accumulators of :meth:`_start_replay_updates`.
         :param loss: The algorithm's loss with uniform replay: squared error (TD3, SAC) or Huber (DQN).
         :return: the loss, and the TD errors, ``(batch, number of Q-networks)``, detached.
         """
-        td_errors = th.cat([current_q - target_q_values for current_q in current_q_values], dim=1).detach()
-        stats["td_abs_sum"] += td_errors.abs().mean()
-        buffer = self.replay_buffer
-        if not isinstance(buffer, PrioritizedReplayBuffer):
-            sb3_loss = F.mse_loss if loss == "mse" else F.smooth_l1_loss
-            total = sum(sb3_loss(current_q, target_q_values) for current_q in current_q_values)
-        elif buffer.uses_is_weights:
-            per_sample = F.mse_loss if loss == "mse" else F.smooth_l1_loss
-            weights = replay_data.weights
-            total = sum(
-                (weights * per_sample(current_q, target_q_values, reduction="none")).mean() for current_q in current_q_values
-            )
-            stats["is_weights"].append(weights.mean().item())
-        else:
-            delta = buffer.priority_floor  # type: ignore[attr-defined]
-            total = sum(F.huber_loss(current_q, target_q_values, delta=delta) for current_q in current_q_values)
-            stats["linear_sum"] += (td_errors.abs() > delta).float().mean()
-        assert isinstance(total, th.Tensor)
-        return total, td_errors
+        return self._replay.batch_loss(current_q_values, target_q_values, replay_data, stats, loss)
 
     def _write_priorities(self, replay_data: Any, td_errors: th.Tensor) -> None:
         """
-        New priorities from the larger ``|TD error|`` of the Q-networks (as the LAP reference code does for twin
-        critics: a transition keeps priority while either still fits it badly), and the periodic reset of the
-        priority given to new transitions (``max_priority_reset``). Nothing to do with uniform replay.
+        After the update: the buffer's new priorities (prioritized replay), and the periodic reset of the priority
+        given to new transitions (``max_priority_reset``, counted in gradient steps).
         """
-        if not isinstance(self.replay_buffer, PrioritizedReplayBuffer):
-            return
-        self.replay_buffer.update_priorities(replay_data.indices, td_errors.abs().max(dim=1).values)
+        replay = self._replay
+        replay.after_update(replay_data, td_errors)
         if self.max_priority_reset is not None and self._n_updates % self.max_priority_reset == 0:
-            self.replay_buffer.reset_max_priority()
+            replay.reset_max_priority()
 
     def _record_replay(self, stats: dict[str, Any], gradient_steps: int) -> None:
         """
-        Log what the replay does: mean ``|TD error|`` of the batches, LAP's share of TD errors in the Huber loss's
-        linear part and its threshold, the priorities (largest, median, 99th percentile, effective sample size of the
-        sampling, refreshed every ``PRIORITY_STATS_INTERVAL`` gradient steps), PER's ``beta`` and IS weights.
+        Log what the replay did (the buffer's keys: mean ``|TD error|``, LAP's Huber threshold and linear share, PER's
+        ``beta`` and weights, the largest priority), and the sampling distribution's statistics, refreshed every
+        ``PRIORITY_STATS_INTERVAL`` gradient steps (an O(buffer) pass).
         """
-        if gradient_steps > 0:
-            td_abs_mean = stats["td_abs_sum"].item() / gradient_steps
-            self.logger.record("train/td_error_abs_mean", td_abs_mean)
-            if isinstance(self.replay_buffer, LAPReplayBuffer):
-                self.replay_buffer.record_td_errors(td_abs_mean)
-                self.logger.record("train/huber_linear_frac", stats["linear_sum"].item() / gradient_steps)
-        if not isinstance(self.replay_buffer, PrioritizedReplayBuffer):
-            return
-        self.logger.record("train/max_priority", self.replay_buffer.max_priority)
+        replay = self._replay
+        replay.record(self.logger, stats, gradient_steps)
         cached = getattr(self, "_priority_stats", None)
         if cached is None or self._n_updates // PRIORITY_STATS_INTERVAL != (self._n_updates - gradient_steps) // (
             PRIORITY_STATS_INTERVAL
         ):
-            cached = self._priority_stats = self.replay_buffer.priority_stats()
+            cached = self._priority_stats = replay.priority_stats()
         for key, value in cached.items():
             self.logger.record(f"train/{key}", value)
-        if isinstance(self.replay_buffer, LAPReplayBuffer):
-            self.logger.record("train/huber_threshold", self.replay_buffer.priority_floor)
-        if self.replay_buffer.uses_is_weights:
-            self.logger.record("train/beta", self.replay_buffer.beta)
-            if stats["is_weights"]:
-                self.logger.record("train/is_weight_mean", float(np.mean(stats["is_weights"])))

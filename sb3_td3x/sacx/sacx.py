@@ -45,23 +45,16 @@ class SACX(PrioritizedReplayMixin, SAC):
         during the rollout.
     :param action_noise: the action noise type (None by default), this can help
         for hard exploration problem. Cf common.noise for the different action noise type.
-    :param replay_buffer_class: Replay buffer class to use. ``PrioritizedReplayBuffer`` or ``LAPReplayBuffer``
-        switch prioritized replay on exactly as ``prioritized_replay`` does.
+    :param replay_buffer_class: Replay buffer class to use (SB3's way to ask for prioritized replay; see below).
     :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
         (not supported with n-step returns or prioritized replay)
-    :param n_steps: Number of steps of the n-step return (SB3's ``NStepReplayBuffer``), >= 1; also applied to a
-        prioritized buffer
-    :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` or ``"lap"``
-    :param alpha: Priority exponent, >= 0. ``None``: the buffer's default (0.6 for PER, 0.4 for LAP)
-    :param beta0: PER only: initial importance-sampling exponent in [0, 1], annealed linearly to 1. ``None``: 0.4
-    :param priority_eps: PER only: constant added to ``|delta|``, > 0. ``None``: 1e-6
-    :param min_priority: LAP only: lower clip of ``|delta|`` and Huber threshold, > 0. ``None``: 1.0
-    :param lap_threshold: LAP only: what ``min_priority`` is a multiple of: ``"fixed"``, ``"reward"`` or
-        ``"td_error"`` (see ``TD3X``)
-    :param max_priority_reset: PER / LAP: every this many gradient steps, the priority given to new transitions is
-        reset to the largest priority still stored. ``None``: never
-    :param is_weight_normalization: PER only: ``"buffer"`` (the paper's) or ``"batch"``. ``None``: ``"buffer"``
+    :param n_steps: Number of steps of the n-step return (SB3's ``NStepReplayBuffer``), >= 1.
+        Also applied to a prioritized buffer.
+    :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` or ``"lap"``: the short form of
+        ``replay_buffer_class``. It and ``alpha``, ``beta0``, ``priority_eps``, ``min_priority``, ``lap_threshold``,
+        ``max_priority_reset``, ``is_weight_normalization`` are the same for every algorithm of the package and are
+        documented once, in :class:`~sb3_td3x.common.prioritized.PrioritizedReplayMixin`
     :param ent_coef: Entropy regularization coefficient. (Equivalent to
         inverse of reward scale in the original SAC paper.)  Controlling exploration/exploitation trade-off.
         Set it to 'auto' to learn it automatically (and 'auto_0.1' for using 0.1 as initial value)

@@ -56,31 +56,16 @@ class TD3X(PrioritizedReplayMixin, TD3):
         during the rollout.
     :param action_noise: the action noise type (None by default). With ``noise_schedule`` other than
         ``"constant"`` it must be a ``NormalActionNoise``, whose sigma then decays.
-    :param replay_buffer_class: Replay buffer class to use. ``PrioritizedReplayBuffer`` or ``LAPReplayBuffer``
-        (or a subclass) switch prioritized replay on exactly as ``prioritized_replay`` does.
-        If ``None``, it is selected from ``prioritized_replay`` and ``n_steps``.
+    :param replay_buffer_class: Replay buffer class to use (SB3's way to ask for prioritized replay; see below).
     :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
         (not supported with n-step returns or prioritized replay)
     :param n_steps: Number of steps of the n-step return (SB3's ``NStepReplayBuffer``), >= 1.
         Also applied to a prioritized buffer.
-    :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` (proportional prioritized replay with
-        importance-sampling weights) or ``"lap"`` (loss-adjusted prioritized replay with a Huber critic loss)
-    :param alpha: Priority exponent, >= 0. ``None``: the buffer's default (0.6 for PER, 0.4 for LAP)
-    :param beta0: PER only: initial importance-sampling exponent in [0, 1], annealed linearly to 1 over the
-        training run. ``None``: 0.4
-    :param priority_eps: PER only: constant added to ``|delta|``, > 0. ``None``: 1e-6
-    :param min_priority: LAP only: lower clip of ``|delta|`` and Huber threshold, > 0. ``None``: 1.0
-    :param lap_threshold: LAP only: what ``min_priority`` (the Huber threshold and the priority floor) is a multiple
-        of: ``"fixed"`` (nothing: the paper's fixed threshold), ``"reward"`` (the mean absolute reward of the buffer,
-        MR.Q's reward scaling, Fujimoto et al. 2025) or ``"td_error"`` (a running mean of the sampled ``|delta|``, so
-        that the threshold follows the TD errors as the values grow)
-    :param max_priority_reset: PER / LAP: every this many gradient steps, the priority given to new transitions is
-        reset to the largest priority still stored (TD7, Fujimoto et al. 2023, resets it every 250).
-        ``None``: never (the largest priority ever seen, as in PER and LAP)
-    :param is_weight_normalization: PER only: ``"buffer"`` (importance-sampling weights divided by the largest
-        possible weight over the buffer, Schaul et al. 2016) or ``"batch"`` (by the largest in the batch).
-        ``None``: ``"buffer"``
+    :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` or ``"lap"``: the short form of
+        ``replay_buffer_class``. It and ``alpha``, ``beta0``, ``priority_eps``, ``min_priority``, ``lap_threshold``,
+        ``max_priority_reset``, ``is_weight_normalization`` are the same for every algorithm of the package and are
+        documented once, in :class:`~sb3_td3x.common.prioritized.PrioritizedReplayMixin`
     :param noise_schedule: ``"constant"`` (SB3's behaviour), ``"linear"`` or ``"exponential"``: decay of the
         ``NormalActionNoise`` sigma down to ``noise_final_std``
     :param noise_final_std: Final sigma of the decaying exploration noise, >= 0 (> 0 for ``"exponential"``)

@@ -2,15 +2,16 @@ from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import numpy as np
 import torch as th
-from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
+from stable_baselines3.common.buffers import ReplayBuffer
 from stable_baselines3.common.noise import ActionNoise, NormalActionNoise
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 
-from sb3_td3x.common.buffers import IndexedReplayBuffer
+from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer, check_one_step_readable
 from sb3_td3x.common.value_clipping import TargetValueRange
 from sb3_td3x.td3x.td3x import TD3X
-from sb3_td3x.td7.policies import SALEEncoder, TD7Policy
+from sb3_td3x.td7.networks import SALEEncoder
+from sb3_td3x.td7.policies import TD7Policy
 
 SelfTD7 = TypeVar("SelfTD7", bound="TD7")
 
@@ -133,7 +134,7 @@ class TD7(TD3X):
         policy_class = self._get_policy_from_name(policy) if isinstance(policy, str) else policy
         if not (isinstance(policy_class, type) and issubclass(policy_class, TD7Policy)):
             raise ValueError(f"policy: TD7 needs TD7's networks (MlpPolicy or a subclass of TD7Policy), got {policy!r}")
-        _check_replay_class(replay_buffer_class)
+        check_one_step_readable(replay_buffer_class)
         super().__init__(
             policy,
             env,
@@ -268,11 +269,8 @@ class TD7(TD3X):
         obs = self.policy.preprocess(replay_data.observations)
         next_obs = self.policy.preprocess(replay_data.next_observations)
         # With n-step returns the sample's next observation is n steps on: the encoder reads the one-step one
-        one_step_next_obs = next_obs
-        buffer = self.replay_buffer
-        if isinstance(buffer, IndexedReplayBuffer) and buffer.n_steps > 1:
-            one_step = buffer.one_step_next_observations(replay_data.indices, self._vec_normalize_env)
-            one_step_next_obs = self.policy.preprocess(one_step)
+        one_step = self._replay.one_step_next_observations(replay_data, self._vec_normalize_env)
+        one_step_next_obs = next_obs if one_step is replay_data.next_observations else self.policy.preprocess(one_step)
         encoder_loss = self.encoder.loss(obs, replay_data.actions, one_step_next_obs)
         encoder_losses.append(encoder_loss.item())
         self.encoder.optimizer.zero_grad()
@@ -323,18 +321,3 @@ def _check_target_args(target_update_interval: int, value_clipping: bool) -> Non
         raise ValueError(f"target_update_interval must be an integer >= 1, got {target_update_interval!r}")
     if not isinstance(value_clipping, bool):
         raise ValueError(f"value_clipping must be True or False, got {value_clipping!r}")
-
-
-def _check_replay_class(replay_buffer_class: type[ReplayBuffer] | None) -> None:
-    """:raises ValueError: for an n-step buffer whose samples do not say which slots they come from."""
-    if (
-        replay_buffer_class is not None
-        and issubclass(replay_buffer_class, NStepReplayBuffer)
-        and not issubclass(replay_buffer_class, IndexedReplayBuffer)
-    ):
-        raise ValueError(
-            f"replay_buffer_class={replay_buffer_class.__name__}: TD7's encoder learns from one-step transitions (it "
-            "predicts the next state's embedding), and an n-step buffer's samples end n steps later; use one of the "
-            "package's buffers (IndexedReplayBuffer, PrioritizedReplayBuffer, LAPReplayBuffer), whose samples name "
-            "their slots, or leave replay_buffer_class to n_steps / prioritized_replay"
-        )
