@@ -16,7 +16,8 @@ from sb3_td3x.ddpgx import DDPGX
 from sb3_td3x.dqnx import DQNX
 from sb3_td3x.sacx import SACX
 from sb3_td3x.td3x import TD3X
-from sb3_td3x.td3x.policies import LayerNormContinuousCritic, NoisyMlpPolicy, NoisyTD3Policy, TD3XPolicy
+from sb3_td3x.td3x.networks import LayerNormContinuousCritic
+from sb3_td3x.td3x.policies import NoisyMlpPolicy, NoisyTD3Policy, TD3XPolicy
 from sb3_td3x.td7 import TD7, TD7Policy
 from sb3_td3x.version import __version__
 

@@ -14,10 +14,8 @@ from torch.nn import functional as F
 
 from sb3_td3x import TD3X
 from sb3_td3x.common.noisy import NoisyLinear, create_noisy_mlp, noisy_layers
+from sb3_td3x.td3x.networks import LayerNormContinuousCritic, NoisyActor, NoisyContinuousCritic
 from sb3_td3x.td3x.policies import (
-    LayerNormContinuousCritic,
-    NoisyActor,
-    NoisyContinuousCritic,
     NoisyMlpPolicy,
     NoisyTD3Policy,
     TD3XCnnPolicy,

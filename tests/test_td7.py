@@ -8,9 +8,11 @@ from torch import nn
 from torch.nn import functional as F
 
 from sb3_td3x import TD3X, TD7
-from sb3_td3x.common.buffers import IndexedReplayBuffer, LAPReplayBuffer
+from sb3_td3x.common.buffers import LAPReplayBuffer
+from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer
 from sb3_td3x.common.value_clipping import TargetValueRange
-from sb3_td3x.td7.policies import BatchedLinear, JoinedLinear, SALECritic, SALEEncoder, TD7Policy, avg_l1_norm
+from sb3_td3x.td7.networks import BatchedLinear, JoinedLinear, SALECritic, SALEEncoder, avg_l1_norm
+from sb3_td3x.td7.policies import TD7Policy
 
 TINY = dict(net_arch=[16, 16, 16], zs_dim=8, encoder_net_arch=[16])
 SMALL = dict(learning_starts=100, batch_size=32, buffer_size=2_000, policy_kwargs=TINY)
@@ -86,7 +88,7 @@ def test_critics_match_a_per_critic_computation():
 
 def test_actor_and_encoder_layers():
     th.manual_seed(0)
-    from sb3_td3x.td7.policies import SALEActor
+    from sb3_td3x.td7.networks import SALEActor
 
     space, actions = gym.spaces.Box(-1, 1, (5,)), gym.spaces.Box(-1, 1, (2,))
     actor = SALEActor(space, actions, [6, 7, 3], features_dim=5, activation_fn=nn.ReLU, zs_dim=4)
