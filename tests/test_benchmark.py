@@ -638,6 +638,9 @@ def test_long_budget_report(tmp_path):
     _synthetic_runs(runs_dir, "Hopper-v4", {"td3": [rise[:10]] * 3})
     assert bench_main(["--env", "Hopper-v4", "--report-only"]) == 0
     assert "## IQM at the budgets" not in Path("results/Hopper-v4/summary.md").read_text()
+    # A budget with no runs says so and fails, instead of writing nothing silently
+    assert bench_main(["--env", "Hopper-v4", "-n", "300000", "--report-only"]) == 1
+    assert not Path("results/Hopper-v4-300k").exists()
 
 
 def test_report_on_synthetic_runs(tmp_path):

@@ -207,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
 
         # Head-to-head seeds and screening seeds never share a table
         groups = [("", "TD3X against stock TD3", False), ("screening", "screening of candidate configurations", True)]
+        written = 0
         for sub, title, screening in groups:
             try:
                 paths = write_report(
@@ -225,6 +226,14 @@ def main(argv: list[str] | None = None) -> int:
                 return 2
             for path in paths:
                 print(f"wrote {path}")
+            written += len(paths)
+        if not written:
+            print(
+                f"error: no finished {args.env} runs of {args.n_timesteps:,} steps under {', '.join(runs_dirs)}: "
+                "no report written (-n chooses the budget whose runs are read)",
+                file=sys.stderr,
+            )
+            return 1
     return 1 if failed else 0
 
 
