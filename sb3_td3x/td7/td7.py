@@ -62,11 +62,10 @@ class TD7(TD3X):
         each sample's one-step next observation
     :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
     :param n_steps: Number of steps of the critics' returns, >= 1 (TD7: 1); the encoder always learns from one step
-    :param prioritized_replay: ``"lap"`` (TD7), ``"per"`` or ``"none"``
-    :param alpha: Priority exponent, >= 0. ``None``: the buffer's default, 0.4 for LAP (TD7's)
-    :param min_priority: LAP: lower clip of ``|delta|`` and Huber threshold, > 0. ``None``: 1 (TD7's)
-    :param max_priority_reset: Every this many gradient steps, the priority given to new transitions is reset to the
-        largest priority still stored (TD7: 250, with the hard updates); ``None``: never
+    :param prioritized_replay: ``"lap"`` (TD7), ``"per"`` or ``"none"``. It, ``alpha`` (``None``: the buffer's
+        default, 0.4 for LAP, TD7's), ``min_priority`` (``None``: 1, TD7's) and ``max_priority_reset`` (TD7: 250, with
+        the hard updates) are the replay arguments of every algorithm of the package, documented once in
+        :class:`~sb3_td3x.common.prioritized.PrioritizedReplayMixin`
     :param policy_checkpoints: Whether to keep a policy checkpoint (TD7: True; see
         :mod:`sb3_td3x.common.checkpoints`): deterministic prediction uses the best assessed policy with its encoder
     :param checkpoint_kwargs: Keyword arguments of :class:`~sb3_td3x.common.checkpoints.PolicyCheckpoints`
