@@ -399,7 +399,7 @@ def test_a_new_kind_of_prioritized_replay_plugs_into_every_algorithm():
     from sb3_td3x.common.buffers import BasePrioritizedReplayBuffer
 
     class SquaredPriority(BasePrioritizedReplayBuffer):
-        # p = (|delta| + 1)^2, no importance weights, the algorithm's own loss (ReplayHooks.batch_loss)
+        # p = (|delta| + 1)^2, no importance weights, the algorithm's own loss (ReplayHooks._loss)
         def _priority(self, td_errors):
             return (np.abs(td_errors) + 1.0) ** 2
 

@@ -27,7 +27,7 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import VecNormalize
 from torch.nn import functional as F
 
-from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer, Loss, td_errors_of
+from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer, Loss
 from sb3_td3x.common.replay_args import check_is_weight_normalization, check_priority_args, check_threshold_scale
 from sb3_td3x.common.segment_tree import MinSegmentTree, SumSegmentTree, update_trees
 
@@ -54,7 +54,7 @@ class BasePrioritizedReplayBuffer(IndexedReplayBuffer):
     transitions at the largest priority seen so far, stratified sampling (the total priority mass is cut into
     ``batch_size`` equal segments and one value is drawn uniformly in each), and the priorities written back after
     each update from the TD errors. A subclass says what a priority is (:meth:`_priority`), what the importance
-    weights are (:meth:`_importance_weights`) and what the loss is (:meth:`batch_loss`).
+    weights are (:meth:`_importance_weights`) and what the loss is (:meth:`_loss`).
 
     :param buffer_size: Max number of element in the buffer
     :param observation_space: Observation space
@@ -336,20 +336,19 @@ class PrioritizedReplayBuffer(BasePrioritizedReplayBuffer):
     def begin_updates(self, env: VecNormalize | None = None) -> dict[str, Any]:
         return {**super().begin_updates(env), "is_weights": []}
 
-    def batch_loss(
+    def _loss(
         self,
         current_q_values: Sequence[th.Tensor],
         target_q_values: th.Tensor,
+        td_errors: th.Tensor,
         samples: Any,
         stats: dict[str, Any],
-        loss: Loss = "mse",
-    ) -> tuple[th.Tensor, th.Tensor]:
+        loss: Loss,
+    ) -> th.Tensor:
         """
         The algorithm's per-sample loss weighted by the importance-sampling weights (Schaul et al. 2016, Algorithm 1,
-        line 11), summed over the Q-networks; see :meth:`ReplayHooks.batch_loss`.
+        line 11), summed over the Q-networks.
         """
-        td_errors = td_errors_of(current_q_values, target_q_values)
-        stats["td_abs_sum"] += td_errors.abs().mean()
         per_sample = F.mse_loss if loss == "mse" else F.smooth_l1_loss
         weights = samples.weights
         total = sum(
@@ -357,7 +356,7 @@ class PrioritizedReplayBuffer(BasePrioritizedReplayBuffer):
         )
         stats["is_weights"].append(weights.mean().item())
         assert isinstance(total, th.Tensor)
-        return total, td_errors
+        return total
 
     def record(self, logger: Logger, stats: dict[str, Any], gradient_steps: int) -> None:
         """Also ``beta`` and the mean importance-sampling weight of the batches."""
@@ -377,7 +376,7 @@ class LAPReplayBuffer(BasePrioritizedReplayBuffer):
 
     Priority ``p_i = max(|delta_i|, min_priority)^alpha``; no importance-sampling correction (``weights`` are
     all ones). The equivalence holds when the critic is trained with a Huber loss of threshold ``min_priority``:
-    :meth:`batch_loss` is that loss.
+    :meth:`_loss` is that loss.
 
     :param buffer_size: Max number of element in the buffer
     :param observation_space: Observation space
@@ -490,26 +489,25 @@ class LAPReplayBuffer(BasePrioritizedReplayBuffer):
         self.update_priority_floor(env)
         return {**super().begin_updates(env), "linear_sum": 0.0}
 
-    def batch_loss(
+    def _loss(
         self,
         current_q_values: Sequence[th.Tensor],
         target_q_values: th.Tensor,
+        td_errors: th.Tensor,
         samples: Any,
         stats: dict[str, Any],
-        loss: Loss = "mse",
-    ) -> tuple[th.Tensor, th.Tensor]:
+        loss: Loss,
+    ) -> th.Tensor:
         """
         A Huber loss with threshold ``priority_floor`` (``min_priority`` times the scale of ``threshold_scale``), no
-        weights (Fujimoto et al. 2020, eq. 11), summed over the Q-networks; for an algorithm whose loss is already a
-        Huber loss (DQN), only its threshold moves. See :meth:`ReplayHooks.batch_loss`.
+        weights (Fujimoto et al. 2020, eq. 11), summed over the Q-networks, whatever the algorithm's own loss (for DQN,
+        already a Huber loss, only its threshold moves).
         """
-        td_errors = td_errors_of(current_q_values, target_q_values)
-        stats["td_abs_sum"] += td_errors.abs().mean()
         delta = self.priority_floor
         total = sum(F.huber_loss(current_q, target_q_values, delta=delta) for current_q in current_q_values)
         stats["linear_sum"] += (td_errors.abs() > delta).float().mean()
         assert isinstance(total, th.Tensor)
-        return total, td_errors
+        return total
 
     def record(self, logger: Logger, stats: dict[str, Any], gradient_steps: int) -> None:
         """Also the share of TD errors in the Huber loss's linear part and its threshold; feeds ``"td_error"``."""

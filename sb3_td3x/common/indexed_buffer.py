@@ -77,10 +77,22 @@ class ReplayHooks:
         """
         td_errors = td_errors_of(current_q_values, target_q_values)
         stats["td_abs_sum"] += td_errors.abs().mean()
+        return self._loss(current_q_values, target_q_values, td_errors, samples, stats, loss), td_errors
+
+    def _loss(
+        self,
+        current_q_values: Sequence[th.Tensor],
+        target_q_values: th.Tensor,
+        td_errors: th.Tensor,
+        samples: Any,
+        stats: dict[str, Any],
+        loss: Loss,
+    ) -> th.Tensor:
+        """The loss of :meth:`batch_loss`, what a kind of replay changes: here SB3's own."""
         sb3_loss = F.mse_loss if loss == "mse" else F.smooth_l1_loss
         total = sum(sb3_loss(current_q, target_q_values) for current_q in current_q_values)
         assert isinstance(total, th.Tensor)
-        return total, td_errors
+        return total
 
     def after_update(self, samples: Any, td_errors: th.Tensor) -> None:
         """
