@@ -532,15 +532,25 @@ def replay_kind(replay_buffer_class: type[ReplayBuffer] | None) -> str:
     return "none"
 
 
+def resolve_kind(prioritized_replay: str, replay_buffer_class: type[ReplayBuffer] | None) -> str:
+    """
+    :param prioritized_replay: The algorithm's ``prioritized_replay`` (the short form).
+    :param replay_buffer_class: The algorithm's ``replay_buffer_class``, or None.
+    :return: the kind of replay they ask for: the one the class names, else ``prioritized_replay``.
+    """
+    class_kind = replay_kind(replay_buffer_class)
+    return class_kind if class_kind != "none" else prioritized_replay
+
+
 def replay_buffer_defaults(
-    replay_buffer_class: type[ReplayBuffer], n_steps: int, gamma: float, settings: dict[str, Any]
+    replay_buffer_class: type[ReplayBuffer] | None, n_steps: int, gamma: float, settings: dict[str, Any]
 ) -> tuple[dict[str, Any], list[str]]:
     """
     The keywords an algorithm gives the buffer class it builds: ``n_steps`` and ``gamma`` to the package's buffers
     (SB3 wires ``n_steps`` only into the buffers it picks itself), and the prioritized-replay settings that the
     class's kind takes.
 
-    :param replay_buffer_class: The class that will be built.
+    :param replay_buffer_class: The class that will be built (None: SB3 picks its own, which takes no setting).
     :param n_steps: The algorithm's ``n_steps``.
     :param gamma: The algorithm's ``gamma``.
     :param settings: The algorithm's prioritized-replay arguments (None: not given).
@@ -548,9 +558,9 @@ def replay_buffer_defaults(
         not take.
     """
     defaults: dict[str, Any] = {}
-    if issubclass(replay_buffer_class, IndexedReplayBuffer):
+    if replay_buffer_class is not None and issubclass(replay_buffer_class, IndexedReplayBuffer):
         defaults.update(n_steps=n_steps, gamma=gamma)
-    taken = replay_buffer_class.algorithm_args if issubclass(replay_buffer_class, BasePrioritizedReplayBuffer) else {}
+    taken = replay_buffer_class.algorithm_args if replay_kind(replay_buffer_class) != "none" else {}  # type: ignore[union-attr]
     for name, value in settings.items():
         if value is not None and name in taken:
             defaults[taken[name]] = value

@@ -25,7 +25,7 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.buffers import ReplayBuffer
 
-from sb3_td3x.common.buffers import PRIORITIZED_BUFFERS, replay_buffer_defaults, replay_kind
+from sb3_td3x.common.buffers import PRIORITIZED_BUFFERS, replay_buffer_defaults, replay_kind, resolve_kind
 from sb3_td3x.common.indexed_buffer import Loss, ReplayHooks, replay_hooks
 from sb3_td3x.common.replay_args import (
     PRIORITIZED_REPLAY_KINDS,
@@ -86,7 +86,7 @@ def check_prioritized_replay_args(
             f"{replay_buffer_class.__name__}: pass one or the other"
         )
     check_priority_args(alpha=alpha, beta0=beta0, priority_eps=priority_eps, min_priority=min_priority)
-    kind = class_kind if class_kind != "none" else prioritized_replay
+    kind = resolve_kind(prioritized_replay, replay_buffer_class)
     if lap_threshold not in THRESHOLD_SCALES:
         raise ValueError(f"lap_threshold must be one of {THRESHOLD_SCALES}, got {lap_threshold!r}")
     if max_priority_reset is not None:
@@ -132,7 +132,7 @@ def check_replay_support(
     :param env: The (built) environment.
     :raises ValueError: for Dict observations or ``optimize_memory_usage`` with prioritized replay or ``n_steps > 1``.
     """
-    prioritized = prioritized_replay != "none" or replay_kind(replay_buffer_class) != "none"
+    prioritized = resolve_kind(prioritized_replay, replay_buffer_class) != "none"
     if not prioritized and n_steps == 1:
         return
     what = "prioritized replay" if prioritized else f"n_steps={n_steps}"
@@ -236,8 +236,7 @@ class PrioritizedReplayMixin:
             is_weight_normalization,
         )
         # One source of truth: a prioritized replay_buffer_class names its kind, prioritized_replay is its short form
-        class_kind = replay_kind(replay_buffer_class)
-        self.prioritized_replay = class_kind if class_kind != "none" else prioritized_replay
+        self.prioritized_replay = resolve_kind(prioritized_replay, replay_buffer_class)
         self.alpha = alpha
         self.beta0 = beta0
         self.priority_eps = priority_eps
@@ -255,25 +254,19 @@ class PrioritizedReplayMixin:
         if self.replay_buffer_class is None and self.prioritized_replay != "none":
             self.replay_buffer_class = PRIORITIZED_BUFFERS[self.prioritized_replay]
         n_steps = self.n_steps
-        own_buffer = False
-        if self.replay_buffer_class is not None:
-            settings = {
-                "alpha": self.alpha,
-                "beta0": self.beta0,
-                "priority_eps": self.priority_eps,
-                "min_priority": self.min_priority,
-                "lap_threshold": self.lap_threshold if self.lap_threshold != "fixed" else None,
-                "is_weight_normalization": self.is_weight_normalization,
-            }
-            defaults, unused = replay_buffer_defaults(self.replay_buffer_class, self.n_steps, self.gamma, settings)
-            for name, value in defaults.items():
-                self.replay_buffer_kwargs.setdefault(name, value)
-            own_buffer = "n_steps" in defaults
-        else:
-            # SB3 picks its own buffer: uniform replay takes none of the settings
-            unused = [name for name in ("alpha", "beta0", "priority_eps", "min_priority") if getattr(self, name) is not None]
-            if self.lap_threshold != "fixed":
-                unused.append("lap_threshold")
+        settings = {
+            "alpha": self.alpha,
+            "beta0": self.beta0,
+            "priority_eps": self.priority_eps,
+            "min_priority": self.min_priority,
+            "lap_threshold": self.lap_threshold if self.lap_threshold != "fixed" else None,
+            "is_weight_normalization": self.is_weight_normalization,
+        }
+        # SB3's own buffers (replay_buffer_class None) take none of the settings
+        defaults, unused = replay_buffer_defaults(self.replay_buffer_class, self.n_steps, self.gamma, settings)
+        for name, value in defaults.items():
+            self.replay_buffer_kwargs.setdefault(name, value)
+        own_buffer = "n_steps" in defaults
         # A yml entry or a zoo file may set one for a kind of replay that the command line switches off
         if unused:
             warnings.warn(f"{', '.join(unused)} ignored: only used by the other kind of prioritized replay")
