@@ -76,6 +76,25 @@ def test_zoo_folder_names_the_missing_run(tmp_path: Path):
     assert video.zoo_folder(tmp_path, "Hopper-v4", "td3", 3) == tmp_path / "Hopper-v4" / "td3" / "seed_3" / "zoo"
 
 
+def test_zoo_folder_of_a_longer_budget(tmp_path: Path):
+    # runs of another budget than the standard one live under <env>-<budget> (the runner's folder), not under <env>
+    standard = tmp_path / "Hopper-v4" / "td3" / "seed_0" / "zoo" / "td3" / "Hopper-v4_1" / "Hopper-v4.zip"
+    standard.parent.mkdir(parents=True)
+    standard.touch()
+    with pytest.raises(FileNotFoundError, match=r"--configs td3 --seeds 0 -n 500000"):
+        video.zoo_folder(tmp_path, "Hopper-v4", "td3", 0, budget=500_000)
+    long = tmp_path / "Hopper-v4-500k" / "td3" / "seed_0" / "zoo" / "td3" / "Hopper-v4_1" / "Hopper-v4.zip"
+    long.parent.mkdir(parents=True)
+    long.touch()
+    assert video.zoo_folder(tmp_path, "Hopper-v4", "td3", 0, budget=500_000) == long.parents[2]
+
+
+def test_default_root_is_the_runners():
+    from sb3_td3x.benchmark.__main__ import parse_args as runner_args
+
+    assert video.parse_args(["--configs", "td3", "--output", "x.gif"]).root == runner_args(["--configs", "td3"]).root
+
+
 def test_main_films_each_config_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for config, algo in (("td3", "td3"), ("td3x_recommended", "td3x")):
         model = tmp_path / "Hopper-v4" / config / "seed_0" / "zoo" / algo / "Hopper-v4_1" / "Hopper-v4.zip"

@@ -27,9 +27,7 @@ from sb3_td3x.benchmark.configs import (
     PRIORITIZED_SAC,
     SCREENING_SEED_START,
 )
-
-# Scratch folder of the runs: outside the work tree, so a fresh checkout on the same machine finds them
-DEFAULT_ROOT = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "sb3_td3x", "benchmark")
+from sb3_td3x.benchmark.runner import DEFAULT_ROOT
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

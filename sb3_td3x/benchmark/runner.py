@@ -59,6 +59,9 @@ RESUME_FOLDER = "resume"
 RESUME_FILE = "resume.json"
 # The budget of the package's standard benchmark: its runs and reports are filed under the env id alone
 STANDARD_BUDGET = 100_000
+
+# Scratch folder of the runs: outside the work tree, so a fresh checkout on the same machine finds them
+DEFAULT_ROOT = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "sb3_td3x", "benchmark")
 # Checkpoints of a run kept in its scratch folder (each holds a copy of the replay buffer)
 KEEP_CHECKPOINTS = 2
 

@@ -3,10 +3,13 @@ Side-by-side GIF of benchmark runs: each configuration's trained model is filmed
 (deterministic actions, the same seed for every panel), then the videos are shrunk, labelled and put next to each
 other in one small GIF, for the README.
 
-Usage (the runs' scratch folders, which keep RL Zoo's log folders with the final models)::
+Usage (it reads the runs' scratch folders, ``--root`` of the runner, which keep RL Zoo's log folders with the final
+models; ``--budget`` picks the runs of that training budget)::
 
-    python -m sb3_td3x.benchmark.video --root runs/benchmark --env Hopper-v4 --configs td3x_recommended td3 \\
-        --seed 0 --output docs/hopper-100k.gif
+    python -m sb3_td3x.benchmark.video --env Hopper-v4 --configs td3x_recommended td3 --seed 0 \\
+        --output docs/hopper-100k.gif
+    python -m sb3_td3x.benchmark.video --env Hopper-v4 --budget 500000 --configs td3x_writeup td3 --seed 0 \\
+        --output docs/hopper-500k.gif
 """
 
 from __future__ import annotations
@@ -23,25 +26,29 @@ import numpy as np
 
 from sb3_td3x.benchmark import require_extra
 from sb3_td3x.benchmark.configs import CONFIGS
+from sb3_td3x.benchmark.runner import DEFAULT_ROOT, STANDARD_BUDGET, budget_key
 
 if TYPE_CHECKING:
     from PIL import Image
 
 
-def zoo_folder(root: Path | str, env_id: str, config: str, seed: int) -> Path:
+def zoo_folder(root: Path | str, env_id: str, config: str, seed: int, budget: int = STANDARD_BUDGET) -> Path:
     """
     :param root: Folder of the benchmark's run folders (``--root`` of the runner).
     :param env_id: Gymnasium environment id.
     :param config: Configuration name.
     :param seed: Seed of the run.
+    :param budget: Training budget of the run in env steps (runs of each budget have their own folder).
     :return: RL Zoo's log folder of that run (which ``record_video`` reads with ``-f``).
     """
-    folder = Path(root) / env_id / config / f"seed_{seed}" / "zoo"
+    folder = Path(root) / budget_key(env_id, budget) / config / f"seed_{seed}" / "zoo"
     algo = CONFIGS[config].algo
     if not (folder / algo / f"{env_id}_1" / f"{env_id}.zip").is_file():
+        budget_arg = "" if budget == STANDARD_BUDGET else f" -n {budget}"
         raise FileNotFoundError(
             f"no final model of {config} seed {seed} under {folder} (expected {algo}/{env_id}_1/{env_id}.zip): "
-            f"train the run first, e.g. python -m sb3_td3x.benchmark --configs {config} --seeds {seed}"
+            f"train the run first, e.g. python -m sb3_td3x.benchmark --env {env_id} --configs {config} "
+            f"--seeds {seed}{budget_arg}"
         )
     return folder
 
@@ -172,8 +179,14 @@ def write_gif(frames: Sequence[Image.Image], path: Path, fps: float, colors: int
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sb3_td3x.benchmark.video", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", default="runs/benchmark", help="folder of the benchmark's run folders")
+    parser.add_argument("--root", default=DEFAULT_ROOT, help="the runs' folder (--root of the runner; default %(default)s)")
     parser.add_argument("--env", default="Hopper-v4", help="Gymnasium environment id")
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=STANDARD_BUDGET,
+        help="training budget of the runs to film, in env steps (-n of the runner; default %(default)s)",
+    )
     parser.add_argument("--configs", nargs="+", required=True, help="configurations to film, left to right")
     parser.add_argument("--seed", type=int, default=0, help="seed of the runs to film, and of the filmed episodes")
     parser.add_argument("--labels", nargs="+", help="panel labels (default: the configuration names)")
@@ -193,6 +206,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error(f"--configs: unknown configuration(s) {unknown} (known: {', '.join(CONFIGS)})")
     if args.labels is not None and len(args.labels) != len(args.configs):
         parser.error(f"--labels: one per configuration ({len(args.configs)}), got {len(args.labels)}")
+    if args.budget < 1:
+        parser.error(f"--budget: a training budget in env steps, >= 1 (got {args.budget})")
     if args.n_steps < 1 or args.width < 16 or args.every < 1 or args.fps <= 0 or not 2 <= args.colors <= 256:
         parser.error("--n-steps and --every must be >= 1, --width >= 16, --fps > 0, --colors in [2, 256]")
     return args
@@ -201,7 +216,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     require_extra(("PIL", "imageio"))
-    folders = [zoo_folder(args.root, args.env, config, args.seed) for config in args.configs]
+    folders = [zoo_folder(args.root, args.env, config, args.seed, args.budget) for config in args.configs]
     camera = default_camera(args.env) if args.camera is None else (None if args.camera == "none" else args.camera)
     panels = []
     with tempfile.TemporaryDirectory() as scratch:
