@@ -1,12 +1,14 @@
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -437,6 +439,23 @@ def test_a_checkpoint_at_the_full_budget_is_not_resumed_from(tmp_path):
     point = runner.prepare_resume(spec)
     assert point is not None and point.timesteps == 500 and point.model == spec.folder / "resume" / "rl_model_500_steps.zip"
     assert spec.command("python", point.model, point.timesteps)[spec.command("python").index("-n") + 1] == "500"
+
+
+def test_progress_of_a_resumed_run_counts_from_its_checkpoint(tmp_path):
+    # Before its training process has put the monitor file back, a resumed run is at its checkpoint, not at 0; and the
+    # first rate must not count the steps before the checkpoint as done since the run (re)started
+    (spec,) = runner.make_specs(["td3"], "Fake-v0", [0], 1000, tmp_path / "runs", eval_freq=500, checkpoint_freq=500)
+    start = time.time() - 10.0
+    running = types.SimpleNamespace(spec=spec, start_steps=600, last_progress=(start, 600))
+    line = runner._progress_line([spec], [running])
+    assert "td3/seed_0 600/1000 (0/s, eta nan min)" in line
+    monitor = spec.folder / "zoo" / "td3" / "Fake-v0_1" / "0.monitor.csv"
+    monitor.parent.mkdir(parents=True)
+    monitor.write_text('#{"t_start": 0}\nr,l,t\n' + "".join(f"1.0,100,{i}\n" for i in range(7)))
+    running.last_progress = (start, 600)
+    line = runner._progress_line([spec], [running])
+    steps, rate = re.search(r"td3/seed_0 (\d+)/1000 \((\d+)/s", line).groups()
+    assert steps == "700" and 5 <= int(rate) <= 15  # 100 steps in about 10 s, not 700
 
 
 def test_killed_run_without_a_checkpoint_starts_again(tmp_path, fake_python):

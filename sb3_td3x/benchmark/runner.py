@@ -607,7 +607,9 @@ class _Running:
         self.log.write("$ " + " ".join(self.launched) + "\n")
         self.log.flush()
         self.start = time.time()
-        self.last_progress = (self.start, 0)
+        # Env steps done before this segment: the progress line counts from there, not from 0
+        self.start_steps = 0 if resume is None else resume.timesteps
+        self.last_progress = (self.start, self.start_steps)
         self.resume_record: dict[str, Any] = {} if resume is None else dict(resume.previous)
         if resume is not None:
             self.resume_record.setdefault("resumes", []).append(
@@ -834,8 +836,10 @@ def _progress_line(specs: Sequence[RunSpec], running: Sequence[_Running]) -> str
     done = sum(is_done(spec) for spec in specs)
     parts = []
     for run in running:
-        steps, now = read_progress(run.spec), time.time()
-        # Rate since the last report: the random warm-up steps at the start are much faster than training
+        # A resumed run's monitor file is back only once its training process has loaded the checkpoint
+        steps, now = max(read_progress(run.spec), run.start_steps), time.time()
+        # Rate since the last report: the random warm-up steps at the start are much faster than training, and a
+        # resumed run's first report must not count the steps before its checkpoint as done in this interval
         last_time, last_steps = run.last_progress
         rate = (steps - last_steps) / (now - last_time) if now > last_time else 0.0
         run.last_progress = (now, steps)
