@@ -458,6 +458,58 @@ def test_progress_of_a_resumed_run_counts_from_its_checkpoint(tmp_path):
     assert steps == "700" and 5 <= int(rate) <= 15  # 100 steps in about 10 s, not 700
 
 
+def test_status_says_where_each_run_stands_without_touching_it(tmp_path, capsys):
+    root, results = tmp_path / "runs", tmp_path / "results"
+    finished, running, stopped, fresh, damaged = runner.make_specs(
+        ["td3"], "Fake-v0", [0, 1, 2, 3, 4], 1000, root, eval_freq=500, results=results, checkpoint_freq=500
+    )
+    finished.result_folder.mkdir(parents=True)
+    (finished.result_folder / runner.RESULT_FILE).write_text("{}")
+    (finished.result_folder / runner.RESULT_EVALUATIONS).write_bytes(b"")
+
+    def checkpoint(spec, steps, corrupt=False):
+        segment = spec.folder / "zoo" / "td3" / "Fake-v0_1"
+        segment.mkdir(parents=True, exist_ok=True)
+        model = segment / f"rl_model_{steps}_steps.zip"
+        model.write_bytes(b"model")
+        write_manifest(str(model), steps, [str(model)])
+        if corrupt:
+            model.write_bytes(b"cut")
+        return segment
+
+    # running: a live process holds the claim; 600 steps in its monitor file, checkpoint at 500
+    segment = checkpoint(running, 500)
+    (segment / "0.monitor.csv").write_text('#{"t_start": 0}\nr,l,t\n' + "1.0,300,0\n" * 2)
+    (running.folder / runner.CLAIM_FILE).write_text(json.dumps({"runner_pid": os.getpid()}))
+    # stopped: its claimant is dead; the checkpoint at the budget does not count (nothing would be left to train)
+    checkpoint(stopped, 500)
+    checkpoint(stopped, 1000)
+    (stopped.folder / runner.CLAIM_FILE).write_text(json.dumps({"runner_pid": _dead_pid()}))
+    # a damaged checkpoint is reported as it stands and left for the runner to check
+    segment = checkpoint(damaged, 500, corrupt=True)
+    before = sorted(path.name for path in segment.iterdir())
+
+    assert [runner.run_status(spec).state for spec in (finished, running, stopped, fresh, damaged)] == [
+        "finished",
+        "running",
+        "stopped",
+        "not started",
+        "stopped",
+    ]
+    assert runner.run_status(running).steps == 600 and runner.run_status(stopped).steps == 500
+    assert bench_main(["--env", "Fake-v0", "--configs", "td3", "--seeds", "0", "1", "2", "3", "4", "-n", "1000",
+                       "--root", str(root), "--results", str(results), "--jobs", "2", "--status"]) == 0  # fmt: skip
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "td3/seed_0: finished (result files)"
+    assert lines[1] == f"td3/seed_1: running (pid {os.getpid()}), 600 of 1,000 steps, last checkpoint 500"
+    assert lines[2] == "td3/seed_2: stopped, resumes from its checkpoint at 500 of 1,000 steps"
+    assert lines[3] == "td3/seed_3: not started"
+    assert lines[-1].startswith("5 runs: 1 finished, 1 running, 2 stopped, 1 not started; 2,400 of 5,000 env steps left")
+    # nothing was moved, verified away or deleted
+    assert sorted(path.name for path in segment.iterdir()) == before
+    assert not (stopped.folder / runner.RESUME_FOLDER).exists()
+
+
 def test_killed_run_without_a_checkpoint_starts_again(tmp_path, fake_python):
     (spec,) = runner.make_specs(["td3"], "Fake-v0", [0], 3000, tmp_path / "runs", eval_freq=1000, checkpoint_freq=1000)
     (spec.folder / "zoo" / "td3" / "Fake-v0_1").mkdir(parents=True)

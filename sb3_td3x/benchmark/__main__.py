@@ -99,6 +99,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--report-only", action="store_true", help="skip training, only write the report")
     parser.add_argument("--no-report", action="store_true", help="skip the report")
     parser.add_argument("--list", action="store_true", help="list the configurations and exit")
+    parser.add_argument(
+        "--status",
+        action="store_true",
+        help="say where each run stands (finished, running, stopped at a checkpoint, not started) and how many env "
+        "steps are left, then exit; reads the folders without changing them, also while the runs go on",
+    )
     parser.add_argument("--progress-interval", type=float, default=60.0, help="seconds between progress lines")
     args = parser.parse_args(argv)
     if args.checkpoint_freq < 0:
@@ -143,7 +149,7 @@ def _expand(names: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    if not args.list and not args.no_report:
+    if not args.list and not args.no_report and not args.status:
         from sb3_td3x.benchmark import require_extra
 
         require_extra(("rliable", "arch"))
@@ -169,6 +175,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.shard is not None:
         specs = select_shard(specs, *args.shard)
+    if args.status:
+        from sb3_td3x.benchmark.runner import status_report
+
+        for line in status_report(specs, args.jobs):
+            print(line)
+        return 0
     failed = 0
     # A plain `kill` of the runner unwinds through run_all, which stops its training processes: a killed
     # benchmark leaves no orphan behind, and its unfinished runs restart cleanly on the next invocation.

@@ -62,6 +62,8 @@ STANDARD_BUDGET = 100_000
 
 # Scratch folder of the runs: outside the work tree, so a fresh checkout on the same machine finds them
 DEFAULT_ROOT = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "sb3_td3x", "benchmark")
+# What run_status reports, in the order its summary counts them
+RUN_STATES = ("finished", "running", "stopped", "not started")
 # Checkpoints of a run kept in its scratch folder (each holds a copy of the replay buffer)
 KEEP_CHECKPOINTS = 2
 
@@ -505,6 +507,12 @@ def _segment_identity(spec: RunSpec) -> dict[str, Any]:
     }
 
 
+def _checkpoint_candidates(folder: Path) -> list[tuple[int, str]]:
+    # Manifests of a run's checkpoints (newest first), where a resume may find them; not verified
+    places = [folder / RESUME_FOLDER, folder / f"{RESUME_FOLDER}.partial", *sorted(folder.glob("zoo/*/*"))]
+    return sorted((entry for place in places if place.is_dir() for entry in checkpoint_manifests(str(place))), reverse=True)
+
+
 def find_checkpoint(
     folder: Path, emit: Callable[[str], None] = lambda _line: None, before: int | None = None
 ) -> tuple[Path, int] | None:
@@ -519,11 +527,7 @@ def find_checkpoint(
         nothing to resume, and RL Zoo would read ``-n 0`` as "the yml file's budget").
     :return: the model zip of the checkpoint and its timestep, or None when there is none.
     """
-    places = [folder / RESUME_FOLDER, folder / f"{RESUME_FOLDER}.partial", *sorted(folder.glob("zoo/*/*"))]
-    candidates = sorted(
-        (entry for place in places if place.is_dir() for entry in checkpoint_manifests(str(place))), reverse=True
-    )
-    for steps, manifest in candidates:
+    for steps, manifest in _checkpoint_candidates(folder):
         if before is not None and steps >= before:
             continue
         try:
@@ -671,6 +675,81 @@ class _Running:
                 self.process.kill()
         self.log.close()
         (self.spec.folder / CLAIM_FILE).unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """
+    Where one run of an experiment stands, read from its folders without changing them (:func:`run_status`).
+
+    :param spec: The run.
+    :param state: ``"finished"``, ``"running"`` (a live process holds its claim), ``"stopped"`` (it has a checkpoint
+        to resume from) or ``"not started"`` (nothing to resume from: a next invocation starts it from step 0).
+    :param steps: Env steps done (the budget for a finished run; for a stopped run, those of its checkpoint).
+    :param checkpoint: Timestep of its newest checkpoint (not verified; 0 when it has none).
+    :param pid: The live process of a running run.
+    """
+
+    spec: RunSpec
+    state: str
+    steps: int
+    checkpoint: int = 0
+    pid: int | None = None
+
+    def describe(self) -> str:
+        """:return: one line for people: the run, its state and its steps."""
+        budget = self.spec.n_timesteps
+        if self.state == "finished":
+            where = "result files" if has_result(self.spec.result_folder) else "scratch folder only, not collected"
+            return f"{self.spec.name}: finished ({where})"
+        if self.state == "running":
+            checkpoint = f", last checkpoint {self.checkpoint:,}" if self.checkpoint else ", no checkpoint yet"
+            return f"{self.spec.name}: running (pid {self.pid}), {self.steps:,} of {budget:,} steps{checkpoint}"
+        if self.state == "stopped":
+            return f"{self.spec.name}: stopped, resumes from its checkpoint at {self.checkpoint:,} of {budget:,} steps"
+        return f"{self.spec.name}: not started"
+
+
+def run_status(spec: RunSpec) -> RunStatus:
+    """
+    :param spec: The run.
+    :return: where it stands (:class:`RunStatus`), read without verifying, moving or deleting anything, so that it
+        can be asked while the experiment runs.
+    """
+    if is_done(spec):
+        return RunStatus(spec, "finished", spec.n_timesteps)
+    checkpoints = [steps for steps, _manifest in _checkpoint_candidates(spec.folder) if steps < spec.n_timesteps]
+    checkpoint = max(checkpoints, default=0)
+    pid = claim_holder(spec.folder)
+    if pid is not None:
+        return RunStatus(spec, "running", max(read_progress(spec), checkpoint), checkpoint, pid)
+    if checkpoint > 0:
+        return RunStatus(spec, "stopped", checkpoint, checkpoint)
+    return RunStatus(spec, "not started", 0)
+
+
+def status_report(specs: Sequence[RunSpec], jobs: int) -> list[str]:
+    """
+    :param specs: The runs of an experiment.
+    :param jobs: Runs at a time, for the estimate of the time left.
+    :return: lines saying where each run stands, then a summary: counts, env steps left and an estimate of the
+        wall-clock hours they take at ``jobs`` runs at a time (:func:`estimate_seconds`, for the part of each run left).
+    """
+    statuses = [run_status(spec) for spec in specs]
+    lines = [status.describe() for status in statuses]
+    counts = {state: sum(status.state == state for status in statuses) for state in RUN_STATES}
+    left = sum(status.spec.n_timesteps - status.steps for status in statuses)
+    total = sum(spec.n_timesteps for spec in specs)
+    seconds = sum(
+        estimate_seconds(status.spec) * (status.spec.n_timesteps - status.steps) / status.spec.n_timesteps
+        for status in statuses
+    )
+    summary = ", ".join(f"{count} {state}" for state, count in counts.items())
+    lines.append(
+        f"{len(specs)} runs: {summary}; {left:,} of {total:,} env steps left, "
+        f"about {seconds / 3600 / max(jobs, 1):.1f} h at {jobs} run(s) at a time"
+    )
+    return lines
 
 
 def estimate_seconds(spec: RunSpec, default_rate: float = DEFAULT_STEPS_PER_S) -> float:
