@@ -5,10 +5,13 @@
 #   bash examples/slurm_benchmark.sh              # submit: 8 shards + the report job (runs after all of them)
 #   SHARDS=16 CPUS=4 bash examples/slurm_benchmark.sh
 #
-# Each task trains its runs in its own scratch folder (node-local $TMPDIR when the cluster sets it) and writes the
+# Each task trains its runs in its own scratch folder (runs/td3x-benchmark-<I>, or under $SCRATCH_ROOT) and writes the
 # small result files to results/shard_<I>/runs/ on the shared file system; the report job reads them all
-# (--runs results/shard_*/runs) and writes results/Hopper-v4/. A task that is re-run (requeued, or the array
-# submitted again) skips the runs whose result files exist. Adapt the partition, account and modules to your site.
+# (--runs results/shard_*/runs) and writes results/Hopper-v4/. Runs write a checkpoint every 50k steps, and 13 minutes
+# before the task's time limit (--time-left less the runner's 3-minute margin) each running run writes one more and
+# exits: a task that is re-run (requeued, or the array submitted again) skips the runs whose result files exist and
+# resumes the others where they stopped, as long as the scratch folder is on storage that outlives the job (not a
+# node-local $TMPDIR). Adapt the partition, account and modules to your site.
 set -euo pipefail
 
 SHARDS=${SHARDS:-8}                 # K: array tasks
@@ -35,7 +38,7 @@ task)
   index=${SLURM_ARRAY_TASK_ID:?run by Slurm as an array task}
   # shellcheck disable=SC2086
   python -m sb3_td3x.benchmark --env "$ENV_ID" --configs $CONFIGS --seeds $SEEDS -n "$STEPS" \
-    --shard "$index/$SHARDS" --jobs "$CPUS" --root "${TMPDIR:-runs}/td3x-benchmark-$index" \
+    --shard "$index/$SHARDS" --jobs "$CPUS" --root "${SCRATCH_ROOT:-runs}/td3x-benchmark-$index" \
     --results "results/shard_$index" --time-left $((HOURS * 60 - 10)) --no-report
   ;;
 report)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import types
 from pathlib import Path
@@ -423,6 +424,56 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, algo):
     # A finished run's checkpoints and replay buffers are deleted, its models kept
     assert not list(spec.folder.rglob("*.pkl")) and not (spec.folder / runner.RESUME_FOLDER).exists()
     assert list(spec.folder.glob("zoo/*/*/Pendulum-v1.zip"))
+
+
+@pytest.mark.parametrize("algo", ["td3", "td3x"])
+def test_a_stopped_run_checkpoints_where_it_is_and_resumes_there(tmp_path, monkeypatch, algo):
+    """A real RL Zoo run asked to stop (what --time-left's end or SIGUSR1 to the runner does) between two scheduled
+    checkpoints: it writes one at the end of its iteration, exits without being counted as failed, and the next
+    invocation resumes from that step, with no evaluation lost or repeated."""
+    tiny = {"learning_starts": "100", "batch_size": "32", "policy_kwargs": "dict(net_arch=[32, 32])"}
+    if algo == "td3x":  # trained per episode: the stop waits for the episode's end and its gradient steps
+        tiny.update(prioritized_replay="'lap'", n_steps="3", train_freq="(1, 'episode')", gradient_steps="-1")
+    monkeypatch.setitem(CONFIGS, "tiny", BenchmarkConfig("tiny", algo, tiny))
+    (spec,) = runner.make_specs(["tiny"], "Pendulum-v1", [0], 1600, tmp_path / "runs", 200, 1, checkpoint_freq=1000)
+    stop = threading.Event()
+
+    def on_event(line):
+        events.append(line)
+        if runner.read_progress(spec) >= 500:
+            stop.set()
+
+    events = []
+    assert runner.run_all([spec], jobs=1, on_event=on_event, progress_interval=0.0, poll_interval=0.05, stop=stop) == []
+    (stopped,) = [line for line in events if "stopped; the next invocation resumes it from its checkpoint at" in line]
+    steps = int(re.search(r"checkpoint at ([\d,]+) steps", stopped).group(1).replace(",", ""))
+    assert 500 <= steps < 1000 and (algo == "td3" or steps % 200 == 0)  # not the scheduled one; td3x: an episode's end
+    assert not (spec.folder / runner.FAILED_FILE).exists() and not (spec.folder / runner.CLAIM_FILE).exists()
+    assert runner.run_status(spec).state == "stopped" and runner.run_status(spec).checkpoint == steps
+    events = []
+    (record,) = runner.run_all([spec], jobs=1, on_event=events.append, poll_interval=0.05)
+    assert record["ok"], (spec.folder / runner.LOG_FILE).read_text()[-3000:]
+    assert any(f"resuming from the checkpoint at {steps} of 1600 steps" in line for line in events)
+    assert record["resumed"][0]["from_timestep"] == steps
+    with np.load(spec.result_folder / "evaluations.npz") as data:
+        assert list(data["timesteps"]) == list(range(200, 1601, 200))
+    assert f"-n {1600 - steps} " in (spec.folder / runner.LOG_FILE).read_text()
+
+
+def test_runs_stop_before_the_time_left_runs_out(tmp_path, fake_python, monkeypatch):
+    # 3 minutes (STOP_MARGIN_S) before the deadline, the running run is asked to stop and no other starts; a
+    # process that ends by SIGUSR1's default action (one that had not loaded its handler yet) counts as stopped
+    monkeypatch.setenv("FAKE_TRAIN_MODE", "slow")
+    specs = runner.make_specs(["td3"], "Fake-v0", [0, 1], 1000, tmp_path / "runs", eval_freq=500, checkpoint_freq=10)
+    events = []
+    start = time.time()
+    deadline = start + runner.STOP_MARGIN_S + 1.0
+    records = runner.run_all(specs, jobs=1, python=fake_python, on_event=events.append, poll_interval=0.02, deadline=deadline)
+    assert records == [] and time.time() - start < 30
+    assert [line.split()[0] for line in events if re.match(r"\S+ started: ", line)] == ["td3/seed_0"]
+    assert any(line.startswith("stopping: 1 running run(s)") for line in events)
+    assert any("td3/seed_0 stopped; the next invocation resumes it from step 0 (no checkpoint yet)" in line for line in events)
+    assert not (specs[0].folder / runner.FAILED_FILE).exists() and not (specs[0].folder / runner.CLAIM_FILE).exists()
 
 
 def test_a_checkpoint_at_the_full_budget_is_not_resumed_from(tmp_path):

@@ -14,6 +14,7 @@ import os
 import shlex
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 
@@ -87,8 +88,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--time-left",
         type=float,
         default=None,
-        help="minutes this machine has left: a run expected to take longer (from the wall time of finished runs "
-        "of the same budget) is not started",
+        help="minutes this machine has left: a run that cannot reach its next checkpoint (or, without checkpoints, "
+        "its end) in that time, judged from the wall time of finished runs of the same budget, is not started, and "
+        "3 minutes before the end the running runs write a checkpoint and exit, so that the next invocation loses "
+        "nothing (SIGUSR1 to the runner does the same at once, e.g. a batch system's warning before its time limit)",
     )
     parser.add_argument(
         "--shard",
@@ -185,6 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     # A plain `kill` of the runner unwinds through run_all, which stops its training processes: a killed
     # benchmark leaves no orphan behind, and its unfinished runs restart cleanly on the next invocation.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(143))
+    # SIGUSR1 (a batch system's warning before its time limit, or a person): stop at a checkpoint, resume later
+    stop = threading.Event()
+    signal.signal(signal.SIGUSR1, lambda _signum, _frame: stop.set())
     if not args.report_only:
         shard = "" if args.shard is None else f" (shard {args.shard[0]}/{args.shard[1]})"
         print(
@@ -198,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                 on_event=lambda line: print(line, flush=True),
                 progress_interval=args.progress_interval,
                 deadline=None if args.time_left is None else start + 60.0 * args.time_left,
+                stop=stop,
             )
         except MixedResultsError as error:
             print(f"error: {error}", file=sys.stderr)

@@ -31,8 +31,10 @@ import json
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -45,7 +47,14 @@ from typing import Any
 import numpy as np
 
 from sb3_td3x.benchmark.configs import CONFIGS, BenchmarkConfig
-from sb3_td3x.zoo.checkpoints import CheckpointError, checkpoint_manifests, manifest_path, remove_checkpoint, verify_checkpoint
+from sb3_td3x.zoo.checkpoints import (
+    STOPPED_EXIT_CODE,
+    CheckpointError,
+    checkpoint_manifests,
+    manifest_path,
+    remove_checkpoint,
+    verify_checkpoint,
+)
 
 DONE_FILE = "done.json"
 RESULT_FILE = "run.json"
@@ -79,6 +88,11 @@ RECORDED_PACKAGES = (
     "numpy",
 )
 
+# Seconds before a deadline (--time-left) at which the running runs are asked to write a checkpoint and stop: a run
+# trained per episode ends its episode and its gradient steps first, and writing a 1M-transition buffer takes seconds
+STOP_MARGIN_S = 180.0
+# Seconds a run asked to stop may take to write its checkpoint before it is terminated
+STOP_TIMEOUT_S = 300.0
 # Env steps per second assumed for a run's duration until a comparable run has finished (a loaded 2-core machine)
 DEFAULT_STEPS_PER_S = 50.0
 
@@ -626,6 +640,7 @@ class _Running:
         self.resume_record.update(identity=_segment_identity(spec), segment_start=self.start)
         write_json_atomically(folder / RESUME_FILE, self.resume_record)
         self.process = subprocess.Popen(self.launched, stdout=self.log, stderr=subprocess.STDOUT, env=env)
+        self.stop_sent: float | None = None
         self._write_claim()
 
     def _write_claim(self) -> None:
@@ -665,6 +680,25 @@ class _Running:
         (self.spec.folder / CLAIM_FILE).unlink(missing_ok=True)
         record["ok"] = ok
         return record
+
+    def request_stop(self) -> None:
+        """Ask the training process to write a checkpoint at the end of its iteration and exit (SIGUSR1); a run
+        without checkpoints has nothing to keep and is terminated."""
+        if self.spec.checkpoint_freq <= 0:
+            self.terminate()
+            return
+        self.stop_sent = time.time()
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGUSR1)
+
+    def stopped(self, returncode: int) -> bool:
+        """:return: whether the process ended as asked by :meth:`request_stop` (with its checkpoint written, or
+        before it had loaded anything to train, by SIGUSR1's default action); then its claim is released."""
+        if self.stop_sent is None or returncode not in (STOPPED_EXIT_CODE, -signal.SIGUSR1):
+            return False
+        self.log.close()
+        (self.spec.folder / CLAIM_FILE).unlink(missing_ok=True)
+        return True
 
     def terminate(self) -> None:
         if self.process.poll() is None:
@@ -792,6 +826,7 @@ def run_all(
     poll_interval: float = 1.0,
     deadline: float | None = None,
     default_rate: float = DEFAULT_STEPS_PER_S,
+    stop: threading.Event | None = None,
 ) -> list[dict[str, Any]]:
     """
     Run every unfinished spec, at most ``jobs`` at a time across all runners sharing the same root.
@@ -806,11 +841,15 @@ def run_all(
     :param on_event: Called with one line for every start, finish and progress report.
     :param progress_interval: Seconds between progress reports.
     :param poll_interval: Seconds between polls of the subprocesses.
-    :param deadline: Time (``time.time()``) by which every run started must have finished: a run whose expected
-        duration (:func:`estimate_seconds`) does not fit in the time left is not started; a run with checkpoints
-        starts if it can reach its first checkpoint. None: no limit.
+    :param deadline: Time (``time.time()``) at which the machine goes: a run whose expected duration
+        (:func:`estimate_seconds`) does not fit in the time left is not started (a run with checkpoints starts if it
+        can reach its first checkpoint), and :data:`STOP_MARGIN_S` before it the running runs are stopped as by
+        ``stop``. None: no limit.
     :param default_rate: Env steps per second assumed for the estimate when no comparable run has finished.
-    :return: the records of the runs finished (or failed) by this call.
+    :param stop: Once set (e.g. by a signal handler), no run is started and each running run writes a checkpoint at
+        the end of its current iteration and exits (a run without checkpoints is terminated; one that takes longer
+        than :data:`STOP_TIMEOUT_S` too); the next invocation resumes them from there.
+    :return: the records of the runs finished (or failed) by this call; runs stopped are not among them.
     :raises MixedResultsError: when a finished run was trained with other overrides than its configuration has now
         (before any run starts).
     """
@@ -832,31 +871,25 @@ def run_all(
     running: list[_Running] = []
     records: list[dict[str, Any]] = []
     last_report = 0.0
+    stopping: float | None = None
     try:
         while pending or running:
-            for run in list(running):
-                returncode = run.process.poll()
-                if returncode is None:
-                    continue
-                running.remove(run)
-                record = run.finish(returncode)
-                records.append(record)
-                status = "done" if record["ok"] else f"FAILED (rc={returncode}, see {run.spec.folder / LOG_FILE})"
-                emit(f"{run.spec.name} {status} in {record['wall_time_s']:.0f}s, {record['env_steps_per_s']:.1f} env steps/s")
             if deadline is not None:
                 pending = _drop_late(pending, deadline, default_rate, emit)
-            while pending:
-                started = _start_next(pending, roots, jobs, python, thread_env, emit)
-                if started is None:
-                    break
-                running.append(started)
-                emit(f"{started.spec.name} started: {' '.join(started.launched)}")
-            if not running and pending:
-                # Every pending run is held by another live runner or slots are full: wait for them.
-                if all(claim_holder(spec.folder) is not None for spec in pending):
-                    pending = [spec for spec in pending if claim_holder(spec.folder) is None and not is_done(spec)]
-                    if not pending:
-                        break
+            if stopping is None and _stop_due(stop, deadline):
+                stopping = time.time()
+                if running or pending:
+                    emit(f"stopping: {len(running)} running run(s) asked to write a checkpoint and exit, none started")
+                pending = []
+                for run in running:
+                    run.request_stop()
+            elif stopping is not None and time.time() - stopping > STOP_TIMEOUT_S:
+                for run in running:
+                    emit(f"{run.spec.name} did not stop within {STOP_TIMEOUT_S:.0f}s: terminated")
+                    run.terminate()
+                running = []
+            records += _reap(running, emit)
+            pending = _start_pending(pending, running, roots, jobs, python, thread_env, emit)
             now = time.time()
             if running and now - last_report >= progress_interval:
                 last_report = now
@@ -868,10 +901,62 @@ def run_all(
     return records
 
 
+def _start_pending(
+    pending: list[RunSpec],
+    running: list[_Running],
+    roots: set[Path],
+    jobs: int,
+    python: str,
+    thread_env: dict[str, str],
+    emit: Callable[[str], None],
+) -> list[RunSpec]:
+    """Start pending runs while slots are free (appending them to ``running``); :return: the runs still pending
+    (less those that another live runner holds, once nothing else is left for this one)."""
+    while pending:
+        started = _start_next(pending, roots, jobs, python, thread_env, emit)
+        if started is None:
+            break
+        running.append(started)
+        emit(f"{started.spec.name} started: {' '.join(started.launched)}")
+    if not running and pending and all(claim_holder(spec.folder) is not None for spec in pending):
+        # Every pending run is held by another live runner: leave those to it
+        pending = [spec for spec in pending if claim_holder(spec.folder) is None and not is_done(spec)]
+    return pending
+
+
+def _stop_due(stop: threading.Event | None, deadline: float | None) -> bool:
+    """:return: whether the runs must stop now: asked to, or the deadline is less than :data:`STOP_MARGIN_S` away."""
+    return (stop is not None and stop.is_set()) or (deadline is not None and time.time() >= deadline - STOP_MARGIN_S)
+
+
+def _reap(running: list[_Running], emit: Callable[[str], None]) -> list[dict[str, Any]]:
+    """
+    Take the runs whose process has ended out of ``running`` and say how each ended.
+
+    :return: the records of those that finished or failed; a run stopped at a checkpoint has none (it goes on later).
+    """
+    records = []
+    for run in list(running):
+        returncode = run.process.poll()
+        if returncode is None:
+            continue
+        running.remove(run)
+        if run.stopped(returncode):
+            point = max((steps for steps, _ in _checkpoint_candidates(run.spec.folder)), default=0)
+            where = f"its checkpoint at {point:,} steps" if point else "step 0 (no checkpoint yet)"
+            emit(f"{run.spec.name} stopped; the next invocation resumes it from {where}")
+            continue
+        record = run.finish(returncode)
+        records.append(record)
+        status = "done" if record["ok"] else f"FAILED (rc={returncode}, see {run.spec.folder / LOG_FILE})"
+        emit(f"{run.spec.name} {status} in {record['wall_time_s']:.0f}s, {record['env_steps_per_s']:.1f} env steps/s")
+    return records
+
+
 def _drop_late(pending: list[RunSpec], deadline: float, default_rate: float, emit: Callable[[str], None]) -> list[RunSpec]:
     """:return: the pending runs expected to finish before ``deadline``; the others are announced and dropped."""
     kept = []
-    left = deadline - time.time()
+    left = deadline - STOP_MARGIN_S - time.time()
     for spec in pending:
         needed = estimate_seconds(spec, default_rate)
         if spec.checkpoint_freq > 0:
