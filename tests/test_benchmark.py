@@ -464,7 +464,9 @@ def test_runs_stop_before_the_time_left_runs_out(tmp_path, fake_python, monkeypa
     # 3 minutes (STOP_MARGIN_S) before the deadline, the running run is asked to stop and no other starts; a
     # process that ends by SIGUSR1's default action (one that had not loaded its handler yet) counts as stopped
     monkeypatch.setenv("FAKE_TRAIN_MODE", "slow")
-    specs = runner.make_specs(["td3"], "Fake-v0", [0, 1], 1000, tmp_path / "runs", eval_freq=500, checkpoint_freq=10)
+    # A run with checkpoints starts with MIN_SEGMENT_S to go before the stop, however long it takes as a whole
+    monkeypatch.setattr(runner, "MIN_SEGMENT_S", 0.5)
+    specs = runner.make_specs(["td3"], "Fake-v0", [0, 1], 10**6, tmp_path / "runs", eval_freq=500, checkpoint_freq=10**5)
     events = []
     start = time.time()
     deadline = start + runner.STOP_MARGIN_S + 1.0

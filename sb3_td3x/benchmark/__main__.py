@@ -88,10 +88,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--time-left",
         type=float,
         default=None,
-        help="minutes this machine has left: a run that cannot reach its next checkpoint (or, without checkpoints, "
-        "its end) in that time, judged from the wall time of finished runs of the same budget, is not started, and "
-        "3 minutes before the end the running runs write a checkpoint and exit, so that the next invocation loses "
-        "nothing (SIGUSR1 to the runner does the same at once, e.g. a batch system's warning before its time limit)",
+        help="minutes this machine has left: 3 minutes before the end the running runs write a checkpoint and exit, "
+        "so that the next invocation resumes them losing nothing (SIGUSR1 to the runner does the same at once, e.g. a "
+        "batch system's warning before its time limit); no run starts with less than 2 minutes to go before that, "
+        "nor a run without checkpoints (--checkpoint-freq 0) that would not finish, judged from the wall time of "
+        "finished runs of the same budget",
     )
     parser.add_argument(
         "--shard",

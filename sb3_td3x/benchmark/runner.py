@@ -91,6 +91,8 @@ RECORDED_PACKAGES = (
 # Seconds before a deadline (--time-left) at which the running runs are asked to write a checkpoint and stop: a run
 # trained per episode ends its episode and its gradient steps first, and writing a 1M-transition buffer takes seconds
 STOP_MARGIN_S = 180.0
+# Seconds of training before the stop that make a run with checkpoints worth starting (--time-left)
+MIN_SEGMENT_S = 120.0
 # Seconds a run asked to stop may take to write its checkpoint before it is terminated
 STOP_TIMEOUT_S = 300.0
 # Env steps per second assumed for a run's duration until a comparable run has finished (a loaded 2-core machine)
@@ -841,10 +843,10 @@ def run_all(
     :param on_event: Called with one line for every start, finish and progress report.
     :param progress_interval: Seconds between progress reports.
     :param poll_interval: Seconds between polls of the subprocesses.
-    :param deadline: Time (``time.time()``) at which the machine goes: a run whose expected duration
-        (:func:`estimate_seconds`) does not fit in the time left is not started (a run with checkpoints starts if it
-        can reach its first checkpoint), and :data:`STOP_MARGIN_S` before it the running runs are stopped as by
-        ``stop``. None: no limit.
+    :param deadline: Time (``time.time()``) at which the machine goes: :data:`STOP_MARGIN_S` before it the running
+        runs are stopped as by ``stop``; a run with checkpoints starts if it has :data:`MIN_SEGMENT_S` to train before
+        that (it writes a checkpoint where it stops), one without if its expected duration (:func:`estimate_seconds`)
+        fits. None: no limit.
     :param default_rate: Env steps per second assumed for the estimate when no comparable run has finished.
     :param stop: Once set (e.g. by a signal handler), no run is started and each running run writes a checkpoint at
         the end of its current iteration and exits (a run without checkpoints is terminated; one that takes longer
@@ -960,8 +962,9 @@ def _drop_late(pending: list[RunSpec], deadline: float, default_rate: float, emi
     for spec in pending:
         needed = estimate_seconds(spec, default_rate)
         if spec.checkpoint_freq > 0:
-            # A run with checkpoints is worth starting if it reaches its next one: a later session carries on from it
-            needed *= min(1.0, spec.checkpoint_freq / spec.n_timesteps)
+            # A run with checkpoints keeps what it trains until the stop (it checkpoints there), and a later
+            # invocation carries on from it: worth starting with a few minutes to go
+            needed = min(needed, MIN_SEGMENT_S)
         if needed <= left:
             kept.append(spec)
         else:
