@@ -476,6 +476,18 @@ def test_runs_stop_before_the_time_left_runs_out(tmp_path, fake_python, monkeypa
     assert any(line.startswith("stopping: 1 running run(s)") for line in events)
     assert any("td3/seed_0 stopped; the next invocation resumes it from step 0 (no checkpoint yet)" in line for line in events)
     assert not (specs[0].folder / runner.FAILED_FILE).exists() and not (specs[0].folder / runner.CLAIM_FILE).exists()
+    # Without checkpoints there is nothing to keep: the run is terminated, and not counted as failed either
+    (spec,) = runner.make_specs(["td3"], "Fake-v0", [2], 1000, tmp_path / "runs", eval_freq=500)
+    stop, events = threading.Event(), []
+
+    def on_event(line):
+        events.append(line)
+        if " started: " in line:
+            stop.set()
+
+    assert runner.run_all([spec], jobs=1, python=fake_python, on_event=on_event, poll_interval=0.02, stop=stop) == []
+    assert any("td3/seed_2 stopped; the next invocation resumes it from step 0" in line for line in events)
+    assert not (spec.folder / runner.FAILED_FILE).exists() and not (spec.folder / runner.CLAIM_FILE).exists()
 
 
 def test_a_checkpoint_at_the_full_budget_is_not_resumed_from(tmp_path):

@@ -686,17 +686,15 @@ class _Running:
     def request_stop(self) -> None:
         """Ask the training process to write a checkpoint at the end of its iteration and exit (SIGUSR1); a run
         without checkpoints has nothing to keep and is terminated."""
-        if self.spec.checkpoint_freq <= 0:
-            self.terminate()
-            return
         self.stop_sent = time.time()
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGUSR1)
+            self.process.send_signal(signal.SIGUSR1 if self.spec.checkpoint_freq > 0 else signal.SIGTERM)
 
     def stopped(self, returncode: int) -> bool:
-        """:return: whether the process ended as asked by :meth:`request_stop` (with its checkpoint written, or
-        before it had loaded anything to train, by SIGUSR1's default action); then its claim is released."""
-        if self.stop_sent is None or returncode not in (STOPPED_EXIT_CODE, -signal.SIGUSR1):
+        """:return: whether the process ended as asked by :meth:`request_stop` (with its checkpoint written, before
+        it had loaded anything to train by SIGUSR1's default action, or terminated for want of checkpoints); then its
+        claim is released."""
+        if self.stop_sent is None or returncode not in (STOPPED_EXIT_CODE, -signal.SIGUSR1, -signal.SIGTERM):
             return False
         self.log.close()
         (self.spec.folder / CLAIM_FILE).unlink(missing_ok=True)
