@@ -529,6 +529,12 @@ def _checkpoint_candidates(folder: Path) -> list[tuple[int, str]]:
     return sorted((entry for place in places if place.is_dir() for entry in checkpoint_manifests(str(place))), reverse=True)
 
 
+def newest_checkpoint_step(spec: RunSpec) -> int:
+    """:return: the timestep of a run's newest checkpoint below its budget (the one a resume would try first, not
+    verified), 0 when it has none."""
+    return max((steps for steps, _ in _checkpoint_candidates(spec.folder) if steps < spec.n_timesteps), default=0)
+
+
 def find_checkpoint(
     folder: Path, emit: Callable[[str], None] = lambda _line: None, before: int | None = None
 ) -> tuple[Path, int] | None:
@@ -696,8 +702,7 @@ class _Running:
         claim is released."""
         if self.stop_sent is None or returncode not in (STOPPED_EXIT_CODE, -signal.SIGUSR1, -signal.SIGTERM):
             return False
-        self.log.close()
-        (self.spec.folder / CLAIM_FILE).unlink(missing_ok=True)
+        self._release()
         return True
 
     def terminate(self) -> None:
@@ -707,6 +712,10 @@ class _Running:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+        self._release()
+
+    def _release(self) -> None:
+        # The run's process is gone without a record: close its log, free its folder for the next invocation
         self.log.close()
         (self.spec.folder / CLAIM_FILE).unlink(missing_ok=True)
 
@@ -752,8 +761,7 @@ def run_status(spec: RunSpec) -> RunStatus:
     """
     if is_done(spec):
         return RunStatus(spec, "finished", spec.n_timesteps)
-    checkpoints = [steps for steps, _manifest in _checkpoint_candidates(spec.folder) if steps < spec.n_timesteps]
-    checkpoint = max(checkpoints, default=0)
+    checkpoint = newest_checkpoint_step(spec)
     pid = claim_holder(spec.folder)
     if pid is not None:
         return RunStatus(spec, "running", max(read_progress(spec), checkpoint), checkpoint, pid)
@@ -942,7 +950,7 @@ def _reap(running: list[_Running], emit: Callable[[str], None]) -> list[dict[str
             continue
         running.remove(run)
         if run.stopped(returncode):
-            point = max((steps for steps, _ in _checkpoint_candidates(run.spec.folder)), default=0)
+            point = newest_checkpoint_step(run.spec)
             where = f"its checkpoint at {point:,} steps" if point else "step 0 (no checkpoint yet)"
             emit(f"{run.spec.name} stopped; the next invocation resumes it from {where}")
             continue
