@@ -560,7 +560,9 @@ def replay_buffer_defaults(
     defaults: dict[str, Any] = {}
     if replay_buffer_class is not None and issubclass(replay_buffer_class, IndexedReplayBuffer):
         defaults.update(n_steps=n_steps, gamma=gamma)
-    taken = replay_buffer_class.algorithm_args if replay_kind(replay_buffer_class) != "none" else {}  # type: ignore[union-attr]
+    taken: dict[str, str] = {}
+    if replay_buffer_class is not None and issubclass(replay_buffer_class, BasePrioritizedReplayBuffer):
+        taken = replay_buffer_class.algorithm_args
     for name, value in settings.items():
         if value is not None and name in taken:
             defaults[taken[name]] = value
