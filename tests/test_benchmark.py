@@ -365,7 +365,7 @@ def test_runner_does_not_start_runs_that_cannot_finish(tmp_path, fake_python):
     assert runner.estimate_seconds(specs[0], default_rate=1000.0) == pytest.approx(2.0)
     events = []
     assert runner.run_all(specs, jobs=1, python=fake_python, on_event=events.append, deadline=time.time() + 30) == []
-    assert sum("not started: expected to take 1 min, 0 min left" in line for line in events) == 2
+    assert sum("not started: expected to take 0.7 min, 0.0 min left" in line for line in events) == 2
     # Once a run of that budget finished, its wall time is the estimate
     (record,) = runner.run_all(specs[:1], jobs=1, python=fake_python, poll_interval=0.01)
     assert runner.estimate_seconds(specs[1]) == pytest.approx(record["wall_time_s"])

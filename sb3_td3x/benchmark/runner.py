@@ -974,7 +974,7 @@ def _drop_late(pending: list[RunSpec], deadline: float, default_rate: float, emi
         if needed <= left:
             kept.append(spec)
         else:
-            emit(f"{spec.name} not started: expected to take {needed / 60:.0f} min, {max(left, 0) / 60:.0f} min left")
+            emit(f"{spec.name} not started: expected to take {needed / 60:.1f} min, {max(left, 0) / 60:.1f} min left")
     return kept
 
 
