@@ -1,4 +1,4 @@
-"""The README and the pages under docs/: every link resolves, and the README stays short."""
+"""The README and the pages under docs/: every link resolves, the README stays short, its results match the reports."""
 
 import re
 from pathlib import Path
@@ -48,3 +48,66 @@ def test_readme_is_short_and_every_page_is_linked_from_it():
     assert len(readme.splitlines()) <= 200
     for page in PAGES[1:]:
         assert f"docs/{page.name}" in readme, page.name
+
+
+def markdown_tables(lines: list[str]) -> list[tuple[int, int]]:
+    """(first, end) line indices of each table: a run of lines that start with '|'."""
+    tables, start = [], None
+    for i, line in enumerate([*lines, ""]):
+        if line.startswith("|") and start is None:
+            start = i
+        elif not line.startswith("|") and start is not None:
+            tables.append((start, i))
+            start = None
+    return tables
+
+
+def table_rows(lines: list[str]) -> tuple[list[str], dict[str, dict[str, str]]]:
+    """A table's header and its rows keyed by the backticked name of their first cell."""
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    rows = {}
+    for line in lines[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        name = re.fullmatch(r"`([^`]+)`", cells[0])
+        if name:
+            rows[name.group(1)] = dict(zip(header, cells, strict=True))
+    return header, rows
+
+
+# README column -> the column of the report's summary.md it copies
+README_TO_REPORT = {
+    "final IQM [95% CI]": "final IQM",
+    "survived": "survived",
+    "hopped through": "hopped through",
+    "CPU h / run": "CPU h / run",
+}
+
+
+def test_readme_results_tables_match_the_reports_they_link():
+    """Every results table in the README copies its numbers from the report linked right after it."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    checked = 0
+    for start, end in markdown_tables(lines):
+        header, rows = table_rows(lines[start:end])
+        if "final IQM [95% CI]" not in header:
+            continue
+        after = "\n".join(lines[end : end + 12])
+        link = re.search(r"(results/[\w.-]+)/summary\.md", after)
+        assert link, f"README line {start + 1}: a results table must link its report (results/<name>/summary.md)"
+        report_lines = (ROOT / link.group(1) / "summary.md").read_text().splitlines()
+        report_tables = [table_rows(report_lines[a:b]) for a, b in markdown_tables(report_lines)]
+        report_header, report = next((h, r) for h, r in report_tables if "final IQM" in h)
+        baseline = next(name for name, row in report.items() if row.get("vs td3") == "(baseline)")
+        p_column = next(column for column in report_header if column.startswith("P(better than"))
+        assert rows, f"README line {start + 1}: no configuration rows"
+        for name, row in rows.items():
+            assert name in report, f"{name} is in the README's table but not in {link.group(1)}/summary.md"
+            for readme_column, report_column in README_TO_REPORT.items():
+                if readme_column in row:
+                    assert row[readme_column] == report[name][report_column], (name, readme_column)
+            p_readme = next((value for column, value in row.items() if column.startswith("P(")), None)
+            if p_readme is not None:
+                expected = "-" if name == baseline else report[name][p_column]
+                assert p_readme == expected, (name, "P(better)")
+            checked += 1
+    assert checked >= 2
