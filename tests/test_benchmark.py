@@ -426,7 +426,7 @@ def test_killed_run_resumes_from_its_checkpoint(tmp_path, monkeypatch, algo):
     assert list(spec.folder.glob("zoo/*/*/Pendulum-v1.zip"))
 
 
-@pytest.mark.parametrize("algo", ["td3", "td3x"])
+@pytest.mark.parametrize("algo", ["td3", "td3x", "td7"])
 def test_a_stopped_run_checkpoints_where_it_is_and_resumes_there(tmp_path, monkeypatch, algo):
     """A real RL Zoo run asked to stop (what --time-left's end or SIGUSR1 to the runner does) between two scheduled
     checkpoints: it writes one at the end of its iteration, exits without being counted as failed, and the next
@@ -434,6 +434,8 @@ def test_a_stopped_run_checkpoints_where_it_is_and_resumes_there(tmp_path, monke
     tiny = {"learning_starts": "100", "batch_size": "32", "policy_kwargs": "dict(net_arch=[32, 32])"}
     if algo == "td3x":  # trained per episode: the stop waits for the episode's end and its gradient steps
         tiny.update(prioritized_replay="'lap'", n_steps="3", train_freq="(1, 'episode')", gradient_steps="-1")
+    if algo == "td7":  # per episode too, with the encoder, its fixed copies, the checkpoints and the value range
+        tiny.update(policy_kwargs="dict(net_arch=[32, 32], zs_dim=8, encoder_net_arch=[32, 32])")
     monkeypatch.setitem(CONFIGS, "tiny", BenchmarkConfig("tiny", algo, tiny))
     (spec,) = runner.make_specs(["tiny"], "Pendulum-v1", [0], 1600, tmp_path / "runs", 200, 1, checkpoint_freq=1000)
     stop = threading.Event()
@@ -447,7 +449,7 @@ def test_a_stopped_run_checkpoints_where_it_is_and_resumes_there(tmp_path, monke
     assert runner.run_all([spec], jobs=1, on_event=on_event, progress_interval=0.0, poll_interval=0.05, stop=stop) == []
     (stopped,) = [line for line in events if "stopped; the next invocation resumes it from its checkpoint at" in line]
     steps = int(re.search(r"checkpoint at ([\d,]+) steps", stopped).group(1).replace(",", ""))
-    assert 500 <= steps < 1000 and (algo == "td3" or steps % 200 == 0)  # not the scheduled one; td3x: an episode's end
+    assert 500 <= steps < 1000 and (algo == "td3" or steps % 200 == 0)  # not the scheduled one; else an episode's end
     assert not (spec.folder / runner.FAILED_FILE).exists() and not (spec.folder / runner.CLAIM_FILE).exists()
     assert runner.run_status(spec).state == "stopped" and runner.run_status(spec).checkpoint == steps
     events = []
