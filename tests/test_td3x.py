@@ -16,6 +16,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 from sb3_td3x import TD3X
 from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer
 from sb3_td3x.common.noise import DecayingNormalActionNoise
+from sb3_td3x.td3x.td3x import action_saturation
 
 SMALL = dict(learning_starts=100, batch_size=32, buffer_size=2_000, policy_kwargs=dict(net_arch=[32, 32]))
 
@@ -398,3 +399,20 @@ def test_lap_threshold_without_lap_is_ignored_with_a_warning(kind):
         model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay=kind, lap_threshold="td_error", **SMALL)
     assert not isinstance(model.replay_buffer, LAPReplayBuffer)
     assert getattr(model.replay_buffer, "threshold_scale", None) is None
+
+
+def test_action_saturation_counts_components_at_the_bounds():
+    actions = th.tensor([[1.0, 0.995, 0.5], [-0.999, -0.98, 0.0]])
+    assert action_saturation(actions) == pytest.approx(3 / 6)
+    assert action_saturation(actions, margin=0.05) == pytest.approx(4 / 6)
+    assert action_saturation(th.zeros(4, 2)) == 0.0
+
+
+def test_actor_saturation_is_logged_and_sees_an_actor_stuck_at_the_bound():
+    model = TD3X("MlpPolicy", "Pendulum-v1", seed=0, action_noise=normal_noise(), **SMALL)
+    model.learn(300)
+    assert 0.0 <= model.logger.name_to_value["train/actor_saturation"] < 0.5
+    with th.no_grad():  # push the last layer's pre-activation far past tanh's slope: every action at +1
+        model.actor.mu[-2].bias.fill_(50.0)
+    model.train(gradient_steps=4, batch_size=32)
+    assert model.logger.name_to_value["train/actor_saturation"] == 1.0

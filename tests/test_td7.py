@@ -303,3 +303,13 @@ def test_sale_with_n_step_returns_trains_the_encoder_on_one_step_transitions(tmp
     assert loaded.replay_buffer_class is buffer_class and loaded.n_steps == 3 and loaded.replay_buffer.n_steps == 3
     loaded.learn(120, reset_num_timesteps=False)
     assert loaded._n_updates > 50
+
+
+def test_actor_saturation_is_logged():
+    model = TD7("MlpPolicy", "Pendulum-v1", seed=0, **SMALL, **STEPWISE)
+    model.learn(200)
+    assert 0.0 <= model.logger.name_to_value["train/actor_saturation"] < 0.5
+    with th.no_grad():  # the last layer's pre-activation far past tanh's slope: every action at +1
+        model.policy.actor.mu[3].bias.fill_(50.0)
+    model.train(gradient_steps=2, batch_size=32)  # policy_delay 2: one actor update
+    assert model.logger.name_to_value["train/actor_saturation"] == 1.0

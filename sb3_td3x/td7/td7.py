@@ -9,7 +9,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 
 from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer, check_one_step_readable
 from sb3_td3x.common.value_clipping import TargetValueRange
-from sb3_td3x.td3x.td3x import TD3X
+from sb3_td3x.td3x.td3x import TD3X, action_saturation
 from sb3_td3x.td7.networks import SALEEncoder
 from sb3_td3x.td7.policies import TD7Policy
 
@@ -195,6 +195,7 @@ class TD7(TD3X):
         encoder_losses: list[float] = []
         critic_losses: list[float] = []
         actor_losses: list[float] = []
+        saturations: list[float] = []
         for _ in range(gradient_steps):
             self._n_updates += 1
             replay_data = self.replay_buffer.sample(batch_size, env=self._vec_normalize_env)  # type: ignore[union-attr]
@@ -237,6 +238,7 @@ class TD7(TD3X):
                 actor_loss = -self.policy.critic(batch.obs, actions, zsa, batch.zs).mean()
                 self.policy.critic.requires_grad_(True)
                 actor_losses.append(actor_loss.item())
+                saturations.append(action_saturation(actions))
                 self.actor.optimizer.zero_grad()
                 actor_loss.backward()
                 self.actor.optimizer.step()
@@ -250,6 +252,7 @@ class TD7(TD3X):
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         if actor_losses:
             self.logger.record("train/actor_loss", np.mean(actor_losses))
+            self.logger.record("train/actor_saturation", np.mean(saturations))
         self.logger.record("train/critic_loss", np.mean(critic_losses))
         self.logger.record("train/encoder_loss", np.mean(encoder_losses))
         if self.value_range is not None:
