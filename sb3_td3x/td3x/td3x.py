@@ -351,8 +351,8 @@ class TD3X(PrioritizedReplayMixin, TD3):
         """
         SB3's ``TD3.train()`` with the changes marked ``[TD3X]``: fresh NoisyNet noise before every gradient step,
         the critic loss weighted by the importance-sampling weights (PER) or made a Huber loss (LAP), and the new
-        priorities written back after each critic update; with policy checkpoints, the steps wait for the end of
-        the assessment.
+        priorities written back after each critic update, the share of the actor's actions at the bounds logged
+        (``train/actor_saturation``); with policy checkpoints, the steps wait for the end of the assessment.
 
         The priority of a transition uses ``max(|delta_1|, |delta_2|)``, the larger TD error of the two critics
         against the shared clipped double-Q target (as the LAP reference code does): both critics are trained on
