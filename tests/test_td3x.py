@@ -393,12 +393,20 @@ def test_lap_td_error_threshold_follows_the_td_errors():
 
 
 @pytest.mark.parametrize("kind", ["none", "per"])
-def test_lap_threshold_without_lap_is_ignored_with_a_warning(kind):
+def test_lap_threshold_without_lap_is_ignored_with_a_warning(kind, tmp_path):
     # A zoo entry sets lap_threshold for its LAP set; switching LAP off on the command line must still train
     with pytest.warns(UserWarning, match="lap_threshold ignored"):
         model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay=kind, lap_threshold="td_error", **SMALL)
     assert not isinstance(model.replay_buffer, LAPReplayBuffer)
     assert getattr(model.replay_buffer, "threshold_scale", None) is None
+    # The ignored setting is not kept: the model says what it trains with, and loading it does not warn again
+    assert model.lap_threshold == "fixed"
+    path = tmp_path / "model.zip"
+    model.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        loaded = TD3X.load(path)
+    assert loaded.lap_threshold == "fixed"
 
 
 def test_action_saturation_counts_components_at_the_bounds():

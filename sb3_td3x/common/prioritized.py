@@ -270,6 +270,9 @@ class PrioritizedReplayMixin:
         # A yml entry or a zoo file may set one for a kind of replay that the command line switches off
         if unused:
             warnings.warn(f"{', '.join(unused)} ignored: only used by the other kind of prioritized replay")
+            # Back to their defaults, so that the model's attributes (and a saved model) say what it trains with
+            for name in unused:
+                setattr(self, name, "fixed" if name == "lap_threshold" else None)
         if own_buffer:
             self.n_steps = 1  # the buffer has it already; silences SB3's "n_steps is ignored" warning
         try:
