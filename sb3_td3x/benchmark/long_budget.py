@@ -74,10 +74,14 @@ def budget_label(steps: int) -> str:
 
 def iqm_at_budgets_table(curves: dict[str, Curve], budgets: Sequence[int] = REPORTED_BUDGETS) -> str:
     """
-    :param curves: Aggregated curves per configuration (IQM and its CI at each evaluation).
+    :param curves: Aggregated curves per configuration (the runs' score at each evaluation).
     :param budgets: Budgets to show; those no configuration evaluated at are left out.
-    :return: a markdown table: IQM [95% CI] of the runs' scores at each budget.
+    :return: a markdown table: IQM [95% CI] of the runs' scores at each budget. Each CI is bootstrapped from the
+        scores at that budget alone, as the main table's final IQM is, so that the two agree at the final budget (the
+        curves' bands resample all the evaluations at once and can differ from it by a few points).
     """
+    from sb3_td3x.benchmark.stats import interval_estimates, iqm_and_mean
+
     shown = [budget for budget in budgets if any(budget in curve.timesteps for curve in curves.values())]
     lines = [
         "| config | seeds | " + " | ".join(f"IQM @{budget_label(budget)}" for budget in shown) + " |",
@@ -91,7 +95,8 @@ def iqm_at_budgets_table(curves: dict[str, Curve], budgets: Sequence[int] = REPO
                 cells.append("-")
                 continue
             i = index[0]
-            cells.append(f"{curve.iqm[i]:.0f} [{curve.iqm_low[i]:.0f}, {curve.iqm_high[i]:.0f}]")
+            ((point, low, high),) = interval_estimates({name: curve.per_seed[:, i : i + 1]}, iqm_and_mean).values()
+            cells.append(f"{point[0]:.0f} [{low[0]:.0f}, {high[0]:.0f}]")
         lines.append(f"| `{name}` | {curve.per_seed.shape[0]} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
