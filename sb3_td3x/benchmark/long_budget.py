@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sb3_td3x.benchmark.stats import interval_estimates, iqm_and_mean
+
 if TYPE_CHECKING:
     from sb3_td3x.benchmark.runs import SeedRun
     from sb3_td3x.benchmark.stats import Curve
@@ -80,8 +82,6 @@ def iqm_at_budgets_table(curves: dict[str, Curve], budgets: Sequence[int] = REPO
         scores at that budget alone, as the main table's final IQM is, so that the two agree at the final budget (the
         curves' bands resample all the evaluations at once and can differ from it by a few points).
     """
-    from sb3_td3x.benchmark.stats import interval_estimates, iqm_and_mean
-
     shown = [budget for budget in budgets if any(budget in curve.timesteps for curve in curves.values())]
     lines = [
         "| config | seeds | " + " | ".join(f"IQM @{budget_label(budget)}" for budget in shown) + " |",

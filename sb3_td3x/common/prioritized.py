@@ -16,6 +16,7 @@ and :meth:`~PrioritizedReplayMixin._record_replay`.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -271,8 +272,9 @@ class PrioritizedReplayMixin:
         if unused:
             warnings.warn(f"{', '.join(unused)} ignored: only used by the other kind of prioritized replay")
             # Back to their defaults, so that the model's attributes (and a saved model) say what it trains with
+            parameters = inspect.signature(PrioritizedReplayMixin._init_prioritized_replay).parameters
             for name in unused:
-                setattr(self, name, "fixed" if name == "lap_threshold" else None)
+                setattr(self, name, parameters[name].default)
         if own_buffer:
             self.n_steps = 1  # the buffer has it already; silences SB3's "n_steps is ignored" warning
         try:
