@@ -17,7 +17,7 @@ from sb3_td3x.dqnx import DQNX
 from sb3_td3x.sacx import SACX
 from sb3_td3x.td3x import TD3X
 from sb3_td3x.td3x.networks import LayerNormContinuousCritic
-from sb3_td3x.td3x.policies import NoisyMlpPolicy, NoisyTD3Policy, TD3XPolicy
+from sb3_td3x.td3x.policies import CrossQTD3Policy, NoisyMlpPolicy, NoisyTD3Policy, TD3XPolicy
 from sb3_td3x.td7 import TD7, TD7Policy
 from sb3_td3x.version import __version__
 
@@ -27,6 +27,7 @@ __all__ = [
     "SACX",
     "TD3X",
     "TD7",
+    "CrossQTD3Policy",
     "DecayingNormalActionNoise",
     "LAPReplayBuffer",
     "LayerNormContinuousCritic",

@@ -1,6 +1,7 @@
 """
 TD3X policies: SB3's TD3 policies whose critics can be layer-normalized (``critic_layer_norm``), that can keep a
-policy checkpoint, and the NoisyNet policy for TD3 (Noisy Networks for Exploration, Fortunato et al. 2018,
+policy checkpoint, CrossQ's batch-renormalized networks without targets (``CrossQPolicy``), and the NoisyNet policy for
+TD3 (Noisy Networks for Exploration, Fortunato et al. 2018,
 https://arxiv.org/abs/1706.10295). Their networks are in :mod:`sb3_td3x.td3x.networks`.
 """
 
@@ -25,9 +26,12 @@ from sb3_td3x.common.noisy import (
     noisy_layers,
 )
 from sb3_td3x.td3x.networks import (
+    BatchRenormActor,
+    BatchRenormContinuousCritic,
     LayerNormContinuousCritic,
     NoisyActor,
     NoisyContinuousCritic,
+    check_batch_renorm_kwargs,
     check_layer_norm,
 )
 
@@ -60,6 +64,9 @@ class TD3XPolicy(CheckpointPolicyMixin, TD3Policy):
     :param use_checkpoint: Whether the policy keeps a checkpoint of its actor that deterministic prediction uses
         once one is taken (see :mod:`sb3_td3x.common.checkpoints`; ``TD3X(policy_checkpoints=True)`` sets it)
     """
+
+    # Whether TD3X.train computes the targets with target networks (SB3's TD3) or with the online ones (CrossQ)
+    uses_target_networks = True
 
     def __init__(
         self,
@@ -120,6 +127,144 @@ class TD3XPolicy(CheckpointPolicyMixin, TD3Policy):
             return super().make_critic(features_extractor)
         critic_kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
         return LayerNormContinuousCritic(**critic_kwargs).to(self.device)
+
+
+class CrossQTD3Policy(TD3XPolicy):
+    """
+    TD3 policy with CrossQ's networks (``CrossQPolicy`` of ``TD3X``): a batch renormalization layer before every
+    ``Linear`` of the actor and of the critics, and no target networks. ``actor_target`` and ``critic_target`` are
+    the online networks themselves, and ``TD3X.train`` takes the next state-action pairs through the critics in one
+    batch with the current ones, makes no Polyak update, and keeps the batch renormalization in evaluation mode
+    wherever a network is used without being trained (the next action, the critic inside the actor's loss).
+
+    CrossQ: Batch Normalization in Deep Reinforcement Learning for Greater Sample Efficiency and Simplicity,
+    Bhatt et al. 2024, https://arxiv.org/abs/1902.05605 (its TD3 variant: TD3's update with these networks).
+    sb3-contrib's ``CrossQ`` is the SAC-based one, with the same defaults for the networks and the optimizer.
+
+    :param observation_space: Observation space
+    :param action_space: Action space
+    :param lr_schedule: Learning rate schedule (could be constant)
+    :param net_arch: The specification of the policy and value networks;
+        None: ``dict(pi=[256, 256], qf=[1024, 1024])``, as sb3-contrib's CrossQ
+    :param activation_fn: Activation function
+    :param batch_norm_momentum: Rate at which the running statistics follow the batch statistics
+        (PyTorch's convention: 0.01 is a running average with decay 0.99), in (0, 1]
+    :param batch_norm_eps: Added to the variance before its square root, > 0
+    :param renorm_warmup_steps: Training-mode calls of each layer that normalize with the batch statistics alone,
+        before the renormalization towards the running statistics starts, >= 0. The critics' layers count one call
+        per gradient step, the actor's one per actor update (every ``policy_delay`` gradient steps)
+    :param features_extractor_class: Features extractor to use.
+    :param features_extractor_kwargs: Keyword arguments
+        to pass to the features extractor.
+    :param normalize_images: Whether to normalize images or not,
+         dividing by 255.0 (True by default)
+    :param optimizer_class: The optimizer to use,
+        ``th.optim.Adam`` by default
+    :param optimizer_kwargs: Additional keyword arguments,
+        excluding the learning rate, to pass to the optimizer; None: ``betas=(0.5, 0.999)`` for Adam and AdamW, as
+        CrossQ
+    :param n_critics: Number of critic networks to create.
+    :param share_features_extractor: Whether to share or not the features extractor
+        between the actor and the critic (this saves computation time)
+    :param use_checkpoint: Whether the policy keeps a checkpoint of its actor (see :class:`TD3XPolicy`)
+    """
+
+    actor: BatchRenormActor
+    critic: BatchRenormContinuousCritic
+    uses_target_networks = False
+
+    def __init__(
+        self,
+        observation_space: spaces.Space,
+        action_space: spaces.Box,
+        lr_schedule: Schedule,
+        net_arch: list[int] | dict[str, list[int]] | None = None,
+        activation_fn: type[nn.Module] = nn.ReLU,
+        batch_norm_momentum: float = 0.01,
+        batch_norm_eps: float = 0.001,
+        renorm_warmup_steps: int = 100_000,
+        features_extractor_class: type[BaseFeaturesExtractor] = FlattenExtractor,
+        features_extractor_kwargs: dict[str, Any] | None = None,
+        normalize_images: bool = True,
+        optimizer_class: type[th.optim.Optimizer] = th.optim.Adam,
+        optimizer_kwargs: dict[str, Any] | None = None,
+        n_critics: int = 2,
+        share_features_extractor: bool = False,
+        use_checkpoint: bool = False,
+    ):
+        check_batch_renorm_kwargs(batch_norm_momentum, batch_norm_eps, renorm_warmup_steps)
+        if net_arch is None:
+            net_arch = {"pi": [256, 256], "qf": [1024, 1024]}
+        if optimizer_kwargs is None:
+            optimizer_kwargs = {"betas": (0.5, 0.999)} if optimizer_class in (th.optim.Adam, th.optim.AdamW) else {}
+        # Set before the parent's constructor, which builds the networks through make_actor() / make_critic()
+        self.batch_renorm_kwargs: dict[str, Any] = {
+            "batch_norm_momentum": batch_norm_momentum,
+            "batch_norm_eps": batch_norm_eps,
+            "renorm_warmup_steps": renorm_warmup_steps,
+        }
+        super().__init__(
+            observation_space,
+            action_space,
+            lr_schedule,
+            net_arch=net_arch,
+            activation_fn=activation_fn,
+            features_extractor_class=features_extractor_class,
+            features_extractor_kwargs=features_extractor_kwargs,
+            normalize_images=normalize_images,
+            optimizer_class=optimizer_class,
+            optimizer_kwargs=optimizer_kwargs,
+            n_critics=n_critics,
+            share_features_extractor=share_features_extractor,
+            use_checkpoint=use_checkpoint,
+        )
+
+    def _build(self, lr_schedule: Schedule) -> None:
+        # SB3's TD3Policy._build without the target networks
+        self.actor = self.make_actor(features_extractor=None)
+        self.actor.optimizer = self.optimizer_class(
+            self.actor.parameters(),
+            lr=lr_schedule(1),  # type: ignore[call-arg]
+            **self.optimizer_kwargs,
+        )
+        if self.share_features_extractor:
+            self.critic = self.make_critic(features_extractor=self.actor.features_extractor)
+            # The shared features extractor is trained by the actor's loss only
+            critic_parameters = [param for name, param in self.critic.named_parameters() if "features_extractor" not in name]
+        else:
+            self.critic = self.make_critic(features_extractor=None)
+            critic_parameters = list(self.critic.parameters())
+        self.critic.optimizer = self.optimizer_class(
+            critic_parameters,
+            lr=lr_schedule(1),  # type: ignore[call-arg]
+            **self.optimizer_kwargs,
+        )
+        if self.use_checkpoint:
+            self.add_checkpoint()
+
+    # No target networks: the targets are computed with the online networks (properties, so that the state dict holds
+    # each network once and SB3's TD3 finds the attributes it reads)
+    @property  # type: ignore[override]
+    def actor_target(self) -> BatchRenormActor:  # type: ignore[override]
+        return self.actor
+
+    @property  # type: ignore[override]
+    def critic_target(self) -> BatchRenormContinuousCritic:  # type: ignore[override]
+        return self.critic
+
+    def _get_constructor_parameters(self) -> dict[str, Any]:
+        data = super()._get_constructor_parameters()
+        del data["critic_layer_norm"]
+        data.update(self.batch_renorm_kwargs)
+        return data
+
+    def make_actor(self, features_extractor: BaseFeaturesExtractor | None = None) -> BatchRenormActor:
+        actor_kwargs = self._update_features_extractor(self.actor_kwargs, features_extractor)
+        return BatchRenormActor(**actor_kwargs, **self.batch_renorm_kwargs).to(self.device)
+
+    def make_critic(self, features_extractor: BaseFeaturesExtractor | None = None) -> BatchRenormContinuousCritic:
+        critic_kwargs = self._update_features_extractor(self.critic_kwargs, features_extractor)
+        return BatchRenormContinuousCritic(**critic_kwargs, **self.batch_renorm_kwargs).to(self.device)
 
 
 class TD3XCnnPolicy(TD3XPolicy):
@@ -311,3 +456,4 @@ MlpPolicy = TD3XPolicy
 CnnPolicy = TD3XCnnPolicy
 MultiInputPolicy = TD3XMultiInputPolicy
 NoisyMlpPolicy = NoisyTD3Policy
+CrossQPolicy = CrossQTD3Policy

@@ -14,7 +14,8 @@ from stable_baselines3.td3.policies import TD3Policy
 from sb3_td3x.common.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
 from sb3_td3x.common.noise import DecayingNormalActionNoise
 from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_action_space, check_replay_support
-from sb3_td3x.td3x.policies import CnnPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
+from sb3_td3x.td3x.networks import set_batch_renorm_training
+from sb3_td3x.td3x.policies import CnnPolicy, CrossQPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
 
 SelfTD3X = TypeVar("SelfTD3X", bound="TD3X")
 
@@ -102,6 +103,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
         "CnnPolicy": CnnPolicy,
         "MultiInputPolicy": MultiInputPolicy,
         "NoisyMlpPolicy": NoisyMlpPolicy,
+        "CrossQPolicy": CrossQPolicy,
     }
 
     def __init__(
@@ -374,6 +376,8 @@ class TD3X(PrioritizedReplayMixin, TD3):
         # [TD3X] prioritized replay: LAP's threshold for this call, the diagnostics' accumulators
         replay_stats = self._start_replay_updates()
         reset_noise = getattr(self.policy, "reset_noise", None)
+        # [TD3X] CrossQ's networks (CrossQPolicy): targets from the online networks, in a joint pass
+        joint_pass = not getattr(self.policy, "uses_target_networks", True)
 
         actor_losses, critic_losses, saturations = [], [], []
         for _ in range(gradient_steps):
@@ -390,15 +394,31 @@ class TD3X(PrioritizedReplayMixin, TD3):
                 # Select action according to policy and add clipped noise
                 noise = replay_data.actions.clone().data.normal_(0, self.target_policy_noise)
                 noise = noise.clamp(-self.target_noise_clip, self.target_noise_clip)
+                if joint_pass:
+                    # [TD3X] CrossQ: the online actor, with its running batch statistics
+                    set_batch_renorm_training(self.actor, False)
                 next_actions = (self.actor_target(replay_data.next_observations) + noise).clamp(-1, 1)
 
+            if joint_pass:
+                # [TD3X] CrossQ: no target critics; (s, a) and (s', a') go through the critics in one batch, so
+                # that both are normalized with the statistics of their mixture
+                set_batch_renorm_training(self.actor, True)
+                all_q_values = self.critic(
+                    th.cat([replay_data.observations, replay_data.next_observations]),
+                    th.cat([replay_data.actions, next_actions]),
+                )
+                current_q_values = [q_values[:batch_size] for q_values in all_q_values]
+                next_q_values = th.cat([q_values[batch_size:] for q_values in all_q_values], dim=1).detach()
+            else:
+                with th.no_grad():
+                    next_q_values = th.cat(self.critic_target(replay_data.next_observations, next_actions), dim=1)
+                # Get current Q-values estimates for each critic network
+                current_q_values = self.critic(replay_data.observations, replay_data.actions)
+
+            with th.no_grad():
                 # Compute the next Q-values: min over all critics targets
-                next_q_values = th.cat(self.critic_target(replay_data.next_observations, next_actions), dim=1)
                 next_q_values, _ = th.min(next_q_values, dim=1, keepdim=True)
                 target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q_values
-
-            # Get current Q-values estimates for each critic network
-            current_q_values = self.critic(replay_data.observations, replay_data.actions)
 
             # Compute critic loss ([TD3X] PER: importance-weighted, LAP: Huber), and the per-sample TD errors
             critic_loss, td_errors = self._replay_loss(current_q_values, target_q_values, replay_data, replay_stats)
@@ -414,6 +434,9 @@ class TD3X(PrioritizedReplayMixin, TD3):
 
             # Delayed policy updates
             if self._n_updates % self.policy_delay == 0:
+                if joint_pass:
+                    # [TD3X] CrossQ: the critic judges the actor with its running batch statistics
+                    set_batch_renorm_training(self.critic, False)
                 # Compute actor loss
                 actions = self.actor(replay_data.observations)
                 actor_loss = -self.critic.q1_forward(replay_data.observations, actions).mean()
@@ -426,11 +449,15 @@ class TD3X(PrioritizedReplayMixin, TD3):
                 actor_loss.backward()
                 self.actor.optimizer.step()
 
-                polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
-                polyak_update(self.actor.parameters(), self.actor_target.parameters(), self.tau)
-                # Copy running stats, see GH issue #996
-                polyak_update(self.critic_batch_norm_stats, self.critic_batch_norm_stats_target, 1.0)
-                polyak_update(self.actor_batch_norm_stats, self.actor_batch_norm_stats_target, 1.0)
+                if joint_pass:
+                    # [TD3X] CrossQ: no target networks to update
+                    set_batch_renorm_training(self.critic, True)
+                else:
+                    polyak_update(self.critic.parameters(), self.critic_target.parameters(), self.tau)
+                    polyak_update(self.actor.parameters(), self.actor_target.parameters(), self.tau)
+                    # Copy running stats, see GH issue #996
+                    polyak_update(self.critic_batch_norm_stats, self.critic_batch_norm_stats_target, 1.0)
+                    polyak_update(self.actor_batch_norm_stats, self.actor_batch_norm_stats_target, 1.0)
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         if len(actor_losses) > 0:
