@@ -23,6 +23,7 @@ from sb3_td3x.benchmark.configs import (
     BUDGET_500K,
     CANDIDATES,
     CONFIGS,
+    CROSSQ_SCREENING,
     HEAD_TO_HEAD,
     PRIORITIZED_DQN,
     PRIORITIZED_SAC,
@@ -39,8 +40,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         nargs="+",
         default=None,
         help=f"configurations to run, or 'all' / 'ablation' / 'screening' / 'candidates' (known: {', '.join(CONFIGS)}); "
-        "'screening' is the current round's candidates and the recommended set under its screening name, "
-        "'candidates' the candidates alone; '500k' the sets of the 500k experiment; "
+        "'screening' is round 2's candidates and the recommended set under its screening name, "
+        "'candidates' those candidates alone; 'crossq-screening' round 3 (td3, the TD3X CrossQ candidates, "
+        "sb3-contrib's CrossQ); '500k' the sets of the 500k experiment; "
         "'prioritized-dqn' / 'prioritized-sac': DQN / SAC against DQNX / SACX; default: "
         f"{' '.join(HEAD_TO_HEAD)} for training, every configuration with finished runs for the report",
     )
@@ -140,6 +142,8 @@ def _expand(names: list[str]) -> list[str]:
             expanded += list(BUDGET_500K)
         elif name == "screening":
             expanded += ["td3x_lap_tdscale", *CANDIDATES]
+        elif name == "crossq-screening":
+            expanded += list(CROSSQ_SCREENING)
         elif name == "candidates":
             expanded += list(CANDIDATES)
         elif name == "prioritized-dqn":

@@ -126,6 +126,31 @@ TD7_RELATIVE_COST = 2.6
 NET_ARCH = "[400, 300]"
 
 
+def _crossq_td3(critic_width: int) -> dict[str, str]:
+    # CrossQ's recipe on TD3 (Bhatt et al. 2024, its "CrossQ (TD3)" variant): CrossQPolicy (batch renormalization in the
+    # actor and the critics, no target networks, the joint pass; Adam betas (0.5, 0.999) and a renorm warm-up of 100k
+    # calls by default), policy delay 3, 5000 random steps, learning rate 1e-3 (td3x.yml's), TD3's exploration noise
+    # 0.1 and target policy smoothing (0.2, clipped at 0.5); every replay extra off
+    return {
+        **TD3X_OFF,
+        "policy": "'CrossQPolicy'",
+        "policy_kwargs": f"dict(net_arch=dict(pi=[256, 256], qf=[{critic_width}, {critic_width}]))",
+        "policy_delay": "3",
+        "learning_starts": "5000",
+    }
+
+
+def _crossq_contrib(critic_width: int) -> dict[str, str]:
+    # sb3-contrib's CrossQ (SAC-based) with RL Zoo's Hopper-v4 set (crossq.yml: learning rate 1e-3, 5000 random steps,
+    # policy delay 3), the critic width set as for the TD3X candidates (RL Zoo's own: 2048)
+    return {"policy_kwargs": f"dict(net_arch=dict(pi=[256, 256], qf=[{critic_width}, {critic_width}]))"}
+
+
+# Wall time of a 100k run relative to a td3 run, until one has finished (the throughput table measures the updates)
+CROSSQ_RELATIVE_COST = {256: 1.5, 512: 2.5}
+CONTRIB_CROSSQ_RELATIVE_COST = {256: 1.8, 512: 2.8}
+
+
 def _noisy(noise_kind: str) -> dict[str, str]:
     # Parameter noise replaces the Gaussian action noise (as in the NoisyNet paper, where it replaces
     # epsilon-greedy): RL Zoo cannot remove its noise_type key, so its std is set to zero.
@@ -245,6 +270,48 @@ CONFIGS: dict[str, BenchmarkConfig] = {
             "sacx_lap_nstep3", "sacx", {"prioritized_replay": "'lap'", "n_steps": "3"}, "SACX: SAC + LAP + 3-step returns"
         ),
         BenchmarkConfig(
+            "td3x_crossq256",
+            "td3x",
+            _crossq_td3(256),
+            "TD3X with CrossQ's networks (256-wide critics): batch renormalization, no target networks, joint pass",
+            CROSSQ_RELATIVE_COST[256],
+        ),
+        BenchmarkConfig(
+            "td3x_crossq256_lap",
+            "td3x",
+            {**_crossq_td3(256), **RECOMMENDED},
+            "td3x_crossq256 with the recommended replay set (LAP with the TD-error-scaled threshold, 3-step returns)",
+            CROSSQ_RELATIVE_COST[256],
+        ),
+        BenchmarkConfig(
+            "crossq256",
+            "crossq",
+            _crossq_contrib(256),
+            "sb3-contrib's CrossQ (SAC-based) with RL Zoo's Hopper set and 256-wide critics: the peer",
+            CONTRIB_CROSSQ_RELATIVE_COST[256],
+        ),
+        BenchmarkConfig(
+            "td3x_crossq512",
+            "td3x",
+            _crossq_td3(512),
+            "TD3X with CrossQ's networks (512-wide critics): batch renormalization, no target networks, joint pass",
+            CROSSQ_RELATIVE_COST[512],
+        ),
+        BenchmarkConfig(
+            "td3x_crossq512_lap",
+            "td3x",
+            {**_crossq_td3(512), **RECOMMENDED},
+            "td3x_crossq512 with the recommended replay set (LAP with the TD-error-scaled threshold, 3-step returns)",
+            CROSSQ_RELATIVE_COST[512],
+        ),
+        BenchmarkConfig(
+            "crossq512",
+            "crossq",
+            _crossq_contrib(512),
+            "sb3-contrib's CrossQ (SAC-based) with RL Zoo's Hopper set and 512-wide critics: the peer",
+            CONTRIB_CROSSQ_RELATIVE_COST[512],
+        ),
+        BenchmarkConfig(
             "td3x_lap_nstep3",
             "td3x",
             dict(LAP_NSTEP3),
@@ -286,6 +353,17 @@ SCREENED: tuple[str, ...] = ("td3x_lap_tdscale", "td3x_nstep3_decay", "td3x_nste
 # Outcome (2026-12-03, every candidate's seeds done): the highest final IQM is td7_z128's, 1234, below 1562, so
 # no candidate ran on seeds 0-9 and td3x_recommended stays (results/Hopper-v4/README.md).
 CANDIDATES: tuple[str, ...] = ("td3x_writeup", "td3x_writeup_noisy", "td3x_ckpt", "td7", "td7_z128")
+# Round 3 of the screening (from 2026-12-04): critics that learn faster. CrossQ's recipe on TD3 (TD3X's CrossQPolicy)
+# at two critic widths, alone and with the recommended replay set, against td3 and, as the peer a user would pick
+# instead, sb3-contrib's CrossQ at the same widths (crossq256, crossq512: compared with, never picked). The rule,
+# fixed before any of their runs: every configuration of CROSSQ_SCREENING runs on seeds 100-104 at 100k steps; among
+# the four td3x_crossq* candidates the one with the highest final IQM over those seeds is the pick, except that a
+# 256-wide candidate whose IQM is within 10% of a 512-wide one's is picked instead of it (about half the cost of an
+# update); the pick runs on seeds 0-9 if its screening IQM is above td3's on seeds 100-104 and above the recommended
+# set's (td3x_lap_tdscale: 1562); where it then leads td3 on seeds 0-9 (final IQM), it runs on seeds 0-4 at 500k.
+# Every configuration keeps its row in the screening table, winning or not.
+CROSSQ_CANDIDATES: tuple[str, ...] = ("td3x_crossq256", "td3x_crossq512", "td3x_crossq256_lap", "td3x_crossq512_lap")
+CROSSQ_SCREENING: tuple[str, ...] = ("td3", *CROSSQ_CANDIDATES, "crossq256", "crossq512")
 # The write-up's own experiment at its own budget (500k steps, seeds 0-4 first; reported in <results>/Hopper-v4-500k/):
 # stock TD3, the write-up's agent, and the checkpointed TD3X set chosen above before any 500k run
 BUDGET_500K: tuple[str, ...] = ("td3", "td3x_writeup", "td3x_ckpt_progress")
