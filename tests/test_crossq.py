@@ -13,6 +13,7 @@ from sb3_td3x import TD3X, CrossQTD3Policy
 from sb3_td3x.common.batch_renorm import FusedBatchRenorm1d
 from sb3_td3x.common.buffers import LAPReplayBuffer
 from sb3_td3x.td3x.networks import set_batch_renorm_training
+from sb3_td3x.td3x.policies import FUSED_ADAM
 
 SMALL = dict(
     learning_starts=100,
@@ -86,8 +87,9 @@ def test_policy_has_batch_renorm_everywhere_and_no_target_networks():
     # No target networks: the targets are the online networks, held once in the state dict
     assert model.actor_target is model.actor and model.critic_target is model.critic
     assert not any("target" in key for key in policy.state_dict())
-    # CrossQ's optimizer
+    # CrossQ's optimizer, fused where torch has it for the CPU
     assert policy.critic.optimizer.defaults["betas"] == (0.5, 0.999)
+    assert bool(policy.critic.optimizer.defaults.get("fused")) == FUSED_ADAM
     # The defaults: sb3-contrib CrossQ's networks
     default = TD3X("CrossQPolicy", "Pendulum-v1", learning_starts=100).policy
     assert default.critic.qf0[1].out_features == 1024 and default.actor.mu[1].out_features == 256

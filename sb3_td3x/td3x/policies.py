@@ -35,6 +35,9 @@ from sb3_td3x.td3x.networks import (
     check_layer_norm,
 )
 
+# torch >= 2.4 has a fused Adam / AdamW for the CPU (and CUDA)
+FUSED_ADAM = tuple(int(part) for part in th.__version__.split("+")[0].split(".")[:2]) >= (2, 4)
+
 
 class TD3XPolicy(CheckpointPolicyMixin, TD3Policy):
     """
@@ -162,7 +165,7 @@ class CrossQTD3Policy(TD3XPolicy):
         ``th.optim.Adam`` by default
     :param optimizer_kwargs: Additional keyword arguments,
         excluding the learning rate, to pass to the optimizer; None: ``betas=(0.5, 0.999)`` for Adam and AdamW, as
-        CrossQ
+        CrossQ, and their fused implementation (torch >= 2.4)
     :param n_critics: Number of critic networks to create.
     :param share_features_extractor: Whether to share or not the features extractor
         between the actor and the critic (this saves computation time)
@@ -196,7 +199,11 @@ class CrossQTD3Policy(TD3XPolicy):
         if net_arch is None:
             net_arch = {"pi": [256, 256], "qf": [1024, 1024]}
         if optimizer_kwargs is None:
-            optimizer_kwargs = {"betas": (0.5, 0.999)} if optimizer_class in (th.optim.Adam, th.optim.AdamW) else {}
+            optimizer_kwargs = {}
+            if optimizer_class in (th.optim.Adam, th.optim.AdamW):
+                # CrossQ's betas; the fused implementation (one kernel per step instead of about ten operations per
+                # parameter tensor, which batch renormalization multiplies) where torch has it for the CPU
+                optimizer_kwargs = {"betas": (0.5, 0.999), **({"fused": True} if FUSED_ADAM else {})}
         # Set before the parent's constructor, which builds the networks through make_actor() / make_critic()
         self.batch_renorm_kwargs: dict[str, Any] = {
             "batch_norm_momentum": batch_norm_momentum,
