@@ -111,7 +111,8 @@ def test_screening_candidates_build(name):
 
 def test_td7_set_is_td7s_hyperparameters():
     """The td7 configurations are the TD7 class with td7.yml; the screening's runs, trained as TD3X with TD7's
-    overrides on td3x.yml, count as theirs (the same computation: tests/test_refactor_fixture.py)."""
+    overrides on td3x.yml, count as theirs (the same computation: seeded runs compared with
+    the code before the split, commits 3a005dd and 58e7c7e)."""
     import yaml
 
     from sb3_td3x import TD7

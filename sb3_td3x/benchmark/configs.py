@@ -99,8 +99,8 @@ CHECKPOINTED_PROGRESS: dict[str, str] = {**CHECKPOINTED, "checkpoint_kwargs": "d
 # SALE with TD7's networks (256-wide, embeddings of 256), LAP with the paper's fixed threshold (alpha 0.4, min_priority
 # 1) and the max priority reset every 250 steps, hard target updates and value clipping every 250 steps, policy
 # checkpoints (training after each episode), Adam 3e-4, 25k random steps, 1-step returns. The td7 configurations are
-# the TD7 class with its defaults and td7.yml, the same computation (tests/test_refactor_fixture.py): the screening's
-# runs trained with this spelling are theirs.
+# the TD7 class with its defaults and td7.yml, the same computation (seeded runs compared with the code before the
+# split, commits 3a005dd and 58e7c7e): the screening's runs trained with this spelling are theirs.
 TD7_AS_TD3X: dict[str, str] = {
     "policy": "'SALEPolicy'",
     "policy_kwargs": "dict(net_arch=[256, 256, 256], zs_dim=256, encoder_net_arch=[256, 256])",
