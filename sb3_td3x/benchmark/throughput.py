@@ -69,6 +69,10 @@ def _noisy(kind: str) -> dict[str, Any]:
     return {"policy": "NoisyMlpPolicy", "policy_kwargs": {"net_arch": [400, 300], "noise_kind": kind}}
 
 
+def _widths(critic_width: int) -> dict[str, Any]:
+    return {"net_arch": {"pi": [256, 256], "qf": [critic_width, critic_width]}}
+
+
 DECAY = {"noise_schedule": "linear", "noise_final_std": 0.02, "noise_decay_steps": 100_000}
 
 
@@ -85,7 +89,10 @@ def from_config(name: str, variant_name: str | None = None, **changes: Any) -> V
     config = CONFIGS[name]
     kwargs = override_values(config.hyperparams)
     kwargs.pop("learning_starts", None)
-    noise_std = kwargs.pop("noise_std", NOISE_STD)
+    # sb3-contrib's CrossQ explores with its own stochastic policy; RL Zoo's Hopper set delays its actor by 3
+    noise_std = 0.0 if config.algo == "crossq" else kwargs.pop("noise_std", NOISE_STD)
+    if config.algo == "crossq":
+        kwargs.setdefault("policy_delay", 3)
     # TD7's networks are the TD7 class's own; the others start from RL Zoo's MuJoCo ones
     base = {} if config.algo == "td7" else ZOO_MUJOCO["policy_kwargs"]
     policy_kwargs = {**kwargs.get("policy_kwargs", base), **changes.pop("policy_kwargs", {})}
@@ -116,6 +123,12 @@ VARIANTS: dict[str, Variant] = {
         from_config("td3x_ckpt"),
         from_config("td7"),
         from_config("td7_z128"),
+        # Round 3 (critics that learn faster): TD3X's CrossQPolicy and sb3-contrib's CrossQ at three critic widths
+        *(
+            from_config(f"{prefix}{min(width, 512)}", f"{prefix}{width}", policy_kwargs=_widths(width))
+            for prefix in ("td3x_crossq", "crossq")
+            for width in (256, 512, 1024)
+        ),
     )
 }
 
@@ -146,6 +159,10 @@ def build_model(variant: Variant, env_id: str, seed: int, buffer_size: int, lear
     }
     if variant.algo == "td3":
         return TD3(policy, env, **common, **kwargs)
+    if variant.algo == "crossq":
+        from sb3_contrib import CrossQ
+
+        return CrossQ(policy, env, **common, **kwargs)
     from sb3_td3x import TD3X, TD7
 
     return (TD7 if variant.algo == "td7" else TD3X)(policy, env, **common, **kwargs)
@@ -203,6 +220,69 @@ def measure_throughput(
         if on_round is not None:
             on_round(round_index, this_round)
     return {name: steps[name] / elapsed[name] for name in names}
+
+
+def gemm_gflops(size: int = 512, repeats: int = 50) -> float:
+    """
+    :param size: Side of the square matrices.
+    :param repeats: Timed products (the best of three rounds is kept).
+    :return: the CPU's rate on a large float32 matrix product, in GFLOP/s, at the current torch threads.
+    """
+    a, b = th.randn(size, size), th.randn(size, size)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            a @ b
+        best = min(best, (time.perf_counter() - start) / repeats)
+    return 2 * size**3 / best / 1e9
+
+
+def measure_update_cost(
+    names: list[str],
+    env_id: str = "Hopper-v4",
+    batch_size: int = 256,
+    updates: int = 30,
+    rounds: int = 3,
+    learning_starts: int = 1000,
+    seed: int = 0,
+) -> dict[str, dict[str, float]]:
+    """
+    FLOPs and time of one gradient step of each variant: the FLOPs counted by torch's ``FlopCounterMode`` over
+    ``policy_delay`` gradient steps (so that the delayed actor update counts its share), the time in interleaved rounds
+    of ``updates`` gradient steps each (order rotated every round, median over rounds), on a replay buffer of
+    ``learning_starts`` random transitions.
+
+    :param names: Variant names (keys of :data:`VARIANTS`).
+    :param env_id: Gymnasium environment id.
+    :param batch_size: Batch size of the gradient steps.
+    :param updates: Gradient steps per variant per round.
+    :param rounds: Number of rounds.
+    :param learning_starts: Random transitions in the buffer.
+    :param seed: Seed shared by all variants.
+    :return: variant name -> ``mflop`` (per gradient step) and ``ms`` (per gradient step).
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    models = {}
+    flops = {}
+    for name in names:
+        model = build_model(VARIANTS[name], env_id, seed, learning_starts + 100, learning_starts)
+        model.learn(learning_starts + 10)
+        delay = int(getattr(model, "policy_delay", 1))
+        counter = FlopCounterMode(display=False)
+        with counter:
+            model.train(gradient_steps=delay, batch_size=batch_size)
+        flops[name] = counter.get_total_flops() / delay / 1e6
+        models[name] = model
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for round_index in range(rounds):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            models[name].train(gradient_steps=updates, batch_size=batch_size)
+            times[name].append(1e3 * (time.perf_counter() - start) / updates)
+    return {name: {"mflop": flops[name], "ms": float(np.median(times[name]))} for name in names}
 
 
 def _fill(buffer: ReplayBuffer, rng: np.random.Generator) -> None:
@@ -345,6 +425,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--markdown", default=None, help="also write the output to this markdown file")
     parser.add_argument("--skip-training", action="store_true", help="only the buffer timing and memory")
+    parser.add_argument(
+        "--update-cost",
+        nargs="+",
+        default=None,
+        metavar="VARIANT",
+        help="also count the FLOPs and time one gradient step of these variants (interleaved), against a large matrix "
+        "product's rate",
+    )
+    parser.add_argument("--update-rounds", type=int, default=5, help="rounds of the gradient-step timing")
     return parser.parse_args(argv)
 
 
@@ -389,6 +478,25 @@ def main(argv: list[str] | None = None) -> int:
                 verdict = "meets" if ratio >= 0.9 else "MISSES"
                 ok &= ratio >= 0.9
                 emit(f"target: {name} keeps >= 90% of td3 throughput: {ratio:.1%} -> {verdict}")
+
+    if args.update_cost:
+        gflops = gemm_gflops()
+        emit(
+            f"\n== one gradient step (batch {args.batch_size}), FLOPs by torch's FlopCounterMode (the actor update "
+            f"counted at its share, 1 / policy_delay), time median of {args.update_rounds} interleaved rounds of 30; "
+            f"a 512x512x512 float32 matrix product runs at {gflops:.1f} GFLOP/s here"
+        )
+        costs = measure_update_cost(args.update_cost, args.env, args.batch_size, rounds=args.update_rounds, seed=args.seed)
+        base = costs.get("td3")
+        emit(f"{'variant':26s} {'MFLOP':>8s} {'ms':>8s} {'FLOPs / td3':>12s} {'time / td3':>11s} {'time / GEMM time':>17s}")
+        for name, cost in costs.items():
+            flop_ratio = cost["mflop"] / base["mflop"] if base else float("nan")
+            time_ratio = cost["ms"] / base["ms"] if base else float("nan")
+            gemm_ms = cost["mflop"] / gflops  # MFLOP / (GFLOP/s) = ms
+            emit(
+                f"{name:26s} {cost['mflop']:8.0f} {cost['ms']:8.2f} {flop_ratio:12.2f} {time_ratio:11.2f} "
+                f"{cost['ms'] / gemm_ms:17.2f}"
+            )
 
     emit(
         f"\n== one sample({args.batch_size}) + update_priorities on a full {args.per_buffer_size:,} buffer "
