@@ -227,3 +227,19 @@ def test_batch_renorm_training_switch_leaves_other_modules_alone():
     network.train()
     set_batch_renorm_training(network, False)
     assert not network[0].training and network[1].training
+
+
+def test_logs_the_critics_values_and_the_warmup_left():
+    model = TD3X("CrossQPolicy", "Pendulum-v1", seed=0, **SMALL)
+    model.learn(130)
+    logged = model.logger.name_to_value
+    # 30 gradient steps against a warm-up of 20 calls: over; the mean value is the first critic's on its batch
+    assert logged["train/renorm_warmup_left"] == 0
+    assert np.isfinite(logged["train/q_mean"])
+    plain = TD3X(
+        "MlpPolicy", "Pendulum-v1", seed=0, learning_starts=100, batch_size=32, policy_kwargs=dict(net_arch=[32])
+    ).learn(130)
+    assert "train/q_mean" not in plain.logger.name_to_value
+    fresh = TD3X("CrossQPolicy", "Pendulum-v1", seed=0, **{**SMALL, "policy_kwargs": dict(renorm_warmup_steps=1000)})
+    fresh.learn(110)
+    assert fresh.logger.name_to_value["train/renorm_warmup_left"] == 990

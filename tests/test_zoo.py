@@ -30,7 +30,15 @@ from stable_baselines3.common.callbacks import CheckpointCallback
 from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.save_util import load_from_pkl
 
-from sb3_td3x import TD3X, TD7, DecayingNormalActionNoise, LAPReplayBuffer, NoisyTD3Policy, PrioritizedReplayBuffer
+from sb3_td3x import (
+    TD3X,
+    TD7,
+    CrossQTD3Policy,
+    DecayingNormalActionNoise,
+    LAPReplayBuffer,
+    NoisyTD3Policy,
+    PrioritizedReplayBuffer,
+)
 from sb3_td3x.benchmark.configs import RECOMMENDED
 from sb3_td3x.common.buffers import BasePrioritizedReplayBuffer
 from sb3_td3x.zoo import (
@@ -149,6 +157,13 @@ YML_CASES = {
         policy_kwargs: "dict(net_arch=[32, 32], noise_kind='independent', sigma_init=0.02, noisy_critic=True)"
         noise_type: null
     """,
+    "crossq_lap": """
+        policy: 'CrossQPolicy'
+        policy_kwargs: "dict(net_arch=dict(pi=[32, 32], qf=[48, 48]), renorm_warmup_steps=50)"
+        policy_delay: 3
+        prioritized_replay: 'lap'
+        n_steps: 2
+    """,
     "buffer_class_exponential": """
         replay_buffer_class: PrioritizedReplayBuffer
         replay_buffer_kwargs: "dict(alpha=0.5, beta0=0.6, priority_eps=0.001)"
@@ -177,6 +192,14 @@ def test_td3x_options_pass_through_a_yml_file(tmp_path, case):
         assert isinstance(model.policy, NoisyTD3Policy)
         assert (model.policy.noise_kind, model.policy.sigma_init, model.policy.noisy_critic) == ("independent", 0.02, True)
         assert model.action_noise is None
+    elif case == "crossq_lap":
+        assert isinstance(buffer, LAPReplayBuffer) and buffer.n_steps == 2
+        assert isinstance(model.policy, CrossQTD3Policy) and model.policy_delay == 3
+        assert model.critic_target is model.critic
+        assert model.critic.qf0[1].out_features == 48
+        assert model.policy.batch_renorm_kwargs["renorm_warmup_steps"] == 50
+        # 80 gradient steps (100 steps, 20 random): one training-mode pass of the critics each
+        assert int(model.critic.qf0[0].steps) == model._n_updates == 80
     else:
         assert type(buffer) is PrioritizedReplayBuffer
         assert (buffer.alpha, buffer.beta0, buffer.priority_eps) == (0.5, 0.6, 0.001)

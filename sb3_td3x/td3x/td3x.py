@@ -11,6 +11,7 @@ from stable_baselines3.common.utils import polyak_update
 from stable_baselines3.td3 import TD3
 from stable_baselines3.td3.policies import TD3Policy
 
+from sb3_td3x.common.batch_renorm import FusedBatchRenorm1d
 from sb3_td3x.common.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
 from sb3_td3x.common.noise import DecayingNormalActionNoise
 from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_action_space, check_replay_support
@@ -35,12 +36,15 @@ class TD3X(PrioritizedReplayMixin, TD3):
     LAP: An Equivalence between Loss Functions and Non-Uniform Sampling in Experience Replay, Fujimoto et al. 2020,
     https://arxiv.org/abs/2007.06049, reference implementation https://github.com/sfujim/LAP-PAL
     NoisyNet: Noisy Networks for Exploration, Fortunato et al. 2018, https://arxiv.org/abs/1706.10295
+    CrossQ: Batch Normalization in Deep Reinforcement Learning for Greater Sample Efficiency and Simplicity, Bhatt et al.
+    2024, https://arxiv.org/abs/1902.05605, reference implementation https://github.com/adityab/CrossQ
     Policy checkpoints: For SALE: State-Action Representation Learning for Deep Reinforcement Learning (TD7),
     Fujimoto et al. 2023, https://arxiv.org/abs/2306.02451, reference implementation https://github.com/sfujim/TD7
     (TD7 itself, with its learned embeddings, is :class:`~sb3_td3x.td7.TD7`)
 
     :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy: SB3's TD3 policies with
-        ``critic_layer_norm`` added; NoisyMlpPolicy)
+        ``critic_layer_norm`` added; NoisyMlpPolicy; CrossQPolicy: CrossQ's batch-renormalized networks without
+        target networks, see :class:`~sb3_td3x.td3x.policies.CrossQTD3Policy`)
     :param env: The environment to learn from (if registered in Gym, can be str)
     :param learning_rate: learning rate for adam optimizer,
         the same learning rate will be used for all networks (Q-Values, Actor and Value function)
@@ -354,7 +358,11 @@ class TD3X(PrioritizedReplayMixin, TD3):
         SB3's ``TD3.train()`` with the changes marked ``[TD3X]``: fresh NoisyNet noise before every gradient step,
         the critic loss weighted by the importance-sampling weights (PER) or made a Huber loss (LAP), and the new
         priorities written back after each critic update, the share of the actor's actions at the bounds logged
-        (``train/actor_saturation``); with policy checkpoints, the steps wait for the end of the assessment.
+        (``train/actor_saturation``); with policy checkpoints, the steps wait for the end of the assessment. With
+        ``CrossQPolicy`` (CrossQ, Bhatt et al. 2024), the targets come from the online networks: the next action from
+        the actor with its running batch statistics, the next values from the same pass of the critics as the current
+        ones (the current and next pairs in one batch), no Polyak update; the critic judges the actor with its running
+        statistics.
 
         The priority of a transition uses ``max(|delta_1|, |delta_2|)``, the larger TD error of the two critics
         against the shared clipped double-Q target (as the LAP reference code does): both critics are trained on
@@ -379,7 +387,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
         # [TD3X] CrossQ's networks (CrossQPolicy): targets from the online networks, in a joint pass
         joint_pass = not getattr(self.policy, "uses_target_networks", True)
 
-        actor_losses, critic_losses, saturations = [], [], []
+        actor_losses, critic_losses, saturations, q_means = [], [], [], []
         for _ in range(gradient_steps):
             self._n_updates += 1
             # [TD3X] NoisyNet: new noise for the actor, the critics and their targets at every gradient step
@@ -408,6 +416,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
                     th.cat([replay_data.actions, next_actions]),
                 )
                 current_q_values = [q_values[:batch_size] for q_values in all_q_values]
+                q_means.append(current_q_values[0].mean().item())
                 next_q_values = th.cat([q_values[batch_size:] for q_values in all_q_values], dim=1).detach()
             else:
                 with th.no_grad():
@@ -468,6 +477,12 @@ class TD3X(PrioritizedReplayMixin, TD3):
         # [TD3X]
         self._record_replay(replay_stats, gradient_steps)
         self._record_extras()
+        if joint_pass:
+            # [TD3X] CrossQ: without target networks a diverging critic shows in its values first; the batch
+            # renormalization switches from batch to renormalized statistics once its warm-up is over
+            self.logger.record("train/q_mean", np.mean(q_means))
+            first = next(module for module in self.critic.modules() if isinstance(module, FusedBatchRenorm1d))
+            self.logger.record("train/renorm_warmup_left", max(first.warmup_steps - int(first.steps), 0))
 
     def _assess_policy(self, gradient_steps: int) -> int:
         """
