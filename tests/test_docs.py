@@ -111,3 +111,18 @@ def test_readme_results_tables_match_the_reports_they_link():
                 assert value == expected, (name, column)
                 checked += 1
     assert checked >= 8
+
+
+def test_readme_first_command_range_is_the_benchmark_runs_at_20k():
+    """The README's expected outcome of its first command: the range and mean of the recommended set's evaluations at
+    20k steps over its ten head-to-head runs, read from the committed result files."""
+    import numpy as np
+
+    scores = []
+    for seed in range(10):
+        data = np.load(ROOT / "results" / "runs" / "Hopper-v4" / "td3x_recommended" / f"seed_{seed}" / "evaluations.npz")
+        (index,) = np.flatnonzero(data["timesteps"] == 20_000)
+        scores.append(float(data["results"][index].mean()))
+    text = " ".join((ROOT / "README.md").read_text().split())
+    expected = f"lay between {min(scores):.0f} and {max(scores):.0f}, mean {np.mean(scores):.0f}"
+    assert expected in text, expected
