@@ -668,11 +668,19 @@ def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path, extras):
         ("td7", "target_update_interval:0", "target_update_interval must be an integer >= 1, got 0"),
         ("sacx", "alpha:-1", "alpha"),
         ("td3x", "unknown_key:3", "unexpected keyword argument 'unknown_key'"),
+        ("td3x", "noise_std:-1", "noise_std must be a number >= 0"),
+        ("td7", "noise_type:'uniform'", "noise_type must be one of"),
+        ("td3x", "alpha:2.0", "alpha must be in [0, 1]"),
+        # A discrete action space for the continuous algorithms, with or without the yml's action noise
+        ("td3x@CartPole-v1", "learning_starts:10", "TD3X needs a continuous (Box) action space"),
+        ("sacx@CartPole-v1", "noise_type:None", "SACX needs a continuous (Box) action space"),
+        ("dqnx@Pendulum-v1", "learning_starts:10", "DQNX needs a discrete (Discrete) action space"),
     ],
 )
 def test_bad_hyperparameter_fails_before_anything_is_built(tmp_path, algo, override, named):
     """One line on stderr naming the argument, no traceback, no run folder, nothing built."""
-    command = ["-m", "rl_zoo3.train", "--algo", algo, "--env", "Pendulum-v1", "-f", "logs", "-n", "100"]
+    algo, _, env_id = algo.partition("@")
+    command = ["-m", "rl_zoo3.train", "--algo", algo, "--env", env_id or "Pendulum-v1", "-f", "logs", "-n", "100"]
     result = subprocess.run(
         [sys.executable, *command, "--hyperparams", override],
         cwd=tmp_path,

@@ -46,14 +46,14 @@ def check_priority_args(
     """
     Check the prioritized-replay arguments that are given (None: not given).
 
-    :param alpha: Priority exponent, a finite number >= 0
+    :param alpha: Priority exponent, in [0, 1] (0: uniform sampling, 1: proportional to the priority)
     :param beta0: Initial importance-sampling exponent, in [0, 1]
     :param priority_eps: PER constant added to ``|delta|``, > 0
     :param min_priority: LAP lower clip of ``|delta|``, > 0
     :raises ValueError: naming the first argument out of its range
     """
-    if alpha is not None and not (np.isfinite(alpha) and alpha >= 0.0):
-        raise ValueError(f"alpha must be a finite number >= 0, got {alpha}")
+    if alpha is not None and not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1] (0: uniform sampling, 1: proportional to the priority), got {alpha}")
     if beta0 is not None and not 0.0 <= beta0 <= 1.0:
         raise ValueError(f"beta0 must be in [0, 1], got {beta0}")
     if priority_eps is not None and not priority_eps > 0.0:

@@ -86,6 +86,8 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
         # Before the log folder, the environments or the action noise are made: a bad value stops here, in one line
         if self.algo in ALGORITHMS and not self.optimize_hyperparameters and not self.continue_training:
             check_hyperparams(ALGORITHMS[self.algo], result[0])
+        if self.algo in ALGORITHMS:
+            check_action_space(ALGORITHMS[self.algo], self.env_name.gym_id, self.env_kwargs)
         return result
 
     original_optimization = manager_class.hyperparameters_optimization
@@ -232,6 +234,35 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
 
 # RL Zoo's own keys that are still in the hyperparameters when they are checked (not the algorithm's arguments)
 ZOO_KEYS = ("noise_type", "noise_std", "normalize", "normalize_kwargs")
+# The action noises RL Zoo builds (None: none)
+NOISE_TYPES = (None, "normal", "ornstein-uhlenbeck")
+
+
+def check_action_space(algorithm: type[BaseAlgorithm], env_id: str, env_kwargs: dict[str, Any] | None) -> None:
+    """
+    Refuse an environment whose action space the algorithm cannot act in, before RL Zoo makes a run folder.
+
+    :param algorithm: The algorithm class (DQNX: discrete actions; the others: continuous).
+    :param env_id: The environment id.
+    :param env_kwargs: RL Zoo's ``--env-kwargs``.
+    :raises SystemExit: with one line naming the environment, its action space and what the algorithm needs.
+    """
+    import gymnasium as gym
+    from gymnasium import spaces
+    from stable_baselines3 import DQN
+
+    needed = spaces.Discrete if issubclass(algorithm, DQN) else spaces.Box
+    try:
+        env = gym.make(env_id, **(env_kwargs or {}))
+    except Exception:  # RL Zoo's own error for an unknown or broken env comes later, as without this check
+        return
+    try:
+        action_space = env.action_space
+    finally:
+        env.close()
+    if not isinstance(action_space, needed):
+        kind = "discrete (Discrete)" if needed is spaces.Discrete else "continuous (Box)"
+        raise SystemExit(f"error: env {env_id}: {algorithm.__name__} needs a {kind} action space, got {action_space}")
 
 
 def check_hyperparams(algorithm: type[BaseAlgorithm], hyperparams: dict[str, Any]) -> None:
@@ -244,7 +275,13 @@ def check_hyperparams(algorithm: type[BaseAlgorithm], hyperparams: dict[str, Any
     :raises SystemExit: with one line, ``error: ...`` naming the argument and its allowed values.
     """
     kwargs = {key: value for key, value in hyperparams.items() if key not in ZOO_KEYS}
-    if hyperparams.get("noise_type") == "normal":
+    noise_type = hyperparams.get("noise_type")
+    if noise_type not in NOISE_TYPES:
+        raise SystemExit(f"error: noise_type must be one of {NOISE_TYPES} (null: no action noise), got {noise_type!r}")
+    noise_std = hyperparams.get("noise_std", 0.1)
+    if isinstance(noise_std, bool) or not isinstance(noise_std, (int, float)) or not 0.0 <= noise_std < float("inf"):
+        raise SystemExit(f"error: noise_std must be a number >= 0 (the std of the action noise), got {noise_std!r}")
+    if noise_type == "normal":
         # The noise RL Zoo will build (its size does not matter to the checks)
         kwargs["action_noise"] = NormalActionNoise(np.zeros(1), float(hyperparams.get("noise_std", 0.1)) * np.ones(1))
     try:
