@@ -32,7 +32,6 @@ in :mod:`sb3_td3x.common.tasks`.
 
 from __future__ import annotations
 
-import datetime
 import os
 import platform
 from collections.abc import Callable, Sequence
@@ -45,7 +44,7 @@ from sb3_td3x.benchmark.configs import CONFIGS
 from sb3_td3x.benchmark.long_budget import long_budget_section
 from sb3_td3x.benchmark.plots import plot_ablation, plot_curves, plot_profile, plot_wallclock
 from sb3_td3x.benchmark.runner import STANDARD_BUDGET
-from sb3_td3x.benchmark.runs import effective_hyperparams, load_runs
+from sb3_td3x.benchmark.runs import SeedRun, effective_hyperparams, load_runs
 from sb3_td3x.benchmark.stats import (
     BASELINE,
     BOOTSTRAP_REPS,
@@ -118,6 +117,15 @@ def markdown_table(summary: pd.DataFrame, baseline: str = BASELINE) -> str:
     return "\n".join(lines)
 
 
+def runs_date(runs: dict[str, list[SeedRun]]) -> str:
+    """
+    :param runs: The runs of a report.
+    :return: the day the newest of them finished (``YYYY-MM-DD``, from their ``run.json``), "unknown" if none says.
+    """
+    days = [str(run.record.get("finished", ""))[:10] for seed_runs in runs.values() for run in seed_runs]
+    return max((day for day in days if day), default="unknown")
+
+
 def write_report(
     runs_dirs: Path | str | Sequence[Path | str],
     env_id: str,
@@ -160,7 +168,7 @@ def write_report(
     eval_episodes = next(iter(runs.values()))[0].returns.shape[1]
     first = next(iter(curves.values())).timesteps
     eval_every = int(first[1] - first[0]) if len(first) > 1 else int(first[0])
-    date = datetime.date.today().isoformat()
+    date = runs_date(runs)
     seeds_text = _seed_ranges(seed_list)
     subtitle = f"{budget:,} steps, seeds {seeds_text}, report {date}"
     names = ("curves.png", "profile.png", "ablation.png", "wallclock.png", "summary.csv", "summary.md")
@@ -209,7 +217,7 @@ def write_report(
     text = f"""# {env_id}: {title}
 
 - Report written by: `{command or "python -m sb3_td3x.benchmark --report-only"}`
-- Date of the report: {date}; budget: up to {budget:,} env steps per run; seeds: {seeds_text}
+- Date: {date} (the newest run's end); budget: up to {budget:,} env steps per run; seeds: {seeds_text}
 - Evaluation: every {eval_every:,} steps, {eval_episodes} deterministic episodes on a separate eval env
 - A run's score is the mean return of its evaluation episodes. Final IQM / mean: interquartile mean / mean of the runs'
   final scores; P(better than {baseline}): probability that a run of the configuration ends above a run of `{baseline}`
