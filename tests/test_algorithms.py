@@ -81,10 +81,14 @@ def test_loss_and_priorities_against_a_brute_force_computation(parent, algo, env
         weights = batch.weights
         expected_loss = sum((weights * per_sample(q - target)).mean() for q in current)
     else:
-        floor = buffer.priority_floor
-        expected_priority = np.maximum(delta, floor) ** buffer.alpha
-        huber = th.nn.functional.huber_loss
-        expected_loss = sum(huber(q, target, delta=floor) for q in current)
+        # LAP's paper values, not read from the buffer: priorities max(|delta|, 1) ** 0.4, a Huber loss of threshold 1
+        floor, alpha = 1.0, 0.4
+        expected_priority = np.maximum(delta, floor) ** alpha
+
+        def huber(x: th.Tensor) -> th.Tensor:
+            return th.where(x.abs() < floor, 0.5 * x**2, floor * (x.abs() - 0.5 * floor)).mean()
+
+        expected_loss = sum(huber(q - target) for q in current)
     # The loss of the batch, summed over the Q-networks (SAC then halves it, as SB3 does)
     assert loss_value == pytest.approx(expected_loss.item(), rel=1e-5)
     # Where a slot was drawn twice, its last priority stays

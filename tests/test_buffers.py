@@ -180,6 +180,22 @@ def test_is_weights_match_formula():
     assert samples.weights.max() <= 1.0
 
 
+def test_beta_anneals_linearly_and_reaches_the_weights():
+    """PER's beta goes from beta0 to 1 with the training progress (clipped to [0, 1]), and the sampled weights use it."""
+    n = 30
+    buffer = PrioritizedReplayBuffer(n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=0.7, beta0=0.4)
+    fill([buffer], n, 1)
+    td_errors = np.random.default_rng(1).exponential(size=n)
+    buffer.update_priorities(np.arange(n), td_errors)
+    p = (td_errors + buffer.priority_eps) ** 0.7
+    for progress, beta in [(-0.5, 0.4), (0.0, 0.4), (0.25, 0.55), (0.5, 0.7), (1.0, 1.0), (2.0, 1.0)]:
+        buffer.set_progress(progress)
+        assert buffer.beta == pytest.approx(beta)
+        samples = buffer.sample(16)
+        expected = (p[samples.indices] / p.min()) ** -beta
+        np.testing.assert_allclose(samples.weights.numpy().ravel(), expected, rtol=1e-5)
+
+
 def test_lap_priorities_and_weights():
     n = 20
     buffer = LAPReplayBuffer(n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=0.4, min_priority=1.0)
