@@ -1159,3 +1159,50 @@ def test_report_reads_per_episode_training_from_config_yml(tmp_path):
     )
     (run,) = run_files.load_runs(tmp_path / "runs", "Hopper-v4")["td3x_ckpt"]
     assert run.hyperparams == {"train_freq": (1, "episode")}
+
+
+def _logger_table(steps: int, checkpoints: int) -> str:
+    return (
+        "-----------------------------------\n| time/                |          |\n"
+        f"|    total_timesteps   | {steps:<8d} |\n| train/               |          |\n"
+        f"|    n_checkpoints     | {checkpoints:<8d} |\n|    n_updates         | 5        |\n"
+        "-----------------------------------\n"
+    )
+
+
+def test_checkpoint_counts_follow_the_log_through_a_resume(tmp_path):
+    log = tmp_path / "train.log"
+    # A first segment logged up to 12k; the second resumed from a checkpoint at 8k and logged on from there
+    first = [(2000, 1), (4000, 2), (6000, 2), (9000, 3), (12000, 5)]
+    second = [(8500, 3), (11000, 4), (14000, 4), (16000, 6)]
+    log.write_text("Using cpu device\n" + "".join(_logger_table(*row) for row in first + second) + "Summary: ...\n")
+    assert runner.checkpoint_counts(log, every=1) == [
+        [2000, 1],
+        [4000, 2],
+        [6000, 2],
+        [8500, 3],
+        [11000, 4],
+        [14000, 4],
+        [16000, 6],
+    ]
+    # The last row of each 5k span, and the last row
+    assert runner.checkpoint_counts(log, every=5000) == [[4000, 2], [8500, 3], [14000, 4], [16000, 6]]
+    # A run without checkpoints logs no n_checkpoints: nothing recorded
+    log.write_text(_logger_table(1000, 0).replace("n_checkpoints", "critic_loss  "))
+    assert runner.checkpoint_counts(log) == []
+    assert runner.checkpoint_counts(tmp_path / "missing.log") == []
+
+
+def test_deployment_table_compares_final_with_best_and_counts_late_checkpoints():
+    timesteps = np.array([100_000, 200_000, 300_000])
+    returns = np.array([[1000.0, 1200.0], [3000.0, 3400.0], [2000.0, 2000.0]])
+    counts = [[50_000, 3], [150_000, 9], [200_000, 12], [250_000, 14], [300_000, 15]]
+    recorded = run_files.SeedRun(0, timesteps, returns, np.full(returns.shape, 1000), record={"checkpoint_counts": counts})
+    unrecorded = run_files.SeedRun(1, timesteps, returns[::-1].copy(), np.full(returns.shape, 1000))
+    table = report.deployment_table({"td7": [recorded, unrecorded], "td3": [unrecorded]}, window=100_000)
+    rows = [line for line in table.splitlines() if line.startswith("| `")]
+    # Seed 0: final 2000 against its best 3200 at 200k; checkpoints 15 - 12 (the count at 200k) = 3 in the last 100k
+    assert rows[0] == "| `td7` | 0 | 2000 | 3200 @200,000 | 0.62 | 3 |"
+    assert rows[1] == "| `td7` | 1 | 1100 | 3200 @200,000 | 0.34 | not recorded |"
+    assert len(rows) == 2  # td3 keeps no checkpoints
+    assert report.deployment_table({"td3": [unrecorded]}) == ""

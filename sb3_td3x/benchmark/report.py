@@ -117,6 +117,53 @@ def markdown_table(summary: pd.DataFrame, baseline: str = BASELINE) -> str:
     return "\n".join(lines)
 
 
+def _checkpointed(name: str, seed_runs: list[SeedRun]) -> bool:
+    config = CONFIGS.get(name)
+    if any("checkpoint_counts" in run.record for run in seed_runs):
+        return True
+    return config is not None and (config.algo == "td7" or config.hyperparams.get("policy_checkpoints") == "True")
+
+
+def deployment_table(runs: dict[str, list[SeedRun]], window: int = 100_000) -> str:
+    """
+    What the runs of policy-checkpoint sets (TD7, ``td3x_ckpt*``) deploy: each run's final evaluation against its best
+    one, and how many checkpoints it took in its last ``window`` env steps (from its ``run.json``; runs finished before
+    the runner recorded them say "not recorded").
+
+    :param runs: The runs of a report.
+    :param window: Env steps at the end of a run over which the checkpoints are counted.
+    :return: a markdown section, empty when no configuration keeps checkpoints.
+    """
+    lines = []
+    for name, seed_runs in runs.items():
+        if not _checkpointed(name, seed_runs):
+            continue
+        for run in seed_runs:
+            scores = run.returns.mean(axis=1)
+            best = int(np.argmax(scores))
+            final = float(scores[-1])
+            counts = run.record.get("checkpoint_counts")
+            if counts:
+                end = counts[-1][0]
+                before = [count for steps, count in counts if steps <= end - window]
+                taken = f"{counts[-1][1] - (before[-1] if before else 0)}"
+            else:
+                taken = "not recorded"
+            lines.append(
+                f"| `{name}` | {run.seed} | {final:.0f} | {scores[best]:.0f} @{int(run.timesteps[best]):,} | "
+                f"{final / scores[best]:.2f} | {taken} |"
+            )
+    if not lines:
+        return ""
+    header = (
+        f"\nWhat the checkpointed runs deploy (the evaluations act with the policy checkpoint): the final evaluation "
+        f"against the run's best, and the checkpoints taken in its last {window:,} env steps.\n\n"
+        "| config | seed | final | best @ env steps | final / best | checkpoints in the last "
+        f"{window // 1000}k |\n|---|---|---|---|---|---|\n"
+    )
+    return header + "\n".join(lines) + "\n"
+
+
 def runs_date(runs: dict[str, list[SeedRun]]) -> str:
     """
     :param runs: The runs of a report.
@@ -195,6 +242,7 @@ def write_report(
         f"- `{name}`: " + ", ".join(f"{run.seed}: {curves[name].per_seed[i, -1]:.0f}" for i, run in enumerate(seed_runs))
         for name, seed_runs in runs.items()
     )
+    deployed = deployment_table(runs)
     completion_text = (
         f"survived: share of the final evaluation's episodes (all runs pooled) that last the whole {max_steps}-step time limit"
         if max_steps is not None
@@ -236,7 +284,7 @@ def write_report(
 
 Final score of each run (seed: return):
 {per_run}
-
+{deployed}
 Configurations:
 {described}
 

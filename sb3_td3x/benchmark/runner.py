@@ -27,9 +27,11 @@ limit on concurrent runs, so a second invocation with more configurations simply
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import platform
+import re
 import shutil
 import signal
 import subprocess
@@ -428,6 +430,39 @@ def collect_finished(specs: Sequence[RunSpec]) -> int:
     )
 
 
+_LOG_ROW = re.compile(r"^\|\s+(total_timesteps|n_checkpoints)\s+\|\s+([-+.\deE]+)\s+\|")
+
+
+def checkpoint_counts(log: Path, every: int = 5000) -> list[list[int]]:
+    """
+    The policy checkpoints a run had taken along its training, read from the logger's tables in its ``train.log``
+    (``time/total_timesteps`` and ``train/n_checkpoints`` of each table). A resumed run's log holds every segment; where
+    a segment restarted from a checkpoint behind the last logged step, the rows past it are dropped.
+
+    :param log: The run's ``train.log``.
+    :param every: Keep the last row of each span of this many env steps (and the last row).
+    :return: ``[env steps, checkpoints taken]`` pairs in order of env steps; empty for a run without checkpoints.
+    """
+    if not log.is_file():
+        return []
+    rows: list[list[int]] = []
+    table: dict[str, float] = {}
+    with open(log, errors="replace") as file:
+        for line in file:
+            match = _LOG_ROW.match(line)
+            if match:
+                table[match.group(1)] = float(match.group(2))
+            elif line.startswith("---") and table:
+                if "total_timesteps" in table and "n_checkpoints" in table:
+                    steps = int(table["total_timesteps"])
+                    while rows and rows[-1][0] >= steps:
+                        rows.pop()
+                    rows.append([steps, int(table["n_checkpoints"])])
+                table = {}
+    thinned = [row for row, following in itertools.pairwise(rows) if row[0] // every != following[0] // every]
+    return thinned + rows[-1:]
+
+
 def collect_result(scratch: Path, destination: Path) -> bool:
     """
     Copy the small result files of a finished run from its scratch folder to its result folder:
@@ -679,6 +714,11 @@ class _Running:
         if self.resume_record.get("resumes"):
             # Not bit-identical to an uninterrupted run: the envs restart from a reset, the random state is reseeded
             record["resumed"] = self.resume_record["resumes"]
+        counts = checkpoint_counts(self.spec.folder / LOG_FILE)
+        if counts:
+            # Policy checkpoints (TD7, td3x_ckpt*): how many had been taken at each env step, for the report's
+            # "what the run deploys"
+            record["checkpoint_counts"] = counts
         evaluations = list(self.spec.folder.glob("zoo/*/*/evaluations.npz"))
         ok = returncode == 0 and len(evaluations) > 0
         (self.spec.folder / (DONE_FILE if ok else FAILED_FILE)).write_text(json.dumps(record, indent=2))
