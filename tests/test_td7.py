@@ -258,8 +258,14 @@ def test_bad_td7_input_is_rejected(kwargs, match):
 
 
 def test_td3x_does_not_take_td7s_networks():
-    with pytest.raises(ValueError, match="TD7"):
+    with pytest.raises(ValueError, match="trained by the TD7 algorithm"):
         TD3X(TD7Policy, "Pendulum-v1")
+
+    # A user's subclass of TD7 is TD7
+    class MyTD7(TD7):
+        pass
+
+    assert isinstance(MyTD7("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=[8], zs_dim=4)).policy, TD7Policy)
 
 
 def test_sale_needs_flat_box_observations():

@@ -224,13 +224,15 @@ class TD3X(PrioritizedReplayMixin, TD3):
             self._setup_model()
 
     def _check_policy_class(self, policy_class: type[BasePolicy]) -> None:
-        """:raises ValueError: for TD7's networks, which only the ``TD7`` algorithm trains."""
-        from sb3_td3x.td7 import TD7, TD7Policy
-
-        if issubclass(policy_class, TD7Policy) and not isinstance(self, TD7):
+        """
+        :raises ValueError: for a policy whose networks only one algorithm trains (its ``trained_by`` names it, e.g.
+            TD7's networks) when this algorithm is not that one nor a subclass of it.
+        """
+        owner = getattr(policy_class, "trained_by", None)
+        if owner is not None and owner not in {cls.__name__ for cls in type(self).__mro__}:
             raise ValueError(
-                f"policy={policy_class.__name__}: TD7's networks (learned embeddings) are trained by the TD7 algorithm: "
-                "TD7('MlpPolicy', env)"
+                f"policy={policy_class.__name__}: these networks are trained by the {owner} algorithm: "
+                f"{owner}('MlpPolicy', env)"
             )
 
     def _check_checkpoint_args(

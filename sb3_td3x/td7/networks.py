@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 import torch as th
 from gymnasium import spaces
@@ -91,15 +91,6 @@ class SALEEncoder(nn.Module):
         with th.no_grad():
             next_zs = self.zs(next_obs)
         return nn.functional.mse_loss(self.zsa(self.zs(obs), actions), next_zs)
-
-
-class SALEBatch(NamedTuple):
-    """A training batch as SALE's networks read it: preprocessed observations and the fixed encoder's embeddings."""
-
-    obs: th.Tensor
-    next_obs: th.Tensor
-    zs: th.Tensor
-    zsa: th.Tensor
 
 
 ModuleT = TypeVar("ModuleT", bound=nn.Module)

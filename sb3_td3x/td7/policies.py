@@ -5,7 +5,7 @@ TD7's policy: SB3's TD3 policy layout (actor, critics, their targets, optimizers
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch as th
 from gymnasium import spaces
@@ -59,6 +59,8 @@ class TD7Policy(TD3XPolicy):
         deterministic
     """
 
+    # Only TD7's update trains the embeddings: TD3X refuses these networks
+    trained_by: ClassVar[str] = "TD7"
     encoder: SALEEncoder
     fixed_encoder: SALEEncoder
     fixed_encoder_target: SALEEncoder
