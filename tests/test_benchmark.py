@@ -198,8 +198,11 @@ def test_configurations_build_from_the_mujoco_zoo_entry(name):
 def test_every_override_is_valid_python():
     # RL Zoo evaluates each value: a missing quote would turn a string into a NameError at run time
     for config in CONFIGS.values():
-        for value in config.hyperparams.values():
-            eval(value)
+        for key, expression in config.hyperparams.items():
+            value = eval(expression, {"__builtins__": {}, "dict": dict})
+            assert isinstance(value, (str, int, float, bool, tuple, dict, type(None))), (config.name, key, value)
+            # A string value carries its quotes: policy:'MlpPolicy' is the string, policy:MlpPolicy a NameError
+            assert isinstance(value, str) == (expression[:1] in "'\"" and expression[:1] != ""), (config.name, key)
 
 
 def test_command_line(tmp_path):
