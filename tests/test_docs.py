@@ -126,3 +126,35 @@ def test_readme_first_command_range_is_the_benchmark_runs_at_20k():
     text = " ".join((ROOT / "README.md").read_text().split())
     expected = f"lay between {min(scores):.0f} and {max(scores):.0f}, mean {np.mean(scores):.0f}"
     assert expected in text, expected
+
+
+@pytest.mark.parametrize(
+    "report, sentence",
+    [
+        (
+            "Hopper-v4-500k",
+            "highest IQM, {td3:final_iqm}, against {td3x_ckpt_progress:final_iqm} for the checkpointed TD3X set and "
+            "{td3x_writeup:final_iqm} for the write-up's agent",
+        ),
+        (
+            "Hopper-v4",
+            "has the highest final IQM, {td3x_recommended:final_iqm} against `td3`'s {td3:final_iqm}, but a run of it "
+            "ends above a `td3` run with probability {td3x_recommended:p_improvement} [{td3x_recommended:p_improvement_low}, "
+            "{td3x_recommended:p_improvement_high}]",
+        ),
+    ],
+)
+def test_readme_prose_numbers_are_the_reports(report, sentence):
+    """The numbers the README's result sentences quote, filled in from the reports' summary.csv."""
+    import csv
+
+    with open(ROOT / "results" / report / "summary.csv") as file:
+        rows = {row["config"]: row for row in csv.DictReader(file)}
+
+    def value(match: re.Match) -> str:
+        config, column = match.group(1).split(":")
+        number = float(rows[config][column])
+        return f"{number:.2f}" if column.startswith("p_improvement") else f"{number:.0f}"
+
+    expected = re.sub(r"\{([^}]+)\}", value, sentence)
+    assert expected in " ".join((ROOT / "README.md").read_text().split()), expected
