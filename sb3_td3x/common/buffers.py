@@ -66,7 +66,7 @@ class BasePrioritizedReplayBuffer(IndexedReplayBuffer):
         separately and treat the task as infinite horizon task.
     :param n_steps: Number of steps to accumulate rewards for n-step returns (1: one-step TD targets)
     :param gamma: Discount factor for future rewards
-    :param alpha: Priority exponent, in [0, inf)
+    :param alpha: Priority exponent, in [0, 1]
     """
 
     #: ``prioritized_replay`` of the algorithms that names this kind (a kind of one's own has no short form)
@@ -260,7 +260,7 @@ class PrioritizedReplayBuffer(BasePrioritizedReplayBuffer):
         separately and treat the task as infinite horizon task.
     :param n_steps: Number of steps to accumulate rewards for n-step returns (1: one-step TD targets)
     :param gamma: Discount factor for future rewards
-    :param alpha: Priority exponent (0: uniform sampling, 1: fully proportional), in [0, inf)
+    :param alpha: Priority exponent (0: uniform sampling, 1: fully proportional), in [0, 1]
     :param beta0: Initial importance-sampling exponent, in [0, 1]
     :param priority_eps: Constant added to ``|delta|`` so no transition gets zero probability, > 0
     :param is_weight_normalization: What the importance-sampling weights are divided by so that they are <= 1:
@@ -388,7 +388,7 @@ class LAPReplayBuffer(BasePrioritizedReplayBuffer):
         separately and treat the task as infinite horizon task.
     :param n_steps: Number of steps to accumulate rewards for n-step returns (1: one-step TD targets)
     :param gamma: Discount factor for future rewards
-    :param alpha: Priority exponent, in [0, inf) (0.4 in the paper)
+    :param alpha: Priority exponent, in [0, 1] (0.4 in the paper)
     :param min_priority: Lower clip of ``|delta|`` and threshold of the Huber loss, > 0 (1 in the paper)
     :param threshold_scale: What ``min_priority`` (the clip and the Huber threshold) is a multiple of:
         ``"fixed"``, nothing (the paper's fixed threshold); ``"reward"``, the mean absolute reward of the stored

@@ -177,7 +177,8 @@ class PrioritizedReplayMixin:
         an error)
     :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` (proportional prioritized replay with
         importance-sampling weights) or ``"lap"`` (loss-adjusted prioritized replay with a Huber loss)
-    :param alpha: Priority exponent, >= 0. ``None``: the buffer's default (0.6 for PER, 0.4 for LAP)
+    :param alpha: Priority exponent, in [0, 1] (0: uniform sampling). ``None``: the buffer's default (0.6 for PER,
+        0.4 for LAP)
     :param beta0: PER only: initial importance-sampling exponent in [0, 1], annealed linearly to 1 over the
         training run. ``None``: 0.4
     :param priority_eps: PER only: constant added to ``|delta|``, > 0. ``None``: 1e-6
