@@ -19,12 +19,11 @@ import stable_baselines3
 import torch as th
 from gymnasium import spaces
 
-from sb3_td3x.benchmark import report, runner, stats, throughput
+from sb3_td3x.benchmark import report, runner, stats, tasks, throughput
 from sb3_td3x.benchmark import runs as run_files
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
 from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENED, TD3X_OFF, BenchmarkConfig
-from sb3_td3x.common import tasks
 from sb3_td3x.td7.policies import TD7Policy
 from sb3_td3x.zoo.checkpoints import write_manifest
 

@@ -11,18 +11,18 @@ from sb3_td3x import TD3X
 from sb3_td3x.common.summary import evaluate_final_policy, summary_line
 
 
-def test_summary_line_counts_what_the_task_counts(tmp_path):
-    # Hopper: standing still for 1000 steps, hopping 16 m, falling after 300 steps
+def test_summary_line_says_return_time_limit_speed_and_model(tmp_path):
+    # Three episodes: two last the 1000-step limit, one falls after 300 steps
     returns, lengths = np.array([1000.0, 3000.0, 700.0]), np.array([1000, 1000, 300])
-    line = summary_line(returns, lengths, "Hopper-v4", 1000, 20_000, 600.0, str(tmp_path / "Hopper-v4.zip"), checkpoint=True)
+    line = summary_line(returns, lengths, 1000, 20_000, 600.0, str(tmp_path / "Hopper-v4.zip"), checkpoint=True)
     assert line.startswith("Evaluation of the policy checkpoint (deterministic): return 1566.7 +- ")
     assert f"+- {returns.std():.1f} over 3 episodes" in line
-    assert "2/3 lasted the 1000-step limit; 1/3 hopped through" in line
+    assert "; 2/3 lasted the 1000-step limit; 20,000 env steps" in line
     assert "20,000 env steps in 10.0 min (33 env steps/s)" in line
     assert line.endswith(f"model: {tmp_path / 'Hopper-v4.zip'}") and "\n" not in line
-    # A task without a completion rule, a relative path made absolute
-    line = summary_line(np.array([-200.0]), np.array([200]), "Pendulum-v1", 200, 100, 1.0, "model.zip")
-    assert "hopped through" not in line and "1/1 lasted the 200-step limit" in line and "final policy" in line
+    # Without a known time limit, nothing said of it; a relative path made absolute
+    line = summary_line(np.array([-200.0]), np.array([200]), None, 100, 1.0, "model.zip")
+    assert "lasted" not in line and "final policy" in line
     assert "over 1 episode;" in line
     assert line.endswith(f"model: {os.path.abspath('model.zip')}")
 

@@ -18,7 +18,7 @@ Two more measures of how a configuration fails:
 
 On Hopper, surviving the time limit is not hopping: a policy that stands still for 1000 steps also scores about 1000.
 The "hopped through" column counts the episodes that lasted the time limit and travelled far enough, by the rule of
-:mod:`sb3_td3x.common.tasks` (where each task's completion rule lives; the distance comes from the return and was
+:mod:`sb3_td3x.benchmark.tasks` (where each task's completion rule lives; the distance comes from the return and was
 checked against ``info["x_position"]``).
 
 The cost of each point of return: the wall-clock of every run (one CPU core each), as CPU hours per run in the table
@@ -27,7 +27,7 @@ and as the return against CPU hours in ``wallclock.png``.
 This module writes the markdown and puts the report together; the runs are read by :mod:`~sb3_td3x.benchmark.runs`,
 the statistics computed by :mod:`~sb3_td3x.benchmark.stats`, the plots drawn by :mod:`~sb3_td3x.benchmark.plots`, a
 long budget's extra sections written by :mod:`~sb3_td3x.benchmark.long_budget`, and each task's completion rule lives
-in :mod:`sb3_td3x.common.tasks`.
+in :mod:`sb3_td3x.benchmark.tasks`.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from sb3_td3x.benchmark.stats import (
     resolve_threshold,
     summarize,
 )
-from sb3_td3x.common.tasks import COMPLETION
+from sb3_td3x.benchmark.tasks import COMPLETION
 
 
 def _fmt(value: float, low: float | None = None, high: float | None = None, digits: int = 0) -> str:

@@ -12,8 +12,6 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.vec_env import VecEnv, sync_envs_normalization
 
-from sb3_td3x.common.tasks import COMPLETION, completed
-
 
 def evaluate_final_policy(model: BaseAlgorithm, eval_env: VecEnv, n_episodes: int) -> tuple[np.ndarray, np.ndarray]:
     """
@@ -33,7 +31,6 @@ def evaluate_final_policy(model: BaseAlgorithm, eval_env: VecEnv, n_episodes: in
 def summary_line(
     returns: np.ndarray,
     lengths: np.ndarray,
-    env_id: str,
     max_episode_steps: int | None,
     timesteps: int,
     wall_time_s: float,
@@ -43,13 +40,13 @@ def summary_line(
     """
     :param returns: Returns of the final evaluation's episodes.
     :param lengths: Their lengths.
-    :param env_id: Environment id (its completion rule, if it has one: :mod:`sb3_td3x.common.tasks`).
     :param max_episode_steps: The environment's time limit (None: unknown).
     :param timesteps: Env steps trained in this run.
     :param wall_time_s: Wall-clock seconds of the run.
     :param model_path: The saved model.
     :param checkpoint: Whether the policy evaluated is a policy checkpoint.
-    :return: one line: return mean +- std over the episodes, survived / completed, time and speed, model path.
+    :return: one line: return mean +- std over the episodes, how many lasted the time limit, time and speed, model
+        path.
     """
     n = len(returns)
     policy = "the policy checkpoint" if checkpoint else "the final policy"
@@ -57,8 +54,6 @@ def summary_line(
     parts = [f"Evaluation of {policy} (deterministic): return {returns.mean():.1f} +- {returns.std():.1f} over {n} {episodes}"]
     if max_episode_steps is not None:
         parts.append(f"{int((lengths >= max_episode_steps).sum())}/{n} lasted the {max_episode_steps}-step limit")
-        if env_id in COMPLETION:
-            parts.append(f"{int(completed(returns, lengths, max_episode_steps, env_id).sum())}/{n} {COMPLETION[env_id].name}")
     rate = timesteps / wall_time_s if wall_time_s > 0 else float("nan")
     parts.append(f"{timesteps:,} env steps in {wall_time_s / 60:.1f} min ({rate:.0f} env steps/s)")
     parts.append(f"model: {os.path.abspath(model_path)}")

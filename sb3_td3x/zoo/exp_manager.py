@@ -318,7 +318,6 @@ def run_summary(manager: Any, model: BaseAlgorithm) -> str:
     return "Summary: " + summary_line(
         returns,
         lengths,
-        manager.env_name.gym_id,
         max_steps,
         model.num_timesteps - start_timesteps,
         wall,

@@ -1,5 +1,5 @@
 """
-What finishing an episode means on the tasks that have a rule for it, so that a summary or a report can say how many
+What finishing an episode means on the benchmark's tasks that have a rule for it, so that a report can say how many
 episodes got through, not only their return.
 
 On Gymnasium's Hopper the reward is 1 per step alive, plus the forward velocity, minus a small control cost: a policy
