@@ -283,7 +283,7 @@ def check_hyperparams(algorithm: type[BaseAlgorithm], hyperparams: dict[str, Any
         raise SystemExit(f"error: noise_std must be a number >= 0 (the std of the action noise), got {noise_std!r}")
     if noise_type == "normal":
         # The noise RL Zoo will build (its size does not matter to the checks)
-        kwargs["action_noise"] = NormalActionNoise(np.zeros(1), float(hyperparams.get("noise_std", 0.1)) * np.ones(1))
+        kwargs["action_noise"] = NormalActionNoise(np.zeros(1), float(noise_std) * np.ones(1))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
