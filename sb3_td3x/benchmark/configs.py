@@ -126,6 +126,11 @@ TD7_RELATIVE_COST = 2.6
 NET_ARCH = "[400, 300]"
 
 
+def _crossq_net_arch(critic_width: int) -> str:
+    # CrossQ's actor [256, 256] (sb3-contrib's and RL Zoo's), critics of the width screened
+    return f"dict(net_arch=dict(pi=[256, 256], qf=[{critic_width}, {critic_width}]))"
+
+
 def _crossq_td3(critic_width: int) -> dict[str, str]:
     # CrossQ's recipe on TD3 (Bhatt et al. 2024, its "CrossQ (TD3)" variant): CrossQPolicy (batch renormalization in the
     # actor and the critics, no target networks, the joint pass; Adam betas (0.5, 0.999) and a renorm warm-up of 100k
@@ -134,7 +139,7 @@ def _crossq_td3(critic_width: int) -> dict[str, str]:
     return {
         **TD3X_OFF,
         "policy": "'CrossQPolicy'",
-        "policy_kwargs": f"dict(net_arch=dict(pi=[256, 256], qf=[{critic_width}, {critic_width}]))",
+        "policy_kwargs": _crossq_net_arch(critic_width),
         "policy_delay": "3",
         "learning_starts": "5000",
     }
@@ -143,7 +148,7 @@ def _crossq_td3(critic_width: int) -> dict[str, str]:
 def _crossq_contrib(critic_width: int) -> dict[str, str]:
     # sb3-contrib's CrossQ (SAC-based) with RL Zoo's Hopper-v4 set (crossq.yml: learning rate 1e-3, 5000 random steps,
     # policy delay 3), the critic width set as for the TD3X candidates (RL Zoo's own: 2048)
-    return {"policy_kwargs": f"dict(net_arch=dict(pi=[256, 256], qf=[{critic_width}, {critic_width}]))"}
+    return {"policy_kwargs": _crossq_net_arch(critic_width)}
 
 
 # Wall time of a 100k run relative to a td3 run, until one has finished (the throughput table measures the updates)
