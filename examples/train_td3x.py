@@ -11,9 +11,9 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.monitor import Monitor
-from stable_baselines3.common.noise import NormalActionNoise
+from stable_baselines3.common.noise import ActionNoise, NormalActionNoise
 
-from sb3_td3x import TD3X
+from sb3_td3x import TD3X, DecayingNormalActionNoise
 
 
 def main() -> None:
@@ -32,12 +32,14 @@ def main() -> None:
 
     env = gym.make(args.env)
     n_actions = env.action_space.shape[0]
-    action_noise = None
-    if args.noise_std > 0:
+    action_noise: ActionNoise | None = None
+    if args.noise_std > 0 and args.noise_schedule == "constant":
         action_noise = NormalActionNoise(mean=np.zeros(n_actions), sigma=args.noise_std * np.ones(n_actions))
-    schedule_kwargs = {}
-    if args.noise_schedule != "constant":
-        schedule_kwargs = dict(noise_schedule=args.noise_schedule, noise_final_std=args.noise_final_std)
+    elif args.noise_std > 0:
+        # decays from noise_std to noise_final_std over the whole run (decay_steps=None)
+        action_noise = DecayingNormalActionNoise(
+            mean=np.zeros(n_actions), sigma=args.noise_std, final_sigma=args.noise_final_std, schedule=args.noise_schedule
+        )
     policy_kwargs: dict = dict(net_arch=[400, 300])
     if args.noisy != "off":
         policy_kwargs["noise_kind"] = args.noisy
@@ -52,7 +54,6 @@ def main() -> None:
         policy_kwargs=policy_kwargs,
         seed=args.seed,
         verbose=1,
-        **schedule_kwargs,
     )
     model.learn(args.steps, progress_bar=False)
     model.save(args.save)

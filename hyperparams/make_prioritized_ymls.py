@@ -36,9 +36,9 @@ def write(algo: str, folder: Path) -> Path:
     header = (
         f"# {algo.upper()} hyperparameters for RL Baselines3 Zoo: python -m rl_zoo3.train --algo {algo} --env ENV\n"
         f"#\n# RL Zoo's own {parent}.yml entries (classic control, Box2D, MuJoCo), with {described} on top.\n"
-        "# Every key is an argument of the algorithm or one of RL Zoo's keys; the prioritized-replay arguments are\n"
-        "# TD3X's: prioritized_replay ('none' | 'per' | 'lap'), alpha, beta0, priority_eps, min_priority, lap_threshold,\n"
-        "# max_priority_reset, is_weight_normalization; n_steps composes with them. Override on the command line,\n"
+        "# Every key is an argument of the algorithm or one of RL Zoo's keys. prioritized_replay ('none' | 'per' | 'lap')\n"
+        "# chooses the buffer (PrioritizedReplayBuffer or LAPReplayBuffer), whose settings go in replay_buffer_kwargs,\n"
+        '# e.g. "dict(alpha=0.5, max_priority_reset=250)"; n_steps composes with them. Override on the command line,\n'
         "# e.g. --hyperparams prioritized_replay:\"'none'\" n_steps:3\n"
         "# Written by python -m sb3_td3x.hyperparams.make_prioritized_ymls (do not edit by hand).\n\n"
     )

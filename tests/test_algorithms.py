@@ -51,18 +51,19 @@ class Spy:
 
     def __init__(self, model):
         self.batches, self.losses = [], []
-        sample, replay_loss = model.replay_buffer.sample, model._replay_loss
+        buffer = model.replay_buffer
+        sample, batch_loss = buffer.sample, buffer.batch_loss
 
         def spy_sample(*args, **kwargs):
             self.batches.append(sample(*args, **kwargs))
             return self.batches[-1]
 
-        def spy_loss(current_q_values, target_q_values, replay_data, stats, loss="mse"):
-            result = replay_loss(current_q_values, target_q_values, replay_data, stats, loss)
+        def spy_loss(current_q_values, target_q_values, replay_data, loss="mse"):
+            result = batch_loss(current_q_values, target_q_values, replay_data, loss)
             self.losses.append(([q.detach().clone() for q in current_q_values], target_q_values.clone(), result[0].item()))
             return result
 
-        model.replay_buffer.sample, model._replay_loss = spy_sample, spy_loss
+        buffer.sample, buffer.batch_loss = spy_sample, spy_loss
 
 
 @pytest.mark.parametrize("kind", ["per", "lap"])
@@ -125,13 +126,14 @@ def test_several_envs_vecnormalize_callbacks_and_all_gradient_steps(parent, algo
 
 @pytest.mark.parametrize("parent, algo, env_id, _", ALGOS, ids=IDS)
 def test_save_load_with_the_buffer_and_its_priorities(parent, algo, env_id, _, tmp_path):
-    model = algo("MlpPolicy", env_id, prioritized_replay="lap", max_priority_reset=7, **small(algo)).learn(400)
+    settings = dict(max_priority_reset=7)
+    model = algo("MlpPolicy", env_id, prioritized_replay="lap", replay_buffer_kwargs=settings, **small(algo)).learn(400)
     model.save(tmp_path / "model.zip")
     model.save_replay_buffer(tmp_path / "buffer.pkl")
     loaded = algo.load(tmp_path / "model.zip", env=gym.make(env_id))
     loaded.load_replay_buffer(tmp_path / "buffer.pkl")
-    assert (loaded.prioritized_replay, loaded.max_priority_reset) == ("lap", 7)
-    assert isinstance(loaded.replay_buffer, LAPReplayBuffer)
+    assert loaded.prioritized_replay == "lap" and isinstance(loaded.replay_buffer, LAPReplayBuffer)
+    assert loaded.replay_buffer.max_priority_reset == 7 and loaded.replay_buffer.n_updates == model._n_updates
     np.testing.assert_array_equal(loaded.replay_buffer.sum_tree.tree, model.replay_buffer.sum_tree.tree)
     np.testing.assert_array_equal(loaded.replay_buffer.min_tree.tree, model.replay_buffer.min_tree.tree)
     assert loaded.replay_buffer.max_priority == model.replay_buffer.max_priority
@@ -144,11 +146,14 @@ def test_save_load_with_the_buffer_and_its_priorities(parent, algo, env_id, _, t
     "kwargs, match",
     [
         (dict(prioritized_replay="rank"), "prioritized_replay"),
-        (dict(prioritized_replay="per", alpha=-1.0), "alpha"),
-        (dict(prioritized_replay="per", beta0=2.0), "beta0"),
-        (dict(prioritized_replay="lap", min_priority=0.0), "min_priority"),
-        (dict(prioritized_replay="lap", is_weight_normalization="batch"), "is_weight_normalization"),
-        (dict(max_priority_reset=10), "max_priority_reset"),
+        (dict(prioritized_replay="per", replay_buffer_kwargs=dict(alpha=-1.0)), "alpha"),
+        (dict(prioritized_replay="per", replay_buffer_kwargs=dict(beta0=2.0)), "beta0"),
+        (dict(prioritized_replay="lap", replay_buffer_kwargs=dict(min_priority=0.0)), "min_priority"),
+        (
+            dict(prioritized_replay="lap", replay_buffer_kwargs=dict(is_weight_normalization="batch")),
+            "is_weight_normalization",
+        ),
+        (dict(replay_buffer_kwargs=dict(max_priority_reset=10)), "max_priority_reset"),
         (dict(prioritized_replay="per", replay_buffer_class=LAPReplayBuffer), "replay_buffer_class"),
         (dict(n_steps=0), "n_steps"),
         (dict(n_steps=3, optimize_memory_usage=True, replay_buffer_kwargs=dict(handle_timeout_termination=False)), "optimize"),
@@ -169,8 +174,11 @@ def test_dict_observations_with_prioritized_replay_are_refused():
 
 
 def test_ddpgx_refuses_td3s_tricks():
-    with pytest.raises(ValueError, match="policy_delay"):
+    # as SB3's DDPG, whose constructor has none of them
+    with pytest.raises(TypeError, match="policy_delay"):
         DDPGX("MlpPolicy", "Pendulum-v1", policy_delay=2)
+    with pytest.raises(TypeError, match="DDPGX: alpha is a setting of the replay buffer now"):
+        DDPGX("MlpPolicy", "Pendulum-v1", alpha=0.5)
     model = DDPGX("MlpPolicy", "Pendulum-v1", policy_kwargs=dict(net_arch=[8]))
     assert model.policy.critic.n_critics == 1 and model.policy_delay == 1
 
@@ -201,7 +209,8 @@ def test_the_logger_shows_the_replay(parent, algo, env_id, _, kind):
     # What reaches the console, CSV and TensorBoard outputs of SB3's logger
     model = algo("MlpPolicy", env_id, prioritized_replay=kind, **small(algo)).learn(400)
     logged = model.logger.name_to_value
-    assert logged["train/td_error_abs_mean"] > 0.0 and logged["train/max_priority"] == model.replay_buffer.max_priority
+    # (logged after each env step: the values of the updates before the last one; the max priority only grows)
+    assert logged["train/td_error_abs_mean"] > 0.0 and 0.0 < logged["train/max_priority"] <= model.replay_buffer.max_priority
     assert 0.0 < logged["train/sampling_ess"] <= 1.0
     assert ("train/beta" in logged) == (kind == "per") == ("train/is_weight_mean" in logged)
     assert ("train/huber_threshold" in logged) == (kind == "lap") == ("train/huber_linear_frac" in logged)

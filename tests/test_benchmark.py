@@ -52,11 +52,39 @@ def test_config_table_complete():
     assert CONFIGS["td3_nstep3"].algo == "td3" and CONFIGS["td3_nstep3"].hyperparams == {"n_steps": "3"}
     # The recommended set: the zoo file with LAP, its threshold scaled by the TD errors, and 3-step returns
     assert CONFIGS["td3x_recommended"].algo == "td3x"
-    recommended = {"prioritized_replay": "'lap'", "n_steps": "3", "lap_threshold": "'td_error'"}
+    recommended = {"prioritized_replay": "'lap'", "n_steps": "3", "replay_buffer_kwargs": "dict(threshold_scale='td_error')"}
     assert CONFIGS["td3x_recommended"].hyperparams == recommended
-    # The screening's pick is the recommended set; the set before the screening keeps its own name
+    # The screening's pick is the recommended set; the set before the screening keeps its own name, its buffer
+    # settings pinned to LAP's defaults (the zoo file's are the recommended set's)
     assert CONFIGS["td3x_lap_tdscale"].hyperparams == recommended
-    assert CONFIGS["td3x_lap_nstep3"].hyperparams == {"prioritized_replay": "'lap'", "n_steps": "3"}
+    lap_nstep3 = {"prioritized_replay": "'lap'", "n_steps": "3", "replay_buffer_kwargs": "dict()"}
+    assert CONFIGS["td3x_lap_nstep3"].hyperparams == lap_nstep3
+
+
+def test_runs_recorded_with_the_replay_settings_as_arguments_are_runs_of_todays_configurations():
+    import json
+
+    from sb3_td3x.benchmark.configs import canonical_overrides, trained_as_config
+
+    # Earlier versions took the buffer's settings as algorithm arguments, and the runs record them so
+    off = {"policy": "'MlpPolicy'", "prioritized_replay": "'none'", "n_steps": "1", "noise_schedule": "'constant'"}
+    assert trained_as_config(CONFIGS["td3x_off"], "td3x", {**off, "alpha": "None"})
+    recommended = {"prioritized_replay": "'lap'", "n_steps": "3", "lap_threshold": "'td_error'"}
+    assert trained_as_config(CONFIGS["td3x_recommended"], "td3x", recommended)
+    assert trained_as_config(
+        CONFIGS["td3x_lap_reset"], "td3x", {"prioritized_replay": "'lap'", "n_steps": "3", "max_priority_reset": "250"}
+    )
+    # ... and a different value, or another algorithm, is another set
+    assert not trained_as_config(CONFIGS["td3x_recommended"], "td3x", {**recommended, "lap_threshold": "'reward'"})
+    assert not trained_as_config(CONFIGS["td3x_recommended"], "td3", recommended)
+    assert canonical_overrides({"alpha": "0.5", "lap_threshold": "'fixed'"}) == {"replay_buffer_kwargs": {"alpha": 0.5}}
+    # Every committed run is a run of its configuration as it is now
+    records = sorted(Path(__file__).parents[1].glob("results/**/seed_*/run.json"))
+    assert len(records) > 100
+    for path in records:
+        record = json.loads(path.read_text())
+        config = CONFIGS[path.parent.parent.name]
+        assert trained_as_config(config, record["algo"], record.get("hyperparams", {})), path
 
 
 @pytest.mark.parametrize(
@@ -89,13 +117,15 @@ def test_screening_candidates_build(name):
     from stable_baselines3.common.noise import NormalActionNoise
 
     from sb3_td3x import TD3X, TD7
+    from sb3_td3x.zoo.noise import pop_noise_schedule, scheduled_noise
 
     kwargs = {key: eval(value) for key, value in CONFIGS[name].hyperparams.items()}
     policy = kwargs.pop("policy", "MlpPolicy")
     # RL Zoo's own keys become the action noise
     noise_std = kwargs.pop("noise_std", 0.1)
+    noise = scheduled_noise(NormalActionNoise(np.zeros(1), noise_std * np.ones(1)), pop_noise_schedule(kwargs))
     algorithm = TD7 if CONFIGS[name].algo == "td7" else TD3X
-    model = algorithm(policy, "Pendulum-v1", action_noise=NormalActionNoise(np.zeros(1), noise_std * np.ones(1)), **kwargs)
+    model = algorithm(policy, "Pendulum-v1", action_noise=noise, **kwargs)
     assert CONFIGS[name].algo == ("td7" if name.startswith("td7") else "td3x")
     if name.startswith("td7"):
         assert model.n_steps == 1 and isinstance(model.policy, TD7Policy) and model.policy.net_arch == [256, 256, 256]
@@ -123,7 +153,7 @@ def test_td7_set_is_td7s_hyperparameters():
     assert zoo == dict(n_timesteps=1e6, policy="MlpPolicy", learning_starts=25_000, noise_type="normal", noise_std=0.1)
     model = TD7("MlpPolicy", "Pendulum-v1")
     assert (model.learning_rate, model.batch_size, model.gamma, model.prioritized_replay) == (3e-4, 256, 0.99, "lap")
-    assert (model.max_priority_reset, model.target_update_interval, model.value_clipping) == (250, 250, True)
+    assert (model.replay_buffer.max_priority_reset, model.target_update_interval, model.value_clipping) == (250, 250, True)
     assert model.policy_checkpoints and model.gradient_steps == -1 and model.n_steps == 1 and model.policy_delay == 2
     assert model.replay_buffer.alpha == 0.4 and model.replay_buffer.min_priority == 1.0
     assert (model.policy.net_arch, model.policy.zs_dim, model.policy.encoder_net_arch) == ([256] * 3, 256, [256] * 2)
@@ -161,7 +191,7 @@ def test_writeup_sets_are_the_writeups_extras():
 
     plain, noisy = (zoo_hyperparams("Hopper-v4", CONFIGS[name].hyperparams) for name in ("td3x_writeup", "td3x_writeup_noisy"))
     for params in (plain, noisy):
-        assert (params["prioritized_replay"], params["n_steps"], params["alpha"]) == ("per", 3, None)
+        assert (params["prioritized_replay"], params["n_steps"], params["replay_buffer_kwargs"]) == ("per", 3, {})
         assert (params["noise_std"], params["noise_schedule"], params["noise_final_std"]) == (0.2, "linear", 0.05)
     # The write-up's set differs from the screened td3x_nstep3_decay by PER alone
     decay = zoo_hyperparams("Hopper-v4", CONFIGS["td3x_nstep3_decay"].hyperparams)
@@ -180,16 +210,18 @@ def test_configurations_build_from_the_mujoco_zoo_entry(name):
 
     from sb3_td3x.benchmark.diagnose import zoo_hyperparams
     from sb3_td3x.zoo import ALGORITHMS
+    from sb3_td3x.zoo.noise import pop_noise_schedule, scheduled_noise
 
     algo = CONFIGS[name].algo
     params = zoo_hyperparams("Hopper-v4", CONFIGS[name].hyperparams, algo)
     for key in ("n_timesteps", "noise_type"):
         params.pop(key)
     noise_std = params.pop("noise_std")
+    schedule = pop_noise_schedule(params)  # RL Zoo keys, like noise_std
     params.update(buffer_size=1000, learning_starts=10)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        noise = NormalActionNoise(np.zeros(1), noise_std * np.ones(1))
+        noise = scheduled_noise(NormalActionNoise(np.zeros(1), noise_std * np.ones(1)), schedule)
         model = ALGORITHMS[algo](env="Pendulum-v1", action_noise=noise, **params)
     assert model.prioritized_replay == params.get("prioritized_replay", "lap")
 
@@ -890,7 +922,9 @@ def test_runs_of_an_older_set_are_never_mixed_in(tmp_path, fake_python, monkeypa
     specs = runner.make_specs(["td3x_recommended"], "Fake-v0", [0, 1], 2000, tmp_path / "runs", eval_freq=1000)
     runner.run_all(specs[:1], jobs=1, python=fake_python, poll_interval=0.01)
     old = dict(CONFIGS["td3x_recommended"].hyperparams)
-    changed = BenchmarkConfig("td3x_recommended", "td3x", {**old, "max_priority_reset": "250"})
+    changed = BenchmarkConfig(
+        "td3x_recommended", "td3x", {**old, "replay_buffer_kwargs": "dict(threshold_scale='td_error', max_priority_reset=250)"}
+    )
     monkeypatch.setitem(CONFIGS, "td3x_recommended", changed)
     new_specs = runner.make_specs(["td3x_recommended"], "Fake-v0", [0, 1], 2000, tmp_path / "runs", eval_freq=1000)
     assert new_specs[0].config is changed
@@ -899,7 +933,7 @@ def test_runs_of_an_older_set_are_never_mixed_in(tmp_path, fake_python, monkeypa
             runner.run_all(new_specs, jobs=1, python=fake_python, poll_interval=0.01)
         trained = " ".join(f"{key}:{value}" for key, value in old.items())
         assert f"{trained}, but configuration td3x_recommended is now" in str(info.value)
-        assert "max_priority_reset:250" in str(info.value)
+        assert "max_priority_reset=250)" in str(info.value)
         assert not new_specs[1].folder.exists()  # nothing was trained
         if scratch:
             shutil.rmtree(tmp_path / "runs")

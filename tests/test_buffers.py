@@ -93,7 +93,7 @@ def test_indexed_buffer_samples_are_sb3s_and_name_their_slots(n_steps, n_envs):
     np.testing.assert_array_equal(got.observations[:, 0].numpy() % ours.buffer_size, rows)  # fill()'s row, wrapped
     np.testing.assert_array_equal(got.observations[:, 1].numpy(), envs)
     # The one-step next observation of each slot (fill() stores obs + [0, 0, 1]), whatever n_steps is
-    one_step = ours.one_step_next_observations(got)
+    one_step = got.one_step_next_observations
     th.testing.assert_close(one_step, got.observations + th.tensor([0.0, 0.0, 1.0]), rtol=0, atol=0)
     n_step_differs = (got.next_observations[:, 0] != got.observations[:, 0]).any().item()
     assert n_step_differs == (n_steps > 1)  # the n-step sample's next observation is a later slot's
@@ -108,7 +108,14 @@ def test_one_step_next_observations_are_normalized_like_the_samples():
     raw_next = buffer.next_observations[samples.indices, 0]
     expected = (raw_next - venv.obs_rms.mean) / np.sqrt(venv.obs_rms.var + venv.epsilon)
     expected = np.clip(expected, -venv.clip_obs, venv.clip_obs)
-    np.testing.assert_allclose(buffer.one_step_next_observations(samples, env=venv).numpy(), expected, rtol=1e-5)
+    np.testing.assert_allclose(samples.one_step_next_observations.numpy(), expected, rtol=1e-5)
+    # a prioritized buffer's samples carry them too
+    lap = LAPReplayBuffer(128, OBS_SPACE, ACT_SPACE, device="cpu", n_steps=3)
+    fill([lap], 50, 1)
+    lap_samples = lap.sample(16)
+    np.testing.assert_array_equal(
+        lap_samples.one_step_next_observations.numpy(), lap.next_observations[lap_samples.indices, 0]
+    )
 
 
 def test_indexed_buffer_rejects_dict_observations_and_bad_n_steps():
@@ -339,6 +346,22 @@ def test_max_priority_reset_and_priority_stats():
     assert PrioritizedReplayBuffer(8, OBS_SPACE, ACT_SPACE).priority_stats() == {}
 
 
+def test_the_buffer_resets_the_max_priority_every_max_priority_reset_updates():
+    n = 20
+    buffer = LAPReplayBuffer(n, OBS_SPACE, ACT_SPACE, device="cpu", alpha=1.0, max_priority_reset=3)
+    fill([buffer], n, 1)
+    samples = buffer.sample(2)._replace(indices=np.array([0, 1]))
+    spike = th.tensor([[50.0], [2.0]])
+    buffer.after_update(samples, spike)  # update 1: the spike sets the max priority
+    assert (buffer.n_updates, buffer.max_priority) == (1, pytest.approx(50.0))
+    buffer.after_update(samples._replace(indices=np.array([0, 2])), th.tensor([[4.0], [1.0]]))  # update 2: spike gone
+    assert buffer.max_priority == pytest.approx(50.0)
+    buffer.after_update(samples._replace(indices=np.array([3, 4])), th.tensor([[1.0], [1.0]]))  # update 3: reset
+    assert (buffer.n_updates, buffer.max_priority) == (3, pytest.approx(4.0))  # the largest still stored
+    with pytest.raises(ValueError, match="max_priority_reset must be an integer >= 1"):
+        LAPReplayBuffer(n, OBS_SPACE, ACT_SPACE, max_priority_reset=0)
+
+
 def _twin_q_batch(seed=0, batch=64):
     gen = th.Generator().manual_seed(seed)
     current = [th.randn(batch, 1, generator=gen) * 3.0 for _ in range(2)]
@@ -348,41 +371,46 @@ def _twin_q_batch(seed=0, batch=64):
 
 @pytest.mark.parametrize("loss", ["mse", "huber"])
 def test_each_buffer_owns_its_loss(loss):
-    from stable_baselines3.common.buffers import ReplayBuffer
+    from stable_baselines3.common.logger import Logger
 
-    from sb3_td3x.common.indexed_buffer import UNIFORM_REPLAY, replay_hooks
+    from sb3_td3x.common.indexed_buffer import ReplayHooks
 
     current, target = _twin_q_batch()
     errors = th.cat([q - target for q in current], dim=1)
     sb3_loss = th.nn.functional.mse_loss if loss == "mse" else th.nn.functional.smooth_l1_loss
-    # Uniform replay, SB3's own buffer: SB3's loss per Q-network, summed
-    sb3_buffer = ReplayBuffer(8, OBS_SPACE, ACT_SPACE, device="cpu")
-    assert replay_hooks(sb3_buffer) is UNIFORM_REPLAY
-    stats = UNIFORM_REPLAY.begin_updates()
-    total, td_errors = UNIFORM_REPLAY.batch_loss(current, target, None, stats, loss)
+    # Uniform replay (the hooks an algorithm keeps for SB3's own buffers): SB3's loss per Q-network, summed
+    uniform = ReplayHooks()
+    total, td_errors = uniform.batch_loss(current, target, None, loss)
     assert th.equal(total, sb3_loss(current[0], target) + sb3_loss(current[1], target))
     th.testing.assert_close(td_errors, errors)
+    logger = Logger(folder=None, output_formats=[])
+    uniform.record(logger)
+    assert logger.name_to_value["train/td_error_abs_mean"] == pytest.approx(errors.abs().mean().item())
     # PER: each sample's loss times its importance-sampling weight
     per = PrioritizedReplayBuffer(100, OBS_SPACE, ACT_SPACE, device="cpu")
     fill([per], 100, 1)
     per.update_priorities(np.arange(100), np.linspace(0.1, 5.0, 100))
     samples = per.sample(64)
-    assert replay_hooks(per) is per and samples.weights.min() < 0.99
-    stats = per.begin_updates()
-    total, _ = per.batch_loss(current, target, samples, stats, loss)
+    assert samples.weights.min() < 0.99
+    total, _ = per.batch_loss(current, target, samples, loss)
     per_sample = [sb3_loss(q, target, reduction="none") for q in current]
     expected = sum((samples.weights * element).mean() for element in per_sample)
     th.testing.assert_close(total, expected)
-    assert stats["is_weights"] == [pytest.approx(samples.weights.mean().item())]
+    per.record(logger)
+    assert logger.name_to_value["train/is_weight_mean"] == pytest.approx(samples.weights.mean().item())
     # LAP: a Huber loss at the priority floor, whatever the algorithm's own loss, no weights
     lap = LAPReplayBuffer(100, OBS_SPACE, ACT_SPACE, device="cpu", min_priority=2.0)
     fill([lap], 100, 1)
-    stats = lap.begin_updates()
-    total, _ = lap.batch_loss(current, target, lap.sample(64), stats, loss)
+    total, _ = lap.batch_loss(current, target, lap.sample(64), loss)
     abs_errors = errors.abs()
     huber = th.where(abs_errors <= 2.0, 0.5 * errors**2, 2.0 * (abs_errors - 1.0))
     th.testing.assert_close(total, huber.mean(dim=0).sum())
-    th.testing.assert_close(stats["linear_sum"], (abs_errors > 2.0).float().mean())
+    lap.record(logger)
+    assert logger.name_to_value["train/huber_linear_frac"] == pytest.approx((abs_errors > 2.0).float().mean().item())
+    # Recorded once: nothing new to log until the next batch
+    logger.name_to_value.clear()
+    lap.record(logger)
+    assert logger.name_to_value == {}
 
 
 def test_per_and_lap_are_siblings_that_write_their_own_priorities():

@@ -163,3 +163,16 @@ def test_bad_step():
     noise = make_noise()
     with pytest.raises(ValueError, match="step"):
         noise.set_step(-1)
+
+
+def test_the_whole_run_is_the_decay_of_the_package_algorithms_and_asked_for_elsewhere():
+    from sb3_td3x import TD3X
+
+    # decay_steps=None: TD3X sets it to the run's length when learn() starts
+    noise = make_noise(mean=np.zeros(1), decay_steps=None)
+    model = TD3X("MlpPolicy", "Pendulum-v1", action_noise=noise, learning_starts=100, batch_size=16, seed=0)
+    model.learn(150)
+    assert model.action_noise.decay_steps == 150 and model.action_noise.progress == 1.0
+    # SB3's own TD3 does not know it: the first noise drawn says what to give
+    with pytest.raises(ValueError, match=r"decay_steps=None .* give decay_steps"):
+        TD3("MlpPolicy", "Pendulum-v1", action_noise=make_noise(mean=np.zeros(1), decay_steps=None)).learn(5)

@@ -46,7 +46,15 @@ def test_all_extras_off_reproduces_stock_td3(n_steps):
 def test_prioritized_replay_by_argument_or_by_class(kind, buffer_class):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "n_steps is ignored" warning from SB3
-        by_arg = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay=kind, n_steps=3, gamma=0.9, alpha=0.5, **SMALL)
+        by_arg = TD3X(
+            "MlpPolicy",
+            "Pendulum-v1",
+            prioritized_replay=kind,
+            replay_buffer_kwargs=dict(alpha=0.5),
+            n_steps=3,
+            gamma=0.9,
+            **SMALL,
+        )
         by_class = TD3X(
             "MlpPolicy",
             "Pendulum-v1",
@@ -71,6 +79,7 @@ def test_per_trains_with_is_weights_and_writes_priorities_back():
     assert len(np.unique(leaves)) > 50
     assert buffer.max_priority >= leaves.max() - 1e-12
     model.train(gradient_steps=2, batch_size=32)
+    model.replay_buffer.record(model.logger)  # what the algorithm calls after each env step
     logged = model.logger.name_to_value
     for key in ("train/beta", "train/is_weight_mean", "train/max_priority", "train/exploration_sigma", "train/critic_loss"):
         assert key in logged, key
@@ -123,12 +132,15 @@ def test_lap_uses_huber_loss_and_clipped_priorities():
     buffer = model.replay_buffer
     assert isinstance(buffer, LAPReplayBuffer) and (buffer.alpha, buffer.min_priority) == (0.4, 1.0)
     assert buffer.sum_tree[np.arange(buffer.pos)].min() >= 1.0 - 1e-12  # max(|delta|, 1)^alpha >= 1
+    model.logger.name_to_value.clear()
     model.train(gradient_steps=1, batch_size=32)
+    buffer.record(model.logger)
+    assert "train/huber_threshold" in model.logger.name_to_value
     assert "train/beta" not in model.logger.name_to_value  # LAP has no IS weights to anneal
 
 
 def test_beta_anneals_from_beta0_to_one():
-    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="per", beta0=0.2, **SMALL)
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="per", replay_buffer_kwargs=dict(beta0=0.2), **SMALL)
     betas = []
 
     class RecordBeta(BaseCallback):
@@ -145,15 +157,10 @@ def test_beta_anneals_from_beta0_to_one():
 
 def test_decaying_noise_schedule_with_vec_env():
     env = DummyVecEnv([lambda: gym.make("Pendulum-v1")] * 2)
-    model = TD3X(
-        "MlpPolicy",
-        env,
-        action_noise=normal_noise(0.4),
-        noise_schedule="linear",
-        noise_final_std=0.0,
-        **SMALL,
-    )
+    noise = DecayingNormalActionNoise(np.zeros(1), 0.4, final_sigma=0.0)
+    model = TD3X("MlpPolicy", env, action_noise=noise, **SMALL)
     model.learn(400)
+    assert noise.decay_steps is None  # the user's noise object is not changed: SB3 copies it once per env
     assert isinstance(model.action_noise, VectorizedActionNoise)
     for noise in model.action_noise.noises:
         assert isinstance(noise, DecayingNormalActionNoise)
@@ -179,10 +186,7 @@ def noisy_decaying_per_model(env="Pendulum-v1", **kwargs):
         env,
         prioritized_replay="per",
         n_steps=3,
-        action_noise=normal_noise(0.3),
-        noise_schedule="exponential",
-        noise_final_std=0.05,
-        noise_decay_steps=1_000,
+        action_noise=DecayingNormalActionNoise(np.zeros(1), 0.3, final_sigma=0.05, decay_steps=1_000, schedule="exponential"),
         seed=0,
         **kwargs,
         **{k: v for k, v in SMALL.items() if k != "policy_kwargs"},
@@ -206,8 +210,9 @@ def test_save_load_continues_as_if_never_stopped(tmp_path):
 
     loaded = TD3X.load(tmp_path / "model.zip", env=gym.make("Pendulum-v1"))
     loaded.load_replay_buffer(tmp_path / "buffer.pkl")
-    for attr in ("prioritized_replay", "noise_schedule", "noise_final_std", "num_timesteps", "_n_updates"):
+    for attr in ("prioritized_replay", "replay_buffer_kwargs", "num_timesteps", "_n_updates"):
         assert getattr(loaded, attr) == getattr(model, attr), attr
+    assert (loaded.action_noise.schedule, loaded.action_noise.decay_steps) == ("exponential", 1_000)
     assert loaded.policy.actor.mu[0].noise_kind == "independent"
     buffer, loaded_buffer = model.replay_buffer, loaded.replay_buffer
     np.testing.assert_array_equal(buffer.sum_tree.tree, loaded_buffer.sum_tree.tree)
@@ -226,41 +231,62 @@ def test_save_load_continues_as_if_never_stopped(tmp_path):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(alpha=-0.5, prioritized_replay="per"), "alpha"),
-        (dict(beta0=1.2, prioritized_replay="per"), "beta0"),
-        (dict(beta0=-0.1, prioritized_replay="per"), "beta0"),
-        (dict(priority_eps=0.0, prioritized_replay="per"), "priority_eps"),
-        (dict(min_priority=-1.0, prioritized_replay="lap"), "min_priority"),
+        (dict(replay_buffer_kwargs=dict(alpha=-0.5), prioritized_replay="per"), r"alpha must be in \[0, 1\]"),
+        (dict(replay_buffer_kwargs=dict(beta0=1.2), prioritized_replay="per"), r"beta0 must be in \[0, 1\]"),
+        (dict(replay_buffer_kwargs=dict(beta0=-0.1), prioritized_replay="per"), "beta0"),
+        (dict(replay_buffer_kwargs=dict(priority_eps=0.0), prioritized_replay="per"), "priority_eps must be > 0"),
+        (dict(replay_buffer_kwargs=dict(min_priority=-1.0), prioritized_replay="lap"), "min_priority must be > 0"),
         (dict(n_steps=0), "n_steps"),
         (dict(prioritized_replay="rank"), "prioritized_replay"),
         (dict(prioritized_replay="per", replay_buffer_class=LAPReplayBuffer), "prioritized_replay"),
-        (dict(noise_schedule="cosine", action_noise=normal_noise()), "noise_schedule"),
-        (dict(noise_schedule="linear"), "action_noise"),
-        (dict(noise_schedule="linear", action_noise=normal_noise()), "noise_final_std"),
-        (dict(noise_schedule="exponential", action_noise=normal_noise(), noise_final_std=0.0), "noise_final_std"),
-        (
-            dict(noise_schedule="linear", action_noise=normal_noise(), noise_final_std=0.1, noise_decay_steps=0),
-            "noise_decay_steps",
-        ),
-        (dict(noise_final_std=0.1), "noise_schedule"),
         (dict(policy_kwargs=dict(noise_kind="gaussian")), "noise_kind"),
-        (dict(prioritized_replay="per", alpha=0.5, replay_buffer_kwargs=dict(alpha=0.7)), "alpha"),
-        (dict(prioritized_replay="lap", lap_threshold="loss"), "lap_threshold"),
+        (dict(prioritized_replay="lap", replay_buffer_kwargs=dict(threshold_scale="loss")), "threshold_scale must be"),
+        (dict(prioritized_replay="lap", replay_buffer_kwargs=dict(max_priority_reset=0)), "max_priority_reset must be"),
+        (dict(prioritized_replay="per", replay_buffer_kwargs=dict(max_priority_reset=2.5)), "max_priority_reset"),
+        (dict(replay_buffer_kwargs=dict(max_priority_reset=250)), r"replay_buffer_kwargs\['max_priority_reset'\].*needs"),
         (
-            dict(prioritized_replay="lap", lap_threshold="reward", replay_buffer_kwargs=dict(threshold_scale="td_error")),
-            "lap_threshold",
+            dict(prioritized_replay="per", replay_buffer_kwargs=dict(is_weight_normalization="global")),
+            "is_weight_normalization must be",
         ),
-        (dict(prioritized_replay="lap", max_priority_reset=0), "max_priority_reset"),
-        (dict(prioritized_replay="per", max_priority_reset=2.5), "max_priority_reset"),
-        (dict(max_priority_reset=250), "max_priority_reset"),
-        (dict(prioritized_replay="per", is_weight_normalization="global"), "is_weight_normalization"),
-        (dict(prioritized_replay="lap", is_weight_normalization="batch"), "is_weight_normalization"),
+        # a setting of the other kind names the kind it belongs to
+        (
+            dict(prioritized_replay="lap", replay_buffer_kwargs=dict(is_weight_normalization="batch")),
+            r"LAPReplayBuffer takes .* \(is_weight_normalization is PrioritizedReplayBuffer's: prioritized_replay='per'\)",
+        ),
+        (dict(prioritized_replay="per", replay_buffer_kwargs=dict(threshold_scale="td_error")), "LAPReplayBuffer's"),
+        (
+            dict(prioritized_replay="lap", replay_buffer_kwargs=dict(beta=0.4)),
+            r"\[.beta.\]: LAPReplayBuffer takes .*alpha, min_priority",
+        ),
+        (dict(prioritized_replay="lap", replay_buffer_kwargs=[("alpha", 0.4)]), "replay_buffer_kwargs must be a dict"),
     ],
 )
 def test_bad_input_is_rejected_before_training(kwargs, match):
     policy = "NoisyMlpPolicy" if "policy_kwargs" in kwargs else "MlpPolicy"
     with pytest.raises(ValueError, match=match):
         TD3X(policy, "Pendulum-v1", **kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(alpha=0.5), "TD3X: alpha is a setting of the replay buffer now: replay_buffer_kwargs=dict(alpha=0.5)"),
+        (dict(lap_threshold="td_error"), "replay_buffer_kwargs=dict(threshold_scale='td_error')"),
+        (dict(max_priority_reset=250), "replay_buffer_kwargs=dict(max_priority_reset=250)"),
+        (dict(noise_schedule="linear"), "action_noise=DecayingNormalActionNoise(mean, sigma, schedule='linear')"),
+        (dict(noise_final_std=0.05), "DecayingNormalActionNoise(mean, sigma, final_sigma=0.05)"),
+    ],
+)
+def test_an_argument_of_an_earlier_version_says_its_new_spelling(kwargs, message):
+    with pytest.raises(TypeError) as error:
+        TD3X("MlpPolicy", "Pendulum-v1", **kwargs)
+    assert str(error.value).startswith("TD3X: ") and message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_the_users_replay_buffer_kwargs_are_not_changed():
+    settings = dict(alpha=0.5)
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", n_steps=3, replay_buffer_kwargs=settings, **SMALL)
+    assert settings == dict(alpha=0.5) and model.replay_buffer_kwargs["n_steps"] == 3
 
 
 @pytest.mark.parametrize("algorithm", ["TD3X", "TD7", "SACX", "DDPGX"])
@@ -289,9 +315,7 @@ def test_learns_pendulum_with_all_extras_on():
         batch_size=128,
         n_steps=3,
         prioritized_replay="per",
-        action_noise=normal_noise(0.1),
-        noise_schedule="linear",
-        noise_final_std=0.02,
+        action_noise=DecayingNormalActionNoise(np.zeros(1), 0.1, final_sigma=0.02),
         policy_kwargs=dict(net_arch=[64, 64], noise_kind="factorized"),
         seed=0,
     )
@@ -303,34 +327,36 @@ def test_learns_pendulum_with_all_extras_on():
 
 
 def test_lap_reward_scale_sets_the_huber_threshold():
-    model = TD3X(
-        "MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_threshold="reward", min_priority=0.5, seed=0, **SMALL
-    )
+    settings = dict(threshold_scale="reward", min_priority=0.5)
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", replay_buffer_kwargs=settings, seed=0, **SMALL)
     model.learn(300)
     buffer = model.replay_buffer
     assert isinstance(buffer, LAPReplayBuffer) and buffer.threshold_scale == "reward"
-    # Pendulum's rewards are about -1 to -16 per step: the threshold is 0.5 times their mean size, not 0.5
+    # Pendulum's rewards are about -1 to -16 per step: the threshold is 0.5 times their mean size, not 0.5 (set when
+    # the last round of updates started, after the last transition came in)
     scale = np.abs(buffer.rewards[: buffer.pos]).mean()
     assert scale > 1.0
+    assert buffer.priority_floor == pytest.approx(0.5 * scale, rel=1e-4)
+    buffer.record(model.logger)
     assert model.logger.name_to_value["train/huber_threshold"] == pytest.approx(0.5 * scale, rel=1e-4)
-    # The critic loss of the next step is the Huber loss with that threshold
-    model.train(gradient_steps=1, batch_size=32)
-    assert buffer.priority_floor == pytest.approx(0.5 * np.abs(buffer.rewards[: buffer.pos]).mean(), rel=1e-4)
     # A small TD error is clipped at the current floor
     buffer.update_priorities(np.arange(5), np.zeros(5))
     np.testing.assert_allclose(buffer.sum_tree[np.arange(5)], buffer.priority_floor**0.4)
 
 
 def test_lap_critic_loss_uses_the_scaled_threshold():
-    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_threshold="reward", seed=1, **SMALL)
+    settings = dict(threshold_scale="reward")
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", replay_buffer_kwargs=settings, seed=1, **SMALL)
     model.learn(250)
     buffer = model.replay_buffer
+    buffer.record(model.logger)  # the logs of learn()'s last updates: the next record is this test's update's
     delta = buffer.update_priority_floor()
     _, q1, q2, target = next_batch_by_hand(model)
     expected = sum(th.nn.functional.huber_loss(q, target, delta=delta) for q in (q1, q2))
     unscaled = sum(th.nn.functional.huber_loss(q, target, delta=1.0) for q in (q1, q2))
     linear = th.cat([q1 - target, q2 - target], dim=1).abs().gt(delta).float().mean()
     model.train(gradient_steps=1, batch_size=32)
+    buffer.record(model.logger)
     logged = model.logger.name_to_value
     assert logged["train/critic_loss"] == pytest.approx(expected.item(), rel=1e-5)
     assert abs(expected.item() - unscaled.item()) > 1e-3  # the threshold made a difference
@@ -339,7 +365,8 @@ def test_lap_critic_loss_uses_the_scaled_threshold():
 
 def test_max_priority_reset_keeps_the_largest_stored_priority():
     kwargs = dict(SMALL, buffer_size=150, seed=0)
-    reset = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", max_priority_reset=1, **kwargs).learn(400)
+    every_step = dict(max_priority_reset=1)
+    reset = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", replay_buffer_kwargs=every_step, **kwargs).learn(400)
     never = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", **kwargs).learn(400)
     # Reset after every gradient step: new transitions enter at the largest priority still in the buffer
     assert reset.replay_buffer.max_priority == pytest.approx(reset.replay_buffer.stored_priorities().max())
@@ -348,7 +375,8 @@ def test_max_priority_reset_keeps_the_largest_stored_priority():
 
 
 def test_per_batch_normalized_weights_reach_the_buffer():
-    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="per", is_weight_normalization="batch", **SMALL)
+    settings = dict(is_weight_normalization="batch")
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="per", replay_buffer_kwargs=settings, **SMALL)
     assert model.replay_buffer.is_weight_normalization == "batch"
     model.learn(300)
     assert model.replay_buffer.sample(32).weights.max().item() == pytest.approx(1.0)
@@ -370,43 +398,43 @@ def test_diagnostics_are_logged(kind):
 
 
 def test_new_options_survive_save_load(tmp_path):
-    model = TD3X(
-        "MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_threshold="td_error", max_priority_reset=5, **SMALL
-    ).learn(200)
+    settings = dict(threshold_scale="td_error", max_priority_reset=5)
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", replay_buffer_kwargs=settings, **SMALL).learn(200)
     model.save(tmp_path / "model")
     loaded = TD3X.load(tmp_path / "model", env=gym.make("Pendulum-v1"))
-    assert (loaded.lap_threshold, loaded.max_priority_reset) == ("td_error", 5)
-    assert isinstance(loaded.replay_buffer, LAPReplayBuffer) and loaded.replay_buffer.threshold_scale == "td_error"
+    assert loaded.replay_buffer_kwargs == {**settings, "n_steps": 1, "gamma": 0.99}
+    buffer = loaded.replay_buffer
+    assert isinstance(buffer, LAPReplayBuffer) and (buffer.threshold_scale, buffer.max_priority_reset) == ("td_error", 5)
+    # the new buffer of the loaded model counts on from its updates, so that the resets stay in phase
+    assert buffer.n_updates == loaded._n_updates == model._n_updates > 0
 
 
 def test_lap_td_error_threshold_follows_the_td_errors():
-    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", lap_threshold="td_error", seed=0, **SMALL)
+    settings = dict(threshold_scale="td_error")
+    model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay="lap", replay_buffer_kwargs=settings, seed=0, **SMALL)
     model.learn(300)
     buffer = model.replay_buffer
     assert buffer.threshold_scale == "td_error" and buffer.td_error_scale > 0.0
-    # The next training call uses min_priority (1) times the running mean |TD error| as its Huber threshold
+    # A new round of updates (the first sample after a new transition) uses min_priority (1) times the running mean
+    # |TD error| of the rounds before as its Huber threshold
+    model.learn(1, reset_num_timesteps=False)  # one transition, one round of one update
     scale = buffer.td_error_scale
-    model.train(gradient_steps=1, batch_size=32)
+    assert buffer.priority_floor == pytest.approx(scale)
+    buffer.record(model.logger)
     assert model.logger.name_to_value["train/huber_threshold"] == pytest.approx(scale)
-    logged = model.logger.name_to_value["train/td_error_abs_mean"]
-    assert buffer.td_error_scale == pytest.approx(scale + 0.01 * (logged - scale))
+    last_round = model.logger.name_to_value["train/td_error_abs_mean"]
+    # ... and the next round takes that round's mean |TD error| into the running mean first
+    model.learn(1, reset_num_timesteps=False)
+    assert buffer.td_error_scale == pytest.approx(scale + 0.01 * (last_round - scale))
+    assert buffer.priority_floor == pytest.approx(buffer.td_error_scale)
 
 
 @pytest.mark.parametrize("kind", ["none", "per"])
-def test_lap_threshold_without_lap_is_ignored_with_a_warning(kind, tmp_path):
-    # A zoo entry sets lap_threshold for its LAP set; switching LAP off on the command line must still train
-    with pytest.warns(UserWarning, match="lap_threshold ignored"):
-        model = TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay=kind, lap_threshold="td_error", **SMALL)
-    assert not isinstance(model.replay_buffer, LAPReplayBuffer)
-    assert getattr(model.replay_buffer, "threshold_scale", None) is None
-    # The ignored setting is not kept: the model says what it trains with, and loading it does not warn again
-    assert model.lap_threshold == "fixed"
-    path = tmp_path / "model.zip"
-    model.save(path)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", UserWarning)
-        loaded = TD3X.load(path)
-    assert loaded.lap_threshold == "fixed"
+def test_a_lap_setting_without_lap_is_refused(kind):
+    # A zoo entry that sets LAP's threshold_scale and a command line that switches LAP off: the whole
+    # replay_buffer_kwargs is overridden with the kind, or the run stops before anything is built
+    with pytest.raises(ValueError, match="threshold_scale"):
+        TD3X("MlpPolicy", "Pendulum-v1", prioritized_replay=kind, replay_buffer_kwargs=dict(threshold_scale="td_error"))
 
 
 def test_action_saturation_counts_components_at_the_bounds():

@@ -150,8 +150,7 @@ def test_other_algorithms_are_untouched(tmp_path):
 YML_CASES = {
     "lap_noisy": """
         prioritized_replay: 'lap'
-        alpha: 0.3
-        min_priority: 0.5
+        replay_buffer_kwargs: "dict(alpha=0.3, min_priority=0.5)"
         n_steps: 2
         policy: 'NoisyMlpPolicy'
         policy_kwargs: "dict(net_arch=[32, 32], noise_kind='independent', sigma_init=0.02, noisy_critic=True)"
@@ -233,15 +232,19 @@ def test_sampler_covers_its_search_space():
             assert model.replay_buffer.n_steps == params["n_steps"]
         if params["prioritized_replay"] != "none":
             assert model.replay_buffer.alpha == params["alpha"]
-            assert model.max_priority_reset == (params["max_priority_reset"] or None)
+            assert model.replay_buffer.max_priority_reset == (params["max_priority_reset"] or None)
         if params["prioritized_replay"] == "per":
             assert model.replay_buffer.beta0 == params["beta0"]
         if params["prioritized_replay"] == "lap":
-            assert model.replay_buffer.threshold_scale == model.lap_threshold == params["lap_threshold"]
-            seen_scales.add(params["lap_threshold"])
+            assert model.replay_buffer.threshold_scale == params["threshold_scale"]
+            seen_scales.add(params["threshold_scale"])
         if params["exploration"] == "normal":
-            assert isinstance(model.action_noise, NormalActionNoise)
-            assert model.noise_schedule == params["noise_schedule"]
+            noise = model.action_noise
+            if params["noise_schedule"] == "constant":
+                assert type(noise) is NormalActionNoise
+            else:
+                assert isinstance(noise, DecayingNormalActionNoise) and noise.schedule == params["noise_schedule"]
+                np.testing.assert_allclose(noise._final_sigma, params["noise_std"] * params["noise_final_fraction"])
         else:
             assert model.action_noise is None
             assert isinstance(model.policy, NoisyTD3Policy)
@@ -456,7 +459,7 @@ def pendulum_logs(tmp_path_factory) -> Path:
     """
     cwd = tmp_path_factory.mktemp("pendulum")
     common = ["--env", "Pendulum-v1", "-n", "300", "-f", "logs", "--eval-freq", "100", "--eval-episodes", "2", "--seed", "0"]
-    options = ["prioritized_replay:'per'", "alpha:0.7", "beta0:0.5", "priority_eps:1e-05", "n_steps:3"]
+    options = ["prioritized_replay:'per'", "replay_buffer_kwargs:dict(alpha=0.7, beta0=0.5, priority_eps=1e-05)", "n_steps:3"]
     options += ["noise_schedule:'linear'", "noise_final_std:0.02", "noise_decay_steps:200"]
     budget = ["learning_starts:100", "buffer_size:1000", "batch_size:32"]
     run(zoo_train(*common, "--save-replay-buffer", "-params", *budget, *options), cwd=cwd)
@@ -467,9 +470,10 @@ def pendulum_logs(tmp_path_factory) -> Path:
 def test_td3x_options_pass_through_hyperparams(pendulum_logs):
     run_dir = pendulum_logs / "logs" / "td3x" / "Pendulum-v1_1"
     model = TD3X.load(run_dir / "Pendulum-v1.zip")
-    assert (model.prioritized_replay, model.alpha, model.beta0, model.priority_eps) == ("per", 0.7, 0.5, 1e-5)
+    assert model.prioritized_replay == "per" and model.replay_buffer_kwargs["alpha"] == 0.7
     assert (model.n_steps, model.batch_size) == (3, 32)
-    assert (model.noise_schedule, model.noise_final_std, model.noise_decay_steps) == ("linear", 0.02, 200)
+    noise = model.action_noise
+    assert isinstance(noise, DecayingNormalActionNoise) and (noise.schedule, noise.decay_steps) == ("linear", 200)
     # the noise of the saved model has decayed all the way (200 of 300 steps)
     np.testing.assert_allclose(model.action_noise.current_sigma, 0.02)
     buffer = load_from_pkl(run_dir / "replay_buffer.pkl")
@@ -550,7 +554,7 @@ SALE_OPTIONS = [
     "prioritized_replay:'per'",  # LAP's floor of 1 would leave every priority at 1 this early
     "policy_kwargs:dict(net_arch=[32, 32, 32], zs_dim=16, encoder_net_arch=[32])",
     "target_update_interval:20",
-    "max_priority_reset:20",
+    "replay_buffer_kwargs:dict(max_priority_reset=20)",
 ]
 
 
@@ -666,11 +670,17 @@ def test_resume_after_sigkill_from_the_last_checkpoint(tmp_path, extras):
         ("td3x", "prioritized_replay:'bogus'", "prioritized_replay must be one of ('none', 'per', 'lap'), got 'bogus'"),
         ("td3x", "noise_schedule:'linear'", "noise_final_std"),
         ("td7", "target_update_interval:0", "target_update_interval must be an integer >= 1, got 0"),
-        ("sacx", "alpha:-1", "alpha"),
+        ("sacx", "replay_buffer_kwargs:dict(alpha=-1)", "alpha must be in [0, 1]"),
         ("td3x", "unknown_key:3", "unexpected keyword argument 'unknown_key'"),
         ("td3x", "noise_std:-1", "noise_std must be a number >= 0"),
         ("td7", "noise_type:'uniform'", "noise_type must be one of"),
-        ("td3x", "alpha:2.0", "alpha must be in [0, 1]"),
+        ("td3x", "replay_buffer_kwargs:dict(alpha=2.0)", "alpha must be in [0, 1]"),
+        # an argument of an earlier version: its new spelling, in one line
+        ("td3x", "alpha:0.5", "TD3X: alpha is a setting of the replay buffer now: replay_buffer_kwargs=dict(alpha=0.5)"),
+        ("td3x", "lap_threshold:'td_error'", "replay_buffer_kwargs=dict(threshold_scale='td_error')"),
+        # a setting of the other kind (td3x.yml's Pendulum entry is LAP)
+        ("td3x", "replay_buffer_kwargs:dict(beta0=0.5)", "(beta0 is PrioritizedReplayBuffer's: prioritized_replay='per')"),
+        ("td3x", "noise_schedule:'cosine'", "noise_schedule must be one of ('constant', 'linear', 'exponential')"),
         # A discrete action space for the continuous algorithms, with or without the yml's action noise
         ("td3x@CartPole-v1", "learning_starts:10", "TD3X needs a continuous (Box) action space"),
         ("sacx@CartPole-v1", "noise_type:None", "SACX needs a continuous (Box) action space"),
@@ -792,7 +802,7 @@ def test_td7_sampler_and_converter():
         assert params == convert_td7_params(trial.params)
         width, zs_dim = trial.params["width"], trial.params["zs_dim"]
         assert params["policy_kwargs"] == dict(net_arch=[width] * 3, zs_dim=zs_dim, encoder_net_arch=[width] * 2)
-        assert params["max_priority_reset"] == params["target_update_interval"] in (100, 250, 500)
+        assert params["replay_buffer_kwargs"]["max_priority_reset"] == params["target_update_interval"] in (100, 250, 500)
         TD7("MlpPolicy", "Pendulum-v1", **params)  # every sample builds
         study.tell(trial, 0.0)
 
@@ -880,7 +890,9 @@ def test_prioritized_sampler_adds_the_replay_to_rl_zoos_search_space():
         kinds.add(params["prioritized_replay"])
         # RL Zoo's own DQN parameters, and the replay's
         assert {"learning_rate", "exploration_fraction", "target_update_interval"} <= set(params)
-        assert {"n_steps", "prioritized_replay", "alpha", "beta0", "max_priority_reset"} <= set(params)
+        assert {"n_steps", "prioritized_replay", "replay_buffer_kwargs"} <= set(params)
+        if params["prioritized_replay"] != "none":
+            assert params["replay_buffer_kwargs"]["alpha"] == trial.params["alpha"]
         assert HYPERPARAMS_CONVERTER["dqnx"](trial.params) == params
         assert set(trial.params) >= {"n_steps", "prioritized_replay"} and set(REPLAY_PARAMS) >= {"alpha", "beta0"}
         study.tell(trial, 0.0)

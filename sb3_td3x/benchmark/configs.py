@@ -19,7 +19,9 @@ class BenchmarkConfig:
     :param relative_cost: Expected wall time of a run relative to a ``td3`` run of the same budget (what the runner
         assumes for ``--time-left`` until a run of this configuration has finished).
     :param trained_as: Earlier spellings of the same computation, ``(algo, overrides)``: a finished run trained as one
-        of them is a run of this configuration (each shown to compute the same by a test).
+        of them is a run of this configuration (each shown to compute the same by a test). The replay settings that
+        earlier versions took as algorithm arguments (``alpha: None``, ``lap_threshold: 'td_error'``, ...) need no
+        entry: :func:`canonical_overrides` reads them as the ``replay_buffer_kwargs`` they became.
     """
 
     name: str
@@ -42,6 +44,51 @@ def override_values(overrides: dict[str, str]) -> dict[str, Any]:
     return {key: eval(value, {"__builtins__": {}, "dict": dict}) for key, value in overrides.items()}
 
 
+# The replay settings as the algorithms took them before they became keywords of the buffers (the runs trained then
+# record them so), and the keyword of replay_buffer_kwargs each became
+EARLIER_REPLAY_ARGS = {
+    "alpha": "alpha",
+    "beta0": "beta0",
+    "priority_eps": "priority_eps",
+    "min_priority": "min_priority",
+    "lap_threshold": "threshold_scale",
+    "max_priority_reset": "max_priority_reset",
+    "is_weight_normalization": "is_weight_normalization",
+}
+
+
+def canonical_overrides(overrides: dict[str, str]) -> dict[str, Any]:
+    """
+    :param overrides: ``key -> python expression`` overrides, in today's spelling or with the replay settings as
+        algorithm arguments (:data:`EARLIER_REPLAY_ARGS`).
+    :return: their values, with those settings in ``replay_buffer_kwargs``: an override of any of them replaced the
+        yml file's settings of the kind (``None`` and ``lap_threshold: 'fixed'`` left the default), as an override of
+        ``replay_buffer_kwargs`` replaces the yml file's whole dict now.
+    """
+    values = override_values(overrides)
+    earlier = {name: values.pop(name) for name in list(values) if name in EARLIER_REPLAY_ARGS}
+    if earlier:
+        settings = dict(values.get("replay_buffer_kwargs") or {})
+        for name, value in earlier.items():
+            if value is not None and (name, value) != ("lap_threshold", "fixed"):
+                settings.setdefault(EARLIER_REPLAY_ARGS[name], value)
+        values["replay_buffer_kwargs"] = settings
+    return values
+
+
+def trained_as_config(config: BenchmarkConfig, algo: str | None, overrides: dict[str, str]) -> bool:
+    """
+    :param config: A configuration, as it is now.
+    :param algo: The algorithm a finished run trained (its record's).
+    :param overrides: The overrides it trained with (its record's).
+    :return: whether that run is a run of ``config``: the same algorithm and overrides (read by
+        :func:`canonical_overrides`), or one of the configuration's earlier spellings (``trained_as``).
+    """
+    if (algo, overrides) in config.trained_as:
+        return True
+    return algo == config.algo and canonical_overrides(overrides) == canonical_overrides(config.hyperparams)
+
+
 # Every TD3X extra switched off; the ablation configurations switch exactly one back on.
 # Spelled out (instead of relying on the zoo file) so that "one extra alone" stays true whatever
 # the recommended set in hyperparams/td3x.yml contains.
@@ -50,17 +97,19 @@ TD3X_OFF: dict[str, str] = {
     "prioritized_replay": "'none'",
     "n_steps": "1",
     "noise_schedule": "'constant'",
-    "alpha": "None",
+    "replay_buffer_kwargs": "dict()",
 }
 
 # The recommended set until the screening: LAP as in its paper (fixed Huber threshold and priority floor of 1)
 # and 3-step returns. The candidate fixes are spelled out on top of it, so that they stay what they were screened as.
-LAP_NSTEP3: dict[str, str] = {"prioritized_replay": "'lap'", "n_steps": "3"}
+# Its buffer settings are pinned (the zoo file's are the recommended set's); its runs were trained before the zoo file
+# had any, without the pin (trained_as)
+LAP_NSTEP3: dict[str, str] = {"prioritized_replay": "'lap'", "n_steps": "3", "replay_buffer_kwargs": "dict()"}
 
 # The recommended TD3X set (the screening's pick, confirmed on seeds 0-9: README), pinned here on top of the zoo file
 # so that the benchmark measures it whatever else an edited zoo file switches on or off; every run lists the
 # hyperparameters it actually used.
-RECOMMENDED: dict[str, str] = {**LAP_NSTEP3, "lap_threshold": "'td_error'"}
+RECOMMENDED: dict[str, str] = {**LAP_NSTEP3, "replay_buffer_kwargs": "dict(threshold_scale='td_error')"}
 
 # The set of the write-up this project started from: proportional PER (alpha 0.6, beta 0.4 -> 1), 3-step returns and
 # Gaussian exploration noise that decays (std 0.2 to 0.05 linearly over the run, as td3x_nstep3_decay, so that the
@@ -192,19 +241,19 @@ CONFIGS: dict[str, BenchmarkConfig] = {
         BenchmarkConfig(
             "td3x_lap_rscale",
             "td3x",
-            {**LAP_NSTEP3, "lap_threshold": "'reward'"},
+            {**LAP_NSTEP3, "replay_buffer_kwargs": "dict(threshold_scale='reward')"},
             "LAP + 3-step returns, Huber threshold and priority floor scaled by the mean |reward| (MR.Q)",
         ),
         BenchmarkConfig(
             "td3x_lap_tdscale",
             "td3x",
-            {**LAP_NSTEP3, "lap_threshold": "'td_error'"},
+            {**LAP_NSTEP3, "replay_buffer_kwargs": "dict(threshold_scale='td_error')"},
             "LAP + 3-step returns, Huber threshold and priority floor scaled by the running mean |TD error|",
         ),
         BenchmarkConfig(
             "td3x_lap_reset",
             "td3x",
-            {**LAP_NSTEP3, "max_priority_reset": "250"},
+            {**LAP_NSTEP3, "replay_buffer_kwargs": "dict(max_priority_reset=250)"},
             "LAP + 3-step returns, max priority reset to the largest stored one every 250 gradient steps (TD7)",
         ),
         BenchmarkConfig(
@@ -321,6 +370,7 @@ CONFIGS: dict[str, BenchmarkConfig] = {
             "td3x",
             dict(LAP_NSTEP3),
             "TD3X + LAP (fixed Huber threshold 1) + 3-step returns: the recommended set before the screening",
+            trained_as=(("td3x", {"prioritized_replay": "'lap'", "n_steps": "3"}),),
         ),
         BenchmarkConfig(
             "td3x_recommended",

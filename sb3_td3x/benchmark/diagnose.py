@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from sb3_td3x.benchmark.configs import CONFIGS, override_values
+from sb3_td3x.zoo.noise import pop_noise_schedule, scheduled_noise
 
 # The diagnostics, in table order
 KEYS: tuple[str, ...] = (
@@ -52,8 +53,9 @@ def zoo_hyperparams(env_id: str, overrides: dict[str, str], algo: str = "td3x") 
         entries = yaml.safe_load(file)
     params = dict(entries.get(env_id, entries["default"]))
     params.update(override_values(overrides))
-    if isinstance(params.get("policy_kwargs"), str):
-        params["policy_kwargs"] = eval(params["policy_kwargs"])
+    for key in ("policy_kwargs", "replay_buffer_kwargs"):
+        if isinstance(params.get(key), str):
+            params[key] = eval(params[key])
     return params
 
 
@@ -79,10 +81,12 @@ def train_one(config: str, env_id: str, n_timesteps: int, seed: int, folder: Pat
     params.pop("n_timesteps", None)
     policy = params.pop("policy", "MlpPolicy")
     noise_type, noise_std = params.pop("noise_type", None), params.pop("noise_std", 0.0)
+    schedule = pop_noise_schedule(params)
     model = TD3X(policy, env_id, seed=seed, device="cpu", **params)
     if noise_type == "normal":
         n_actions = model.action_space.shape[0]  # type: ignore[index]
-        model.action_noise = NormalActionNoise(np.zeros(n_actions), noise_std * np.ones(n_actions))
+        noise = NormalActionNoise(np.zeros(n_actions), noise_std * np.ones(n_actions))
+        model.action_noise = scheduled_noise(noise, schedule)
     folder.mkdir(parents=True, exist_ok=True)
     model.set_logger(configure(str(folder), ["csv"]))
     model.learn(n_timesteps, log_interval=1)

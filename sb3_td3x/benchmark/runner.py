@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from sb3_td3x.benchmark.configs import CONFIGS, BenchmarkConfig
+from sb3_td3x.benchmark.configs import CONFIGS, BenchmarkConfig, trained_as_config
 from sb3_td3x.zoo.checkpoints import (
     STOPPED_EXIT_CODE,
     CheckpointError,
@@ -386,8 +386,7 @@ def check_same_overrides(config: BenchmarkConfig, record: dict[str, Any], folder
     :param folder: Where the record is (for the message).
     :raises MixedResultsError: naming the folder, what it trained with and what the configuration is now.
     """
-    trained = (record.get("algo"), record.get("hyperparams", {}))
-    if trained in [(config.algo, config.hyperparams), *config.trained_as]:
+    if trained_as_config(config, record.get("algo"), record.get("hyperparams", {})):
         return
     now = trained_overrides({"algo": config.algo, "hyperparams": config.hyperparams})
     raise MixedResultsError(

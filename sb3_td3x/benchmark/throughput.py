@@ -34,6 +34,7 @@ from stable_baselines3.common.off_policy_algorithm import OffPolicyAlgorithm
 
 from sb3_td3x.benchmark.configs import CONFIGS, RECOMMENDED, override_values
 from sb3_td3x.common.buffers import BasePrioritizedReplayBuffer, LAPReplayBuffer, PrioritizedReplayBuffer
+from sb3_td3x.zoo.noise import pop_noise_schedule, scheduled_noise
 
 # RL Zoo's TD3 hyperparameters for MuJoCo (rl_zoo3/hyperparams/td3.yml, "mujoco-defaults")
 ZOO_MUJOCO: dict[str, Any] = {
@@ -148,8 +149,11 @@ def build_model(variant: Variant, env_id: str, seed: int, buffer_size: int, lear
     # TD7 keeps its own hyperparameters; the others take RL Zoo's MuJoCo ones
     kwargs: dict[str, Any] = {**({} if variant.algo == "td7" else ZOO_MUJOCO), **variant.kwargs}
     policy = kwargs.pop("policy", "MlpPolicy")
+    # noise_schedule & co. are RL Zoo keys, as in the benchmark's overrides: they make the noise a decaying one
+    schedule = pop_noise_schedule(kwargs)
     if variant.action_noise:
-        kwargs["action_noise"] = NormalActionNoise(np.zeros(n_actions), variant.noise_std * np.ones(n_actions))
+        noise = NormalActionNoise(np.zeros(n_actions), variant.noise_std * np.ones(n_actions))
+        kwargs["action_noise"] = scheduled_noise(noise, schedule)
     common: dict[str, Any] = {
         "buffer_size": buffer_size,
         "learning_starts": learning_starts,

@@ -31,8 +31,10 @@ from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer, Loss
 from sb3_td3x.common.replay_args import check_is_weight_normalization, check_priority_args, check_threshold_scale
 from sb3_td3x.common.segment_tree import MinSegmentTree, SumSegmentTree, update_trees
 
-# Weight of the newest training call in LAP's running mean of |delta| (threshold_scale="td_error")
+# Weight of the newest round of updates in LAP's running mean of |delta| (threshold_scale="td_error")
 TD_ERROR_SCALE_RATE = 0.01
+# Updates between two computations of the buffer-wide priority statistics (an O(buffer) pass), for the logs
+PRIORITY_STATS_INTERVAL = 1000
 
 
 class PrioritizedReplayBufferSamples(NamedTuple):
@@ -46,6 +48,7 @@ class PrioritizedReplayBufferSamples(NamedTuple):
     discounts: th.Tensor
     weights: th.Tensor
     indices: np.ndarray
+    one_step_next_observations: th.Tensor
 
 
 class BasePrioritizedReplayBuffer(IndexedReplayBuffer):
@@ -67,12 +70,17 @@ class BasePrioritizedReplayBuffer(IndexedReplayBuffer):
     :param n_steps: Number of steps to accumulate rewards for n-step returns (1: one-step TD targets)
     :param gamma: Discount factor for future rewards
     :param alpha: Priority exponent, in [0, 1]
+    :param max_priority_reset: Every this many updates (:meth:`after_update` calls, one per gradient step), the
+        priority given to new transitions is reset to the largest priority still stored (TD7 resets it every 250,
+        with its hard target updates); ``None``: never (the largest priority ever seen, as in PER and LAP)
     """
 
     #: ``prioritized_replay`` of the algorithms that names this kind (a kind of one's own has no short form)
     kind: ClassVar[str] = "custom"
-    #: The algorithms' arguments this kind takes, and the keyword each becomes
-    algorithm_args: ClassVar[dict[str, str]] = {"alpha": "alpha"}
+    #: Class-level default for buffers pickled before the setting existed (the algorithm sets it when it loads one)
+    max_priority_reset: int | None = None
+    #: Priority statistics (:meth:`priority_stats`) as last computed, and the update count they were computed at
+    _priority_stats: tuple[int, dict[str, float]] | None = None
 
     def __init__(
         self,
@@ -86,8 +94,9 @@ class BasePrioritizedReplayBuffer(IndexedReplayBuffer):
         n_steps: int = 1,
         gamma: float = 0.99,
         alpha: float = 0.6,
+        max_priority_reset: int | None = None,
     ):
-        check_priority_args(alpha=alpha)
+        check_priority_args(alpha=alpha, max_priority_reset=max_priority_reset)
         if isinstance(observation_space, spaces.Dict):
             raise ValueError("observation_space: prioritized replay does not support Dict observation spaces")
         super().__init__(
@@ -102,6 +111,7 @@ class BasePrioritizedReplayBuffer(IndexedReplayBuffer):
             gamma=gamma,
         )
         self.alpha = alpha
+        self.max_priority_reset = max_priority_reset
         capacity = self.buffer_size * self.n_envs
         self.sum_tree = SumSegmentTree(capacity)
         self.min_tree = MinSegmentTree(capacity)
@@ -174,6 +184,7 @@ class BasePrioritizedReplayBuffer(IndexedReplayBuffer):
         n_stored = self._n_stored_slots()
         if n_stored == 0:
             raise RuntimeError("Cannot sample from an empty replay buffer")
+        self._begin_sampling(env)
         total = self.sum_tree.total()
         segment = total / batch_size
         prefixsums = (np.arange(batch_size) + np.random.uniform(size=batch_size)) * segment
@@ -185,6 +196,9 @@ class BasePrioritizedReplayBuffer(IndexedReplayBuffer):
             *samples,  # type: ignore[arg-type]
             weights=self.to_torch(weights.reshape(-1, 1)),
             indices=indices,
+            one_step_next_observations=self._one_step_next_observations(
+                samples.next_observations, batch_inds, env_indices, env
+            ),
         )
 
     def update_priorities(self, indices: np.ndarray, td_errors: np.ndarray | th.Tensor) -> None:
@@ -226,17 +240,29 @@ class BasePrioritizedReplayBuffer(IndexedReplayBuffer):
     def after_update(self, samples: Any, td_errors: th.Tensor) -> None:
         """
         New priorities from the larger ``|TD error|`` of the Q-networks (as the LAP reference code does for twin
-        critics: a transition keeps priority while either still fits it badly).
+        critics: a transition keeps priority while either still fits it badly); every ``max_priority_reset`` updates,
+        the priority of new transitions is reset (:meth:`reset_max_priority`).
 
         :param samples: The sampled batch.
         :param td_errors: ``(batch, number of Q-networks)``
         """
+        super().after_update(samples, td_errors)
         self.update_priorities(samples.indices, td_errors.abs().max(dim=1).values)
+        if self.max_priority_reset is not None and self.n_updates % self.max_priority_reset == 0:
+            self.reset_max_priority()
 
-    def record(self, logger: Logger, stats: dict[str, Any], gradient_steps: int) -> None:
-        """Uniform replay's keys and the largest priority (the one new transitions enter with)."""
-        super().record(logger, stats, gradient_steps)
+    def _record(self, logger: Logger, stats: dict[str, Any]) -> None:
+        """
+        Uniform replay's keys, the largest priority (the one new transitions enter with) and the sampling
+        distribution's statistics, refreshed every ``PRIORITY_STATS_INTERVAL`` updates (an O(buffer) pass).
+        """
+        super()._record(logger, stats)
         logger.record("train/max_priority", self.max_priority)
+        cached = self._priority_stats
+        if cached is None or cached[0] // PRIORITY_STATS_INTERVAL != self.n_updates // PRIORITY_STATS_INTERVAL:
+            cached = self._priority_stats = (self.n_updates, self.priority_stats())
+        for key, value in cached[1].items():
+            logger.record(f"train/{key}", value)
 
 
 class PrioritizedReplayBuffer(BasePrioritizedReplayBuffer):
@@ -267,15 +293,11 @@ class PrioritizedReplayBuffer(BasePrioritizedReplayBuffer):
         ``"buffer"``, the largest weight any stored transition could get (Schaul et al. 2016), or ``"batch"``, the
         largest weight in the sampled batch (so the largest weight of every batch is 1 and the step size does not
         shrink as the priorities spread)
+    :param max_priority_reset: Every this many updates, the priority of new transitions is reset to the largest
+        priority still stored (TD7: 250); ``None``: never
     """
 
     kind = "per"
-    algorithm_args: ClassVar[dict[str, str]] = {
-        "alpha": "alpha",
-        "beta0": "beta0",
-        "priority_eps": "priority_eps",
-        "is_weight_normalization": "is_weight_normalization",
-    }
 
     def __init__(
         self,
@@ -292,6 +314,7 @@ class PrioritizedReplayBuffer(BasePrioritizedReplayBuffer):
         beta0: float = 0.4,
         priority_eps: float = 1e-6,
         is_weight_normalization: str = "buffer",
+        max_priority_reset: int | None = None,
     ):
         check_priority_args(beta0=beta0, priority_eps=priority_eps)
         check_is_weight_normalization(is_weight_normalization)
@@ -306,6 +329,7 @@ class PrioritizedReplayBuffer(BasePrioritizedReplayBuffer):
             n_steps=n_steps,
             gamma=gamma,
             alpha=alpha,
+            max_priority_reset=max_priority_reset,
         )
         self.beta0 = beta0
         self.beta = beta0
@@ -333,8 +357,8 @@ class PrioritizedReplayBuffer(BasePrioritizedReplayBuffer):
         progress = min(max(progress, 0.0), 1.0)
         self.beta = self.beta0 + (1.0 - self.beta0) * progress
 
-    def begin_updates(self, env: VecNormalize | None = None) -> dict[str, Any]:
-        return {**super().begin_updates(env), "is_weights": []}
+    def _new_log_stats(self) -> dict[str, Any]:
+        return {**super()._new_log_stats(), "is_weights": []}
 
     def _loss(
         self,
@@ -358,9 +382,9 @@ class PrioritizedReplayBuffer(BasePrioritizedReplayBuffer):
         assert isinstance(total, th.Tensor)
         return total
 
-    def record(self, logger: Logger, stats: dict[str, Any], gradient_steps: int) -> None:
+    def _record(self, logger: Logger, stats: dict[str, Any]) -> None:
         """Also ``beta`` and the mean importance-sampling weight of the batches."""
-        super().record(logger, stats, gradient_steps)
+        super()._record(logger, stats)
         logger.record("train/beta", self.beta)
         if stats["is_weights"]:
             logger.record("train/is_weight_mean", float(np.mean(stats["is_weights"])))
@@ -396,14 +420,14 @@ class LAPReplayBuffer(BasePrioritizedReplayBuffer):
         https://github.com/facebookresearch/MRQ), so that the threshold means the same on tasks whose rewards differ
         in size; ``"td_error"``, a running mean of the ``|delta|`` of the sampled batches (:meth:`record_td_errors`),
         so that the threshold follows the TD errors as they grow with the values. See :meth:`update_priority_floor`.
+    :param max_priority_reset: Every this many updates, the priority of new transitions is reset to the largest
+        priority still stored (TD7: 250); ``None``: never
     """
 
     kind = "lap"
-    algorithm_args: ClassVar[dict[str, str]] = {
-        "alpha": "alpha",
-        "min_priority": "min_priority",
-        "lap_threshold": "threshold_scale",
-    }
+    #: Sum of the batches' mean ``|delta|`` in the current round of updates, and their number (``"td_error"``)
+    _round_td_abs_sum: Any = 0.0
+    _round_batches: int = 0
 
     def __init__(
         self,
@@ -419,6 +443,7 @@ class LAPReplayBuffer(BasePrioritizedReplayBuffer):
         alpha: float = 0.4,
         min_priority: float = 1.0,
         threshold_scale: str = "fixed",
+        max_priority_reset: int | None = None,
     ):
         check_priority_args(min_priority=min_priority)
         check_threshold_scale(threshold_scale)
@@ -433,6 +458,7 @@ class LAPReplayBuffer(BasePrioritizedReplayBuffer):
             n_steps=n_steps,
             gamma=gamma,
             alpha=alpha,
+            max_priority_reset=max_priority_reset,
         )
         self.min_priority = min_priority
         self.threshold_scale = threshold_scale
@@ -445,10 +471,10 @@ class LAPReplayBuffer(BasePrioritizedReplayBuffer):
 
     def record_td_errors(self, mean_abs_td_error: float) -> None:
         """
-        Update the running mean of the sampled ``|delta|`` (an exponential moving average over training calls,
+        Update the running mean of the sampled ``|delta|`` (an exponential moving average over rounds of updates,
         weight ``TD_ERROR_SCALE_RATE`` for the newest) that ``threshold_scale="td_error"`` follows.
 
-        :param mean_abs_td_error: Mean ``|delta|`` of the batches of the last training call
+        :param mean_abs_td_error: Mean ``|delta|`` of the batches of the last round of updates
         """
         if not np.isfinite(mean_abs_td_error):
             return
@@ -484,10 +510,22 @@ class LAPReplayBuffer(BasePrioritizedReplayBuffer):
         """Fujimoto et al. 2020, equation 11: ``p_i = max(|delta_i|, min_priority)^alpha`` (``priority_floor``, see above)."""
         return np.maximum(np.abs(td_errors), self.priority_floor) ** self.alpha
 
-    def begin_updates(self, env: VecNormalize | None = None) -> dict[str, Any]:
-        """The Huber threshold and priority floor of this call (:meth:`update_priority_floor`)."""
+    def _start_round(self, env: VecNormalize | None) -> None:
+        """
+        The last round's mean ``|delta|`` goes into the running mean (:meth:`record_td_errors`), then the Huber
+        threshold and priority floor of this round are set (:meth:`update_priority_floor`).
+        """
+        if self._round_batches > 0:
+            self.record_td_errors(float(self._round_td_abs_sum) / self._round_batches)
+        self._round_td_abs_sum, self._round_batches = 0.0, 0
         self.update_priority_floor(env)
-        return {**super().begin_updates(env), "linear_sum": 0.0}
+
+    def _observe_td_errors(self, td_abs_mean: th.Tensor) -> None:
+        self._round_td_abs_sum += td_abs_mean
+        self._round_batches += 1
+
+    def _new_log_stats(self) -> dict[str, Any]:
+        return {**super()._new_log_stats(), "linear_sum": 0.0}
 
     def _loss(
         self,
@@ -509,12 +547,10 @@ class LAPReplayBuffer(BasePrioritizedReplayBuffer):
         assert isinstance(total, th.Tensor)
         return total
 
-    def record(self, logger: Logger, stats: dict[str, Any], gradient_steps: int) -> None:
-        """Also the share of TD errors in the Huber loss's linear part and its threshold; feeds ``"td_error"``."""
-        super().record(logger, stats, gradient_steps)
-        if gradient_steps > 0:
-            self.record_td_errors(float(stats["td_abs_sum"]) / gradient_steps)
-            logger.record("train/huber_linear_frac", float(stats["linear_sum"]) / gradient_steps)
+    def _record(self, logger: Logger, stats: dict[str, Any]) -> None:
+        """Also the share of TD errors in the Huber loss's linear part, and its threshold."""
+        super()._record(logger, stats)
+        logger.record("train/huber_linear_frac", float(stats["linear_sum"]) / stats["batches"])
         logger.record("train/huber_threshold", self.priority_floor)
 
 
@@ -542,29 +578,16 @@ def resolve_kind(prioritized_replay: str, replay_buffer_class: type[ReplayBuffer
     return class_kind if class_kind != "none" else prioritized_replay
 
 
-def replay_buffer_defaults(
-    replay_buffer_class: type[ReplayBuffer] | None, n_steps: int, gamma: float, settings: dict[str, Any]
-) -> tuple[dict[str, Any], list[str]]:
+def replay_buffer_defaults(replay_buffer_class: type[ReplayBuffer] | None, n_steps: int, gamma: float) -> dict[str, Any]:
     """
-    The keywords an algorithm gives the buffer class it builds: ``n_steps`` and ``gamma`` to the package's buffers
-    (SB3 wires ``n_steps`` only into the buffers it picks itself), and the prioritized-replay settings that the
-    class's kind takes.
+    The keywords an algorithm gives the buffer class it builds besides the user's ``replay_buffer_kwargs``:
+    ``n_steps`` and ``gamma`` to the package's buffers (SB3 wires ``n_steps`` only into the buffers it picks itself).
 
-    :param replay_buffer_class: The class that will be built (None: SB3 picks its own, which takes no setting).
+    :param replay_buffer_class: The class that will be built (None: SB3 picks its own).
     :param n_steps: The algorithm's ``n_steps``.
     :param gamma: The algorithm's ``gamma``.
-    :param settings: The algorithm's prioritized-replay arguments (None: not given).
-    :return: the keywords (for ``replay_buffer_kwargs.setdefault``), and the names of given settings this kind does
-        not take.
+    :return: the keywords (for ``replay_buffer_kwargs.setdefault``).
     """
-    defaults: dict[str, Any] = {}
     if replay_buffer_class is not None and issubclass(replay_buffer_class, IndexedReplayBuffer):
-        defaults.update(n_steps=n_steps, gamma=gamma)
-    taken: dict[str, str] = {}
-    if replay_buffer_class is not None and issubclass(replay_buffer_class, BasePrioritizedReplayBuffer):
-        taken = replay_buffer_class.algorithm_args
-    for name, value in settings.items():
-        if value is not None and name in taken:
-            defaults[taken[name]] = value
-    unused = [name for name, value in settings.items() if value is not None and name not in taken]
-    return defaults, unused
+        return {"n_steps": n_steps, "gamma": gamma}
+    return {}

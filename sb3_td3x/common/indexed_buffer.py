@@ -1,12 +1,11 @@
 """
 The uniform replay every buffer of the package builds on, and what an algorithm's ``train()`` asks of its replay.
 
-- :class:`ReplayHooks`: the calls an algorithm's ``train()`` makes on its replay (the loss of a sampled batch, what
-  the TD errors change after the update, what is logged). Its methods are those of uniform replay (SB3's loss, bit for
-  bit); each prioritized buffer overrides what it changes: the buffer owns its loss.
+- :class:`ReplayHooks`: the two calls an algorithm's ``train()`` makes on its replay for each gradient step (the loss
+  of a sampled batch with its TD errors; what the TD errors change once the Q-networks have stepped), and what the
+  replay logs (called by the algorithm after each env step). Its methods are those of uniform replay (SB3's loss, bit
+  for bit); each prioritized buffer overrides what it changes: the buffer owns its loss, its priorities and its logs.
 - :class:`IndexedReplayBuffer`: SB3's uniform n-step replay whose samples also name the slots they came from.
-- :func:`replay_hooks`: the hooks of any buffer: the package's buffers are their own hooks, SB3's own buffers get
-  uniform replay's.
 """
 
 from collections.abc import Sequence
@@ -37,31 +36,36 @@ def td_errors_of(current_q_values: Sequence[th.Tensor], target_q_values: th.Tens
 
 class ReplayHooks:
     """
-    What an algorithm's ``train()`` asks of its replay, in the order it asks it:
+    What an algorithm's ``train()`` asks of its replay, for each sampled batch:
 
-    1. :meth:`begin_updates` once per ``train()`` call, before the first sample;
-    2. :meth:`batch_loss` for each sampled batch: the loss the Q-networks minimize and the TD errors;
-    3. :meth:`after_update` once the Q-networks have stepped (prioritized replay writes the new priorities);
-    4. :meth:`record` at the end of the call: what the replay did, for the logger.
+    1. :meth:`batch_loss`: the loss the Q-networks minimize, and the TD errors;
+    2. :meth:`after_update`, once the Q-networks have stepped: prioritized replay writes the new priorities (and,
+       every ``max_priority_reset`` updates, resets the priority of new transitions).
+
+    The algorithm also calls :meth:`record` after each env step (logging what the replay did in the updates since the
+    last call) and :meth:`set_progress` (PER anneals its ``beta``). Everything else is the replay's own: a buffer of
+    the package starts a round of updates at the first sample after new transitions arrived (LAP sets its Huber
+    threshold for the round there).
 
     These are uniform replay's (SB3's own loss, nothing written back); a prioritized buffer overrides what it changes.
+    The state lives on the instance (the buffer itself for the package's buffers): class-level defaults let a buffer
+    pickled by an earlier version load.
     """
 
-    def begin_updates(self, env: VecNormalize | None = None) -> dict[str, Any]:
-        """
-        Called at the start of each ``train()`` call.
+    #: Updates made so far (:meth:`after_update` calls)
+    n_updates: int = 0
+    #: Accumulators of the updates since the last :meth:`record`; None: none yet
+    _log_stats: dict[str, Any] | None = None
 
-        :param env: The VecNormalize the samples are normalized with, if any
-        :return: the accumulators of this call's diagnostics, given to :meth:`batch_loss` and :meth:`record`
-        """
-        return {"td_abs_sum": 0.0}
+    def _new_log_stats(self) -> dict[str, Any]:
+        """:return: the accumulators of what :meth:`record` logs (a subclass adds its own)."""
+        return {"batches": 0, "td_abs_sum": 0.0}
 
     def batch_loss(
         self,
         current_q_values: Sequence[th.Tensor],
         target_q_values: th.Tensor,
         samples: Any,
-        stats: dict[str, Any],
         loss: Loss = "mse",
     ) -> tuple[th.Tensor, th.Tensor]:
         """
@@ -71,13 +75,23 @@ class ReplayHooks:
         :param current_q_values: One ``(batch, 1)`` tensor per Q-network.
         :param target_q_values: The targets, ``(batch, 1)``.
         :param samples: The sampled batch.
-        :param stats: The accumulators of :meth:`begin_updates`.
         :param loss: The algorithm's own loss: squared error (TD3, SAC) or Huber (DQN).
         :return: the loss, and the TD errors, ``(batch, number of Q-networks)``, detached.
         """
+        if self._log_stats is None:
+            self._log_stats = self._new_log_stats()
+        stats = self._log_stats
         td_errors = td_errors_of(current_q_values, target_q_values)
-        stats["td_abs_sum"] += td_errors.abs().mean()
+        td_abs = td_errors.abs().mean()
+        stats["batches"] += 1
+        stats["td_abs_sum"] += td_abs
+        self._observe_td_errors(td_abs)
         return self._loss(current_q_values, target_q_values, td_errors, samples, stats, loss), td_errors
+
+    def _observe_td_errors(self, td_abs_mean: th.Tensor) -> None:
+        """
+        :param td_abs_mean: The mean ``|TD error|`` of a batch (LAP's ``"td_error"`` threshold follows it); nothing here.
+        """
 
     def _loss(
         self,
@@ -96,14 +110,13 @@ class ReplayHooks:
 
     def after_update(self, samples: Any, td_errors: th.Tensor) -> None:
         """
-        Called once the Q-networks have stepped on the batch.
+        Called once the Q-networks have stepped on the batch: counts the update (a prioritized buffer also writes the
+        new priorities).
 
         :param samples: The sampled batch.
         :param td_errors: The TD errors of :meth:`batch_loss`.
         """
-
-    def reset_max_priority(self) -> None:
-        """Prioritized replay: see ``BasePrioritizedReplayBuffer.reset_max_priority``; nothing to do here."""
+        self.n_updates += 1
 
     def set_progress(self, progress: float) -> None:
         """
@@ -114,40 +127,32 @@ class ReplayHooks:
         """:return: statistics of the sampling distribution (prioritized replay; none for uniform replay)."""
         return {}
 
-    def record(self, logger: Logger, stats: dict[str, Any], gradient_steps: int) -> None:
+    def record(self, logger: Logger) -> None:
         """
-        Log what the replay did in this ``train()`` call: the mean ``|TD error|`` of the batches.
+        Log what the replay did in the updates since the last call (nothing when there were none): the mean
+        ``|TD error|`` of the batches.
 
         :param logger: The algorithm's logger.
-        :param stats: The accumulators of :meth:`begin_updates`.
-        :param gradient_steps: The gradient steps of the call.
         """
-        if gradient_steps > 0:
-            logger.record("train/td_error_abs_mean", float(stats["td_abs_sum"]) / gradient_steps)
+        stats = self._log_stats
+        if stats is None or stats["batches"] == 0:
+            return
+        self._log_stats = None
+        self._record(logger, stats)
 
-    def one_step_next_observations(self, samples: Any, env: VecNormalize | None = None) -> th.Tensor:
+    def _record(self, logger: Logger, stats: dict[str, Any]) -> None:
         """
-        :param samples: The sampled batch.
-        :param env: The VecNormalize the samples are normalized with, if any
-        :return: the observation that followed each sample's own transition (SB3's one-step buffers: the sample's)
+        :param logger: The algorithm's logger.
+        :param stats: The accumulators of the updates since the last :meth:`record` (at least one batch).
         """
-        return samples.next_observations
-
-
-#: The hooks of SB3's own buffers (uniform replay)
-UNIFORM_REPLAY = ReplayHooks()
-
-
-def replay_hooks(buffer: Any) -> ReplayHooks:
-    """
-    :param buffer: An algorithm's replay buffer.
-    :return: the buffer itself when it is one of the package's (each knows its loss), else uniform replay's hooks.
-    """
-    return buffer if isinstance(buffer, ReplayHooks) else UNIFORM_REPLAY
+        logger.record("train/td_error_abs_mean", float(stats["td_abs_sum"]) / stats["batches"])
 
 
 class IndexedReplayBufferSamples(NamedTuple):
-    """``ReplayBufferSamples`` plus the flat slot ``indices`` (``row * n_envs + env``) the transitions were drawn from."""
+    """
+    ``ReplayBufferSamples`` plus the flat slot ``indices`` (``row * n_envs + env``) the transitions were drawn from and
+    the observation that followed each one's own transition (one step on, whatever ``n_steps`` is).
+    """
 
     observations: th.Tensor
     actions: th.Tensor
@@ -156,6 +161,7 @@ class IndexedReplayBufferSamples(NamedTuple):
     rewards: th.Tensor
     discounts: th.Tensor
     indices: np.ndarray
+    one_step_next_observations: th.Tensor
 
 
 class IndexedReplayBuffer(ReplayHooks, NStepReplayBuffer):
@@ -163,7 +169,7 @@ class IndexedReplayBuffer(ReplayHooks, NStepReplayBuffer):
     SB3's ``NStepReplayBuffer`` (uniform sampling, n-step returns) whose samples also carry the flat slots
     ``row * n_envs + env`` they were drawn from, as the prioritized buffers' samples do. With the slots, an algorithm
     can read more of a sampled transition than the n-step sample holds: TD7's encoder learns from the one-step
-    next observation of each slot (:meth:`one_step_next_observations`) while the critics learn from n-step returns.
+    next observation of each slot (the samples' ``one_step_next_observations``) while the critics learn from n-step returns.
 
     Sampling draws the rows and the envs as SB3's ``NStepReplayBuffer`` does, in the same order from numpy's global
     generator: given the same stored transitions and random state, both return the same batch.
@@ -206,9 +212,41 @@ class IndexedReplayBuffer(ReplayHooks, NStepReplayBuffer):
             n_steps=n_steps,
             gamma=gamma,
         )
+        self.n_updates = 0
+
+    #: Whether a round of updates is under way (the samples since the last new transition); False: the next sample
+    #: starts one
+    _round_open: bool = False
 
     def _n_stored_slots(self) -> int:
         return (self.buffer_size if self.full else self.pos) * self.n_envs
+
+    def add(
+        self,
+        obs: np.ndarray,
+        next_obs: np.ndarray,
+        action: np.ndarray,
+        reward: np.ndarray,
+        done: np.ndarray,
+        infos: list[dict[str, Any]],
+    ) -> None:
+        """SB3's ``add``; the next sample starts a new round of updates (see :meth:`_start_round`)."""
+        super().add(obs, next_obs, action, reward, done, infos)
+        self._round_open = False
+
+    def _begin_sampling(self, env: VecNormalize | None) -> None:
+        """Called by every ``sample``: the first one after new transitions starts a round of updates."""
+        if not self._round_open:
+            self._round_open = True
+            self._start_round(env)
+
+    def _start_round(self, env: VecNormalize | None) -> None:
+        """
+        A round of updates starts: the algorithm trains on what is stored now (for SB3's ``learn``, one ``train()``
+        call). Nothing to do for uniform replay; LAP sets its Huber threshold for the round.
+
+        :param env: The VecNormalize the samples are normalized with, if any
+        """
 
     def sample(self, batch_size: int, env: VecNormalize | None = None) -> IndexedReplayBufferSamples:  # type: ignore[override]
         """
@@ -216,27 +254,32 @@ class IndexedReplayBuffer(ReplayHooks, NStepReplayBuffer):
 
         :param batch_size: Number of element to sample
         :param env: associated VecEnv to normalize the observations/rewards when sampling
-        :return: The samples and their flat slot ``indices``
+        :return: The samples, their flat slot ``indices`` and their one-step next observations
         """
         upper_bound = self.buffer_size if self.full else self.pos
         if upper_bound == 0:
             raise RuntimeError("Cannot sample from an empty replay buffer")
+        self._begin_sampling(env)
         batch_inds = np.random.randint(0, upper_bound, size=batch_size)
         env_indices = np.random.randint(0, self.n_envs, size=batch_inds.shape)
         samples = self._get_samples(batch_inds, env=env, env_indices=env_indices)
         indices = np.ravel_multi_index((batch_inds, env_indices), (self.buffer_size, self.n_envs))
-        return IndexedReplayBufferSamples(*samples, indices=indices)  # type: ignore[arg-type]
+        one_step = self._one_step_next_observations(samples.next_observations, batch_inds, env_indices, env)
+        return IndexedReplayBufferSamples(*samples, indices=indices, one_step_next_observations=one_step)  # type: ignore[arg-type]
 
-    def one_step_next_observations(self, samples: Any, env: VecNormalize | None = None) -> th.Tensor:
+    def _one_step_next_observations(
+        self, next_observations: th.Tensor, batch_inds: np.ndarray, env_indices: np.ndarray, env: VecNormalize | None
+    ) -> th.Tensor:
         """
-        :param samples: A batch of this buffer (its ``indices`` name the slots)
+        :param next_observations: The samples' next observations (at the end of each n-step window)
+        :param batch_inds: Row indices of the samples
+        :param env_indices: Env index of each sample
         :param env: associated VecEnv to normalize the observations when sampling
         :return: the observation that followed each slot's own transition (one step, whatever ``n_steps`` is;
-            for the last step of an episode, its final observation): with ``n_steps=1``, the sample's own
+            for the last step of an episode, its final observation): with ``n_steps=1``, ``next_observations`` itself
         """
         if self.n_steps == 1:
-            return samples.next_observations
-        batch_inds, env_indices = np.unravel_index(np.asarray(samples.indices).reshape(-1), (self.buffer_size, self.n_envs))
+            return next_observations
         return self.to_torch(self._normalize_obs(self.next_observations[batch_inds, env_indices], env))  # type: ignore[arg-type]
 
     def _get_samples(  # type: ignore[override]

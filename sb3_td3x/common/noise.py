@@ -36,7 +36,8 @@ class DecayingNormalActionNoise(ActionNoise):
     :param mean: Mean value of the noise
     :param sigma: Initial scale of the noise (std), >= 0; a scalar or an array broadcastable to ``mean``'s shape
     :param final_sigma: Final scale of the noise (std), >= 0; a scalar or an array broadcastable to ``mean``'s shape
-    :param decay_steps: Number of env steps over which the scale decays, >= 1
+    :param decay_steps: Number of env steps over which the scale decays, >= 1. ``None``: the whole training run, set
+        by the package's algorithms (TD3X, DDPGX, TD7) when ``learn()`` starts; give it for SB3's own algorithms
     :param schedule: ``"linear"`` or ``"exponential"`` (the latter needs ``sigma > 0`` and ``final_sigma > 0``)
     :param dtype: Type of the output noise
     """
@@ -46,7 +47,7 @@ class DecayingNormalActionNoise(ActionNoise):
         mean: ArrayLike,
         sigma: ArrayLike,
         final_sigma: ArrayLike,
-        decay_steps: int,
+        decay_steps: int | None = None,
         schedule: str = "linear",
         dtype: DTypeLike = np.float32,
     ) -> None:
@@ -56,15 +57,17 @@ class DecayingNormalActionNoise(ActionNoise):
         self._final_sigma = self._check_sigma("final_sigma", final_sigma, self._mu.shape)
         if not np.all(np.isfinite(self._mu)):
             raise ValueError(f"mean must be finite, got {mean!r}")
-        if not isinstance(decay_steps, numbers.Integral) or isinstance(decay_steps, bool) or decay_steps < 1:
-            raise ValueError(f"decay_steps must be an integer >= 1, got {decay_steps!r}")
+        if decay_steps is not None and (
+            not isinstance(decay_steps, numbers.Integral) or isinstance(decay_steps, bool) or decay_steps < 1
+        ):
+            raise ValueError(f"decay_steps must be an integer >= 1 or None (the whole run), got {decay_steps!r}")
         if schedule not in NOISE_DECAY_SCHEDULES:
             raise ValueError(f"schedule must be one of {NOISE_DECAY_SCHEDULES}, got {schedule!r}")
         if schedule == "exponential":
             for name, value in (("sigma", self._sigma), ("final_sigma", self._final_sigma)):
                 if not np.all(value > 0):
                     raise ValueError(f"{name} must be > 0 with schedule='exponential', got {value}")
-        self.decay_steps: int = int(decay_steps)
+        self.decay_steps: int | None = None if decay_steps is None else int(decay_steps)
         self.schedule: str = schedule
         self._dtype: DTypeLike = dtype
         self._counter: _StepCounter = _StepCounter()
@@ -100,6 +103,11 @@ class DecayingNormalActionNoise(ActionNoise):
     @property
     def progress(self) -> float:
         """Fraction of the decay done, in [0, 1]."""
+        if self.decay_steps is None:
+            raise ValueError(
+                "decay_steps=None (the whole run) is set when a TD3X, DDPGX or TD7 starts learning; with another "
+                "algorithm, give decay_steps"
+            )
         return min(self.step / self.decay_steps, 1.0)
 
     @property

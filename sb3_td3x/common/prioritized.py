@@ -1,43 +1,106 @@
 """
-Prioritized replay for SB3's off-policy algorithms: the one mechanism behind TD3X, DQNX, SACX and DDPGX.
+Prioritized replay for SB3's off-policy algorithms: the one mechanism behind TD3X, DQNX, SACX, DDPGX and TD7.
 
 PER: Prioritized Experience Replay, Schaul et al. 2016, https://arxiv.org/abs/1511.05952
 LAP: An Equivalence between Loss Functions and Non-Uniform Sampling in Experience Replay, Fujimoto et al. 2020,
 https://arxiv.org/abs/2007.06049, reference implementation https://github.com/sfujim/LAP-PAL
 
-The buffers own what differs between the kinds of replay (:mod:`sb3_td3x.common.buffers`: the loss of a batch, the
-priorities written back, what is logged). :class:`PrioritizedReplayMixin` goes before the SB3 algorithm in the bases
-(``class DQNX(PrioritizedReplayMixin, DQN)``) and owns what is the same for every algorithm: the arguments and their
-checks, the choice of the buffer (``prioritized_replay`` is the short form of SB3's ``replay_buffer_class``, resolved
-once), and the four calls an algorithm's ``train()`` makes, each marked there: :meth:`~PrioritizedReplayMixin.\
-_start_replay_updates`, :meth:`~PrioritizedReplayMixin._replay_loss`, :meth:`~PrioritizedReplayMixin._write_priorities`
-and :meth:`~PrioritizedReplayMixin._record_replay`.
+The replay is chosen the SB3 way, ``replay_buffer_class`` and ``replay_buffer_kwargs``, with one short form,
+``prioritized_replay="per"`` or ``"lap"`` for :class:`~sb3_td3x.common.buffers.PrioritizedReplayBuffer` or
+:class:`~sb3_td3x.common.buffers.LAPReplayBuffer`; every setting of a kind of replay is a keyword of its buffer,
+documented there once. The buffers own what differs between the kinds (:mod:`sb3_td3x.common.buffers`: the loss of a
+batch, the priorities written back, what is logged). :class:`PrioritizedReplayMixin` goes before the SB3 algorithm in
+the bases (``class DQNX(PrioritizedReplayMixin, DQN)``) and owns what is the same for every algorithm: the checks,
+the choice of the buffer, and the replay each ``train()`` talks to (:attr:`~PrioritizedReplayMixin._replay`, called
+twice per gradient step: ``batch_loss`` and ``after_update``).
 """
 
 from __future__ import annotations
 
+import functools
 import inspect
+import io
+import pathlib
 import warnings
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
-import numpy as np
-import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.buffers import ReplayBuffer
 
-from sb3_td3x.common.buffers import PRIORITIZED_BUFFERS, replay_buffer_defaults, replay_kind, resolve_kind
-from sb3_td3x.common.indexed_buffer import Loss, ReplayHooks, replay_hooks
+from sb3_td3x.common.buffers import (
+    PRIORITIZED_BUFFERS,
+    BasePrioritizedReplayBuffer,
+    replay_buffer_defaults,
+    replay_kind,
+    resolve_kind,
+)
+from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer, ReplayHooks
 from sb3_td3x.common.replay_args import (
     PRIORITIZED_REPLAY_KINDS,
-    THRESHOLD_SCALES,
     check_is_weight_normalization,
     check_n_steps,
     check_priority_args,
+    check_threshold_scale,
 )
 
-# Gradient steps between two computations of the buffer-wide priority statistics (an O(buffer) pass)
-PRIORITY_STATS_INTERVAL = 1000
+# Arguments of earlier versions of the algorithms, now keywords of the buffers (name -> the buffer's keyword)
+RENAMED_REPLAY_ARGS = {
+    "alpha": "alpha",
+    "beta0": "beta0",
+    "priority_eps": "priority_eps",
+    "min_priority": "min_priority",
+    "lap_threshold": "threshold_scale",
+    "max_priority_reset": "max_priority_reset",
+    "is_weight_normalization": "is_weight_normalization",
+}
+# Arguments of earlier versions of TD3X, now the action noise's own (DecayingNormalActionNoise)
+RENAMED_NOISE_ARGS = {"noise_schedule": "schedule", "noise_final_std": "final_sigma", "noise_decay_steps": "decay_steps"}
+# Keywords every buffer takes from the algorithm itself, not from replay_buffer_kwargs
+_BUILT_BY_THE_ALGORITHM = ("buffer_size", "observation_space", "action_space", "device", "n_envs", "optimize_memory_usage")
+
+InitT = TypeVar("InitT", bound=Callable[..., None])
+
+
+def renamed_argument_message(algorithm: str, name: str, value: Any) -> str | None:
+    """
+    :param algorithm: The algorithm's name.
+    :param name: An argument name given to its constructor.
+    :param value: Its value.
+    :return: one line saying how the argument is spelled now, or None when it is not one of the renamed arguments.
+    """
+    if name in RENAMED_REPLAY_ARGS:
+        return (
+            f"{algorithm}: {name} is a setting of the replay buffer now: "
+            f"replay_buffer_kwargs=dict({RENAMED_REPLAY_ARGS[name]}={value!r})"
+        )
+    if name in RENAMED_NOISE_ARGS:
+        return (
+            f"{algorithm}: {name} is a setting of the action noise now: action_noise=DecayingNormalActionNoise(mean, "
+            f"sigma, {RENAMED_NOISE_ARGS[name]}={value!r}) (RL Zoo keeps {name} in its hyperparameters)"
+        )
+    return None
+
+
+def reject_renamed_arguments(init: InitT) -> InitT:
+    """
+    Decorate an algorithm's ``__init__``: an argument of an earlier version (``alpha=0.6``, ``lap_threshold=...``,
+    ``noise_schedule=...``) raises a ``TypeError`` whose one line says the new spelling, instead of Python's
+    "unexpected keyword argument".
+
+    :param init: The constructor.
+    :return: the constructor, checking its keyword arguments first.
+    """
+
+    @functools.wraps(init)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> None:
+        for name, value in kwargs.items():
+            message = renamed_argument_message(type(self).__name__, name, value)
+            if message is not None:
+                raise TypeError(message)
+        init(self, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class UnsupportedSpaceError(ValueError, AssertionError):
@@ -61,21 +124,23 @@ def check_action_space(algorithm: str, env: Any) -> None:
         )
 
 
+def replay_buffer_keywords(replay_buffer_class: type[ReplayBuffer]) -> list[str]:
+    """:return: the keywords of ``replay_buffer_kwargs`` that a buffer class takes (those the algorithm does not give)."""
+    parameters = inspect.signature(replay_buffer_class.__init__).parameters
+    return [name for name in list(parameters)[1:] if name not in _BUILT_BY_THE_ALGORITHM]
+
+
 def check_prioritized_replay_args(
     prioritized_replay: str,
     replay_buffer_class: type[ReplayBuffer] | None,
     replay_buffer_kwargs: dict[str, Any] | None,
-    alpha: float | None,
-    beta0: float | None,
-    priority_eps: float | None,
-    min_priority: float | None,
-    lap_threshold: str,
-    max_priority_reset: int | None,
-    is_weight_normalization: str | None,
 ) -> None:
     """
-    Check the prioritized-replay arguments of an algorithm before anything is built.
+    Check the replay arguments of an algorithm before anything is built.
 
+    :param prioritized_replay: ``"none"``, ``"per"`` or ``"lap"``, the short form of ``replay_buffer_class``.
+    :param replay_buffer_class: The user's ``replay_buffer_class``, or None.
+    :param replay_buffer_kwargs: The user's ``replay_buffer_kwargs``, or None.
     :raises ValueError: naming the first argument out of its range, or two arguments that conflict.
     """
     if prioritized_replay not in PRIORITIZED_REPLAY_KINDS:
@@ -86,37 +151,46 @@ def check_prioritized_replay_args(
             f"prioritized_replay={prioritized_replay!r} conflicts with replay_buffer_class="
             f"{replay_buffer_class.__name__}: pass one or the other"
         )
-    check_priority_args(alpha=alpha, beta0=beta0, priority_eps=priority_eps, min_priority=min_priority)
-    kind = resolve_kind(prioritized_replay, replay_buffer_class)
-    if lap_threshold not in THRESHOLD_SCALES:
-        raise ValueError(f"lap_threshold must be one of {THRESHOLD_SCALES}, got {lap_threshold!r}")
-    if max_priority_reset is not None:
-        if (
-            not isinstance(max_priority_reset, (int, np.integer))
-            or isinstance(max_priority_reset, bool)
-            or max_priority_reset < 1
-        ):
-            raise ValueError(f"max_priority_reset must be an integer >= 1 or None, got {max_priority_reset!r}")
-        if kind == "none":
-            raise ValueError("max_priority_reset needs prioritized_replay='per' or 'lap', got prioritized_replay='none'")
-    if is_weight_normalization is not None:
-        check_is_weight_normalization(is_weight_normalization)
-        if kind != "per":
+    if replay_buffer_kwargs is not None and not isinstance(replay_buffer_kwargs, dict):
+        raise ValueError(f"replay_buffer_kwargs must be a dict or None, got {replay_buffer_kwargs!r}")
+    kwargs = replay_buffer_kwargs or {}
+    buffer_class = replay_buffer_class or PRIORITIZED_BUFFERS.get(prioritized_replay)
+    if buffer_class is None:
+        # SB3 picks its own buffer, which takes none of the prioritized-replay settings
+        given = [name for name in kwargs if name in set(RENAMED_REPLAY_ARGS.values())]
+        if given:
             raise ValueError(
-                f"is_weight_normalization needs prioritized_replay='per' (only PER has importance-sampling "
-                f"weights), got prioritized_replay={kind!r}"
+                f"replay_buffer_kwargs[{given[0]!r}] is a prioritized-replay setting: it needs prioritized_replay="
+                f"'per' or 'lap' (or a prioritized replay_buffer_class), got prioritized_replay='none'"
             )
-    check_no_conflict(
-        replay_buffer_kwargs,
-        [
-            ("alpha", "alpha", alpha),
-            ("beta0", "beta0", beta0),
-            ("priority_eps", "priority_eps", priority_eps),
-            ("min_priority", "min_priority", min_priority),
-            ("lap_threshold", "threshold_scale", lap_threshold if lap_threshold != "fixed" else None),
-            ("is_weight_normalization", "is_weight_normalization", is_weight_normalization),
-        ],
+        return
+    if issubclass(buffer_class, IndexedReplayBuffer):
+        allowed = replay_buffer_keywords(buffer_class)
+        for name in kwargs:
+            if name not in allowed:
+                raise ValueError(
+                    f"replay_buffer_kwargs[{name!r}]: {buffer_class.__name__} takes {', '.join(allowed)}"
+                    + _other_kind_hint(name, buffer_class)
+                )
+    check_priority_args(
+        alpha=kwargs.get("alpha"),
+        beta0=kwargs.get("beta0"),
+        priority_eps=kwargs.get("priority_eps"),
+        min_priority=kwargs.get("min_priority"),
+        max_priority_reset=kwargs.get("max_priority_reset"),
     )
+    if "threshold_scale" in kwargs:
+        check_threshold_scale(kwargs["threshold_scale"])
+    if "is_weight_normalization" in kwargs:
+        check_is_weight_normalization(kwargs["is_weight_normalization"])
+
+
+def _other_kind_hint(name: str, buffer_class: type[ReplayBuffer]) -> str:
+    """:return: where a keyword the buffer does not take belongs, if it is the other kind's."""
+    for kind, other in PRIORITIZED_BUFFERS.items():
+        if other is not buffer_class and name in replay_buffer_keywords(other):
+            return f" ({name} is {other.__name__}'s: prioritized_replay={kind!r})"
+    return ""
 
 
 def check_replay_support(
@@ -145,54 +219,26 @@ def check_replay_support(
         raise ValueError(f"optimize_memory_usage=True is not supported with {what} (SB3's n-step buffer refuses it too)")
 
 
-def check_no_conflict(replay_buffer_kwargs: dict[str, Any] | None, arguments: list[tuple[str, str, Any]]) -> None:
-    """
-    :param replay_buffer_kwargs: The user's ``replay_buffer_kwargs``.
-    :param arguments: (algorithm argument, buffer keyword it becomes, value; None: not given).
-    :raises ValueError: when an argument given to the algorithm is also in ``replay_buffer_kwargs`` with another value.
-    """
-    kwargs = replay_buffer_kwargs or {}
-    for name, buffer_name, value in arguments:
-        if value is not None and kwargs.get(buffer_name, value) != value:
-            raise ValueError(
-                f"{name}={value} conflicts with replay_buffer_kwargs[{buffer_name!r}]={kwargs[buffer_name]}: pass it once"
-            )
-
-
 class PrioritizedReplayMixin:
     """
     Prioritized replay (PER or LAP) for an SB3 off-policy algorithm; see the module docstring. The algorithm's
     constructor calls :meth:`_init_prioritized_replay` first (it checks the arguments before anything is built), then
     its SB3 parent with ``_init_setup_model=False``, then ``_setup_model()``.
 
-    The replay arguments of every algorithm of the package (TD3X, DQNX, SACX, DDPGX, TD7), documented here once:
+    The replay arguments of every algorithm of the package (TD3X, DQNX, SACX, DDPGX, TD7), besides SB3's ``n_steps``
+    (SB3's n-step returns, also applied to a prioritized buffer):
 
-    :param n_steps: Number of steps of the n-step return (SB3's ``NStepReplayBuffer``), >= 1; also applied to a
-        prioritized buffer
+    :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` (proportional prioritized replay with
+        importance-sampling weights, :class:`~sb3_td3x.common.buffers.PrioritizedReplayBuffer`) or ``"lap"``
+        (loss-adjusted prioritized replay with a Huber loss, :class:`~sb3_td3x.common.buffers.LAPReplayBuffer`): the
+        short form of ``replay_buffer_class``
     :param replay_buffer_class: SB3's way to choose the buffer: ``PrioritizedReplayBuffer`` or ``LAPReplayBuffer``
         (or a subclass) switch prioritized replay on exactly as ``prioritized_replay`` does; ``None``: chosen from
         ``prioritized_replay`` and ``n_steps``
-    :param replay_buffer_kwargs: Keyword arguments of the buffer (those of ``PrioritizedReplayBuffer`` or
-        ``LAPReplayBuffer``; the arguments below are their short forms, and giving one both ways with two values is
-        an error)
-    :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` (proportional prioritized replay with
-        importance-sampling weights) or ``"lap"`` (loss-adjusted prioritized replay with a Huber loss)
-    :param alpha: Priority exponent, in [0, 1] (0: uniform sampling). ``None``: the buffer's default (0.6 for PER,
-        0.4 for LAP)
-    :param beta0: PER only: initial importance-sampling exponent in [0, 1], annealed linearly to 1 over the
-        training run. ``None``: 0.4
-    :param priority_eps: PER only: constant added to ``|delta|``, > 0. ``None``: 1e-6
-    :param min_priority: LAP only: lower clip of ``|delta|`` and Huber threshold, > 0. ``None``: 1.0
-    :param lap_threshold: LAP only: what ``min_priority`` (the Huber threshold and the priority floor) is a multiple
-        of: ``"fixed"`` (nothing: the paper's fixed threshold), ``"reward"`` (the mean absolute reward of the buffer,
-        MR.Q's reward scaling, Fujimoto et al. 2025) or ``"td_error"`` (a running mean of the sampled ``|delta|``, so
-        that the threshold follows the TD errors as the values grow)
-    :param max_priority_reset: PER / LAP: every this many gradient steps, the priority given to new transitions is
-        reset to the largest priority still stored (TD7, Fujimoto et al. 2023, resets it every 250).
-        ``None``: never (the largest priority ever seen, as in PER and LAP)
-    :param is_weight_normalization: PER only: ``"buffer"`` (importance-sampling weights divided by the largest
-        possible weight over the buffer, Schaul et al. 2016) or ``"batch"`` (by the largest in the batch).
-        ``None``: ``"buffer"``
+    :param replay_buffer_kwargs: Keyword arguments of the buffer: the settings of a kind of prioritized replay are
+        its buffer's (``alpha``, ``beta0``, ``priority_eps``, ``is_weight_normalization`` and ``max_priority_reset``
+        for PER; ``alpha``, ``min_priority``, ``threshold_scale`` and ``max_priority_reset`` for LAP), documented
+        once, in those classes. ``n_steps`` and ``gamma`` come from the algorithm
     """
 
     # Set by the SB3 algorithm this mixin goes with
@@ -208,143 +254,86 @@ class PrioritizedReplayMixin:
 
     def _init_prioritized_replay(
         self,
-        n_steps: int,
+        prioritized_replay: str,
         replay_buffer_class: type[ReplayBuffer] | None,
         replay_buffer_kwargs: dict[str, Any] | None,
-        prioritized_replay: str = "none",
-        alpha: float | None = None,
-        beta0: float | None = None,
-        priority_eps: float | None = None,
-        min_priority: float | None = None,
-        lap_threshold: str = "fixed",
-        max_priority_reset: int | None = None,
-        is_weight_normalization: str | None = None,
-    ) -> None:
+        n_steps: int,
+    ) -> dict[str, Any]:
         """
-        Check the replay arguments (:func:`check_prioritized_replay_args`, ``n_steps``) and keep the prioritized-replay
-        ones on the algorithm, so that ``save`` keeps them. Called first in the constructor, before anything is built.
+        Check the replay arguments and keep the kind of replay on the algorithm (``save`` keeps it). Called first in
+        the constructor, before anything is built.
+
+        :return: a copy of ``replay_buffer_kwargs`` for the SB3 parent (the user's dict is never changed).
         """
         check_n_steps(n_steps)
-        check_prioritized_replay_args(
-            prioritized_replay,
-            replay_buffer_class,
-            replay_buffer_kwargs,
-            alpha,
-            beta0,
-            priority_eps,
-            min_priority,
-            lap_threshold,
-            max_priority_reset,
-            is_weight_normalization,
-        )
+        check_prioritized_replay_args(prioritized_replay, replay_buffer_class, replay_buffer_kwargs)
         # One source of truth: a prioritized replay_buffer_class names its kind, prioritized_replay is its short form
         self.prioritized_replay = resolve_kind(prioritized_replay, replay_buffer_class)
-        self.alpha = alpha
-        self.beta0 = beta0
-        self.priority_eps = priority_eps
-        self.min_priority = min_priority
-        self.lap_threshold = lap_threshold
-        self.max_priority_reset = max_priority_reset
-        self.is_weight_normalization = is_weight_normalization
+        return dict(replay_buffer_kwargs or {})
 
     def _setup_model(self) -> None:
         """
-        Choose the buffer (``prioritized_replay`` or ``replay_buffer_class``), give a prioritized one its keywords
-        and any of the package's buffers SB3's ``n_steps`` / ``gamma`` (SB3 wires ``n_steps`` only into its own buffer
-        choice), then SB3's setup.
+        Choose the buffer (``prioritized_replay`` or ``replay_buffer_class``), give the package's buffers SB3's
+        ``n_steps`` / ``gamma`` (SB3 wires ``n_steps`` only into its own buffer choice), then SB3's setup.
         """
-        if self.replay_buffer_class is None and self.prioritized_replay != "none":
+        self._upgrade_saved_settings()
+        if self.replay_buffer_class is None and self.prioritized_replay in PRIORITIZED_BUFFERS:
             self.replay_buffer_class = PRIORITIZED_BUFFERS[self.prioritized_replay]
-        n_steps = self.n_steps
-        settings = {
-            "alpha": self.alpha,
-            "beta0": self.beta0,
-            "priority_eps": self.priority_eps,
-            "min_priority": self.min_priority,
-            "lap_threshold": self.lap_threshold if self.lap_threshold != "fixed" else None,
-            "is_weight_normalization": self.is_weight_normalization,
-        }
-        # SB3's own buffers (replay_buffer_class None) take none of the settings
-        defaults, unused = replay_buffer_defaults(self.replay_buffer_class, self.n_steps, self.gamma, settings)
+        defaults = replay_buffer_defaults(self.replay_buffer_class, self.n_steps, self.gamma)
         for name, value in defaults.items():
             self.replay_buffer_kwargs.setdefault(name, value)
-        own_buffer = "n_steps" in defaults
-        # A yml entry or a zoo file may set one for a kind of replay that the command line switches off
-        if unused:
-            warnings.warn(f"{', '.join(unused)} ignored: only used by the other kind of prioritized replay")
-            # Back to their defaults, so that the model's attributes (and a saved model) say what it trains with
-            parameters = inspect.signature(PrioritizedReplayMixin._init_prioritized_replay).parameters
-            for name in unused:
-                setattr(self, name, parameters[name].default)
-        if own_buffer:
-            self.n_steps = 1  # the buffer has it already; silences SB3's "n_steps is ignored" warning
-        try:
+        with warnings.catch_warnings():
+            if defaults:
+                # SB3 warns that a custom buffer ignores n_steps: the package's buffers have just been given it
+                warnings.filterwarnings("ignore", message=r"`n_steps=\d+` is ignored because a custom")
             super()._setup_model()  # type: ignore[misc]
-        finally:
-            self.n_steps = n_steps
+        # A new buffer of a loaded model counts on from the model's updates (max_priority_reset stays in phase)
+        self._replay.n_updates = self._n_updates
+
+    def _upgrade_saved_settings(self) -> None:
+        """
+        A model saved by an earlier version kept the replay settings as its own attributes (``alpha``,
+        ``lap_threshold``, ``max_priority_reset``, ...): those given were also in its ``replay_buffer_kwargs``, except
+        ``max_priority_reset``, which goes there now; the attributes go.
+        """
+        saved = {name: self.__dict__.pop(name) for name in RENAMED_REPLAY_ARGS if name in self.__dict__}
+        reset = saved.get("max_priority_reset")
+        if reset is not None and issubclass(self.replay_buffer_class or ReplayBuffer, BasePrioritizedReplayBuffer):
+            self.replay_buffer_kwargs.setdefault("max_priority_reset", reset)
 
     @property
     def _replay(self) -> ReplayHooks:
-        """The replay's hooks: the buffer itself for the package's buffers, uniform replay's for SB3's own."""
-        return replay_hooks(self.replay_buffer)
+        """The replay ``train()`` talks to: the buffer itself for the package's buffers, uniform replay's hooks
+        (one instance per algorithm) for SB3's own."""
+        if isinstance(self.replay_buffer, ReplayHooks):
+            return self.replay_buffer
+        uniform = self.__dict__.get("_uniform_replay")
+        if uniform is None:
+            uniform = self._uniform_replay = ReplayHooks()
+        return uniform
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_uniform_replay"]  # type: ignore[misc]
+
+    def load_replay_buffer(self, path: str | pathlib.Path | io.BufferedIOBase, truncate_last_traj: bool = True) -> None:
+        """
+        SB3's ``load_replay_buffer``. A buffer pickled by an earlier version (which left the update count and
+        ``max_priority_reset`` to the algorithm) gets them from the model.
+
+        :param path: Path to the pickled replay buffer.
+        :param truncate_last_traj: As SB3's (``HerReplayBuffer`` only).
+        """
+        super().load_replay_buffer(path, truncate_last_traj)  # type: ignore[misc]
+        buffer = self.replay_buffer
+        if isinstance(buffer, IndexedReplayBuffer) and "n_updates" not in buffer.__dict__:
+            buffer.n_updates = self._n_updates
+            if isinstance(buffer, BasePrioritizedReplayBuffer):
+                buffer.max_priority_reset = self.replay_buffer_kwargs.get("max_priority_reset")
 
     def _on_step(self) -> None:
+        """After each env step: PER's ``beta`` goes from ``beta0`` to 1 over the training run, and the replay logs what
+        it did in the updates since the last step."""
         super()._on_step()  # type: ignore[misc]
-        # PER's beta goes from beta0 to 1 over the training run
-        self._replay.set_progress(1.0 - self._current_progress_remaining)
-
-    def _start_replay_updates(self) -> dict[str, Any]:
-        """
-        Called at the start of ``train()`` (LAP sets its Huber threshold for the call).
-
-        :return: the accumulators of the call's diagnostics, to give to :meth:`_replay_loss` and :meth:`_record_replay`.
-        """
-        return self._replay.begin_updates(self._vec_normalize_env)
-
-    def _replay_loss(
-        self,
-        current_q_values: Sequence[th.Tensor],
-        target_q_values: th.Tensor,
-        replay_data: Any,
-        stats: dict[str, Any],
-        loss: Loss = "mse",
-    ) -> tuple[th.Tensor, th.Tensor]:
-        """
-        The loss of a batch, summed over the Q-networks, and the TD errors that become the priorities: the buffer's
-        own (``batch_loss`` of :mod:`sb3_td3x.common.buffers`): SB3's loss with uniform replay, bit for bit;
-        importance-weighted with PER; a Huber loss of threshold ``min_priority`` with LAP.
-
-        :param current_q_values: One ``(batch, 1)`` tensor per Q-network.
-        :param target_q_values: The targets, ``(batch, 1)``.
-        :param replay_data: The sampled batch.
-        :param stats: The accumulators of :meth:`_start_replay_updates`.
-        :param loss: The algorithm's loss with uniform replay: squared error (TD3, SAC) or Huber (DQN).
-        :return: the loss, and the TD errors, ``(batch, number of Q-networks)``, detached.
-        """
-        return self._replay.batch_loss(current_q_values, target_q_values, replay_data, stats, loss)
-
-    def _write_priorities(self, replay_data: Any, td_errors: th.Tensor) -> None:
-        """
-        After the update: the buffer's new priorities (prioritized replay), and the periodic reset of the priority
-        given to new transitions (``max_priority_reset``, counted in gradient steps).
-        """
         replay = self._replay
-        replay.after_update(replay_data, td_errors)
-        if self.max_priority_reset is not None and self._n_updates % self.max_priority_reset == 0:
-            replay.reset_max_priority()
-
-    def _record_replay(self, stats: dict[str, Any], gradient_steps: int) -> None:
-        """
-        Log what the replay did (the buffer's keys: mean ``|TD error|``, LAP's Huber threshold and linear share, PER's
-        ``beta`` and weights, the largest priority), and the sampling distribution's statistics, refreshed every
-        ``PRIORITY_STATS_INTERVAL`` gradient steps (an O(buffer) pass).
-        """
-        replay = self._replay
-        replay.record(self.logger, stats, gradient_steps)
-        cached = getattr(self, "_priority_stats", None)
-        if cached is None or self._n_updates // PRIORITY_STATS_INTERVAL != (self._n_updates - gradient_steps) // (
-            PRIORITY_STATS_INTERVAL
-        ):
-            cached = self._priority_stats = replay.priority_stats()
-        for key, value in cached.items():
-            self.logger.record(f"train/{key}", value)
+        replay.set_progress(1.0 - self._current_progress_remaining)
+        replay.record(self.logger)

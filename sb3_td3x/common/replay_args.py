@@ -25,7 +25,7 @@ def check_threshold_scale(threshold_scale: str) -> None:
     :raises ValueError: unless it is one of ``THRESHOLD_SCALES``
     """
     if threshold_scale not in THRESHOLD_SCALES:
-        raise ValueError(f"threshold_scale (TD3X's lap_threshold) must be one of {THRESHOLD_SCALES}, got {threshold_scale!r}")
+        raise ValueError(f"threshold_scale must be one of {THRESHOLD_SCALES}, got {threshold_scale!r}")
 
 
 def check_is_weight_normalization(is_weight_normalization: str) -> None:
@@ -42,6 +42,7 @@ def check_priority_args(
     beta0: float | None = None,
     priority_eps: float | None = None,
     min_priority: float | None = None,
+    max_priority_reset: int | None = None,
 ) -> None:
     """
     Check the prioritized-replay arguments that are given (None: not given).
@@ -50,6 +51,7 @@ def check_priority_args(
     :param beta0: Initial importance-sampling exponent, in [0, 1]
     :param priority_eps: PER constant added to ``|delta|``, > 0
     :param min_priority: LAP lower clip of ``|delta|``, > 0
+    :param max_priority_reset: Updates between two resets of the priority of new transitions, an integer >= 1
     :raises ValueError: naming the first argument out of its range
     """
     if alpha is not None and not 0.0 <= alpha <= 1.0:
@@ -60,3 +62,7 @@ def check_priority_args(
         raise ValueError(f"priority_eps must be > 0, got {priority_eps}")
     if min_priority is not None and not min_priority > 0.0:
         raise ValueError(f"min_priority must be > 0, got {min_priority}")
+    if max_priority_reset is not None and (
+        not isinstance(max_priority_reset, (int, np.integer)) or isinstance(max_priority_reset, bool) or max_priority_reset < 1
+    ):
+        raise ValueError(f"max_priority_reset must be an integer >= 1 or None (never), got {max_priority_reset!r}")

@@ -6,6 +6,7 @@ from stable_baselines3.common.noise import ActionNoise
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.td3.policies import TD3Policy
 
+from sb3_td3x.common.prioritized import reject_renamed_arguments
 from sb3_td3x.td3x.td3x import TD3X
 
 SelfDDPGX = TypeVar("SelfDDPGX", bound="DDPGX")
@@ -35,13 +36,17 @@ class DDPGX(TD3X):
     :param gradient_steps: How many gradient steps to do after each rollout (see ``train_freq``)
         Set to ``-1`` means to do as many gradient steps as steps done in the environment
         during the rollout.
-    :param action_noise: the action noise type (None by default); decayed with ``noise_schedule``
+    :param action_noise: the action noise type (None by default; a ``DecayingNormalActionNoise`` decays over the run)
     :param replay_buffer_class: Replay buffer class to use. ``PrioritizedReplayBuffer`` or ``LAPReplayBuffer``
         switch prioritized replay on exactly as ``prioritized_replay`` does.
-    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
+    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation (the settings of
+        prioritized replay, documented in its buffer class)
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
         (not supported with n-step returns or prioritized replay)
     :param n_steps: Number of steps of the n-step return (SB3's ``NStepReplayBuffer``), >= 1
+    :param prioritized_replay: ``"none"``, ``"per"`` or ``"lap"``: the short form of ``replay_buffer_class``
+    :param policy_checkpoints: Whether to keep a policy checkpoint (see :class:`~sb3_td3x.td3x.td3x.TD3X`)
+    :param checkpoint_kwargs: Keyword arguments of the policy checkpoints (see :class:`~sb3_td3x.td3x.td3x.TD3X`)
     :param tensorboard_log: the log location for tensorboard (if None, no logging)
     :param policy_kwargs: additional arguments to be passed to the policy on creation (one critic unless
         ``n_critics`` is given)
@@ -51,11 +56,9 @@ class DDPGX(TD3X):
     :param device: Device (cpu, cuda, ...) on which the code should be run.
         Setting it to auto, the code will be run on the GPU if possible.
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
-    :param kwargs: TD3X's extras: ``prioritized_replay``, ``alpha``, ``beta0``, ``priority_eps``, ``min_priority``,
-        ``lap_threshold``, ``max_priority_reset``, ``is_weight_normalization``, ``noise_schedule``,
-        ``noise_final_std``, ``noise_decay_steps`` (see :class:`~sb3_td3x.td3x.td3x.TD3X`)
     """
 
+    @reject_renamed_arguments
     def __init__(
         self,
         policy: str | type[TD3Policy],
@@ -73,17 +76,16 @@ class DDPGX(TD3X):
         replay_buffer_kwargs: dict[str, Any] | None = None,
         optimize_memory_usage: bool = False,
         n_steps: int = 1,
+        prioritized_replay: str = "none",
+        policy_checkpoints: bool = False,
+        checkpoint_kwargs: dict[str, Any] | None = None,
         tensorboard_log: str | None = None,
         policy_kwargs: dict[str, Any] | None = None,
         verbose: int = 0,
         seed: int | None = None,
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
-        **kwargs: Any,
     ):
-        tricks = {"policy_delay", "target_policy_noise", "target_noise_clip"} & set(kwargs)
-        if tricks:
-            raise ValueError(f"{', '.join(sorted(tricks))}: DDPGX is TD3X without TD3's tricks; use TD3X to set them")
         super().__init__(
             policy=policy,
             env=env,
@@ -100,6 +102,9 @@ class DDPGX(TD3X):
             replay_buffer_kwargs=replay_buffer_kwargs,
             optimize_memory_usage=optimize_memory_usage,
             n_steps=n_steps,
+            prioritized_replay=prioritized_replay,
+            policy_checkpoints=policy_checkpoints,
+            checkpoint_kwargs=checkpoint_kwargs,
             policy_kwargs=policy_kwargs,
             tensorboard_log=tensorboard_log,
             verbose=verbose,
@@ -110,7 +115,6 @@ class DDPGX(TD3X):
             target_noise_clip=0.0,
             target_policy_noise=0.1,
             _init_setup_model=False,
-            **kwargs,
         )
         # Use only one critic (in a new dict: the caller's policy_kwargs stay as they were)
         if "n_critics" not in self.policy_kwargs:

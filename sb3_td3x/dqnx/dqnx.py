@@ -9,7 +9,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from stable_baselines3.dqn import DQN
 from stable_baselines3.dqn.policies import CnnPolicy, DQNPolicy, MlpPolicy, MultiInputPolicy
 
-from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_replay_support
+from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_replay_support, reject_renamed_arguments
 from sb3_td3x.dqnx.policies import NoisyDQNPolicy, NoisyMlpPolicy
 
 SelfDQNX = TypeVar("SelfDQNX", bound="DQNX")
@@ -48,16 +48,19 @@ class DQNX(PrioritizedReplayMixin, DQN):
     :param gradient_steps: How many gradient steps to do after each rollout (see ``train_freq``)
         Set to ``-1`` means to do as many gradient steps as steps done in the environment
         during the rollout.
-    :param replay_buffer_class: Replay buffer class to use (SB3's way to ask for prioritized replay; see below).
-    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
+    :param replay_buffer_class: Replay buffer class to use: SB3's way to ask for prioritized replay
+        (``PrioritizedReplayBuffer``, ``LAPReplayBuffer``; see ``prioritized_replay``)
+    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation: the settings of
+        prioritized replay (``alpha``, ``beta0``, ``min_priority``, ``threshold_scale``, ``max_priority_reset``, ...),
+        documented in :class:`~sb3_td3x.common.buffers.PrioritizedReplayBuffer` and
+        :class:`~sb3_td3x.common.buffers.LAPReplayBuffer`
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
         (not supported with n-step returns or prioritized replay)
     :param n_steps: Number of steps of the n-step return (SB3's ``NStepReplayBuffer``), >= 1.
         Also applied to a prioritized buffer.
     :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` or ``"lap"``: the short form of
-        ``replay_buffer_class``. It and ``alpha``, ``beta0``, ``priority_eps``, ``min_priority``, ``lap_threshold``,
-        ``max_priority_reset``, ``is_weight_normalization`` are the same for every algorithm of the package and are
-        documented once, in :class:`~sb3_td3x.common.prioritized.PrioritizedReplayMixin`
+        ``replay_buffer_class`` (the same for every algorithm of the package, see
+        :class:`~sb3_td3x.common.prioritized.PrioritizedReplayMixin`)
     :param target_update_interval: update the target network every ``target_update_interval``
         environment steps.
     :param exploration_fraction: fraction of entire training period over which the exploration rate is reduced
@@ -84,6 +87,7 @@ class DQNX(PrioritizedReplayMixin, DQN):
         "NoisyMlpPolicy": NoisyMlpPolicy,
     }
 
+    @reject_renamed_arguments
     def __init__(
         self,
         policy: str | type[DQNPolicy],
@@ -101,13 +105,6 @@ class DQNX(PrioritizedReplayMixin, DQN):
         optimize_memory_usage: bool = False,
         n_steps: int = 1,
         prioritized_replay: str = "none",
-        alpha: float | None = None,
-        beta0: float | None = None,
-        priority_eps: float | None = None,
-        min_priority: float | None = None,
-        lap_threshold: str = "fixed",
-        max_priority_reset: int | None = None,
-        is_weight_normalization: str | None = None,
         target_update_interval: int = 10000,
         exploration_fraction: float = 0.1,
         exploration_initial_eps: float = 1.0,
@@ -122,18 +119,8 @@ class DQNX(PrioritizedReplayMixin, DQN):
         _init_setup_model: bool = True,
     ):
         # All checks run before any network or buffer is built
-        self._init_prioritized_replay(
-            n_steps,
-            replay_buffer_class,
-            replay_buffer_kwargs,
-            prioritized_replay,
-            alpha,
-            beta0,
-            priority_eps,
-            min_priority,
-            lap_threshold,
-            max_priority_reset,
-            is_weight_normalization,
+        replay_buffer_kwargs = self._init_prioritized_replay(
+            prioritized_replay, replay_buffer_class, replay_buffer_kwargs, n_steps
         )
         if env is not None:
             env = maybe_make_env(env, verbose)
@@ -187,7 +174,7 @@ class DQNX(PrioritizedReplayMixin, DQN):
         self._update_learning_rate(self.policy.optimizer)
 
         # [DQNX] prioritized replay: LAP's threshold for this call, the diagnostics' accumulators
-        replay_stats = self._start_replay_updates()
+        replay = self._replay
         reset_noise = getattr(self.policy, "reset_noise", None)
 
         losses = []
@@ -219,7 +206,7 @@ class DQNX(PrioritizedReplayMixin, DQN):
             current_q_values = th.gather(current_q_values, dim=1, index=replay_data.actions.long())
 
             # [DQNX] Huber loss (PER: importance-weighted; LAP: threshold min_priority), and the TD errors
-            loss, td_errors = self._replay_loss((current_q_values,), target_q_values, replay_data, replay_stats, "huber")
+            loss, td_errors = replay.batch_loss((current_q_values,), target_q_values, replay_data, loss="huber")
             losses.append(loss.item())
 
             # Optimize the policy
@@ -230,12 +217,10 @@ class DQNX(PrioritizedReplayMixin, DQN):
             self.policy.optimizer.step()
 
             # [DQNX] priorities go back right after the update
-            self._write_priorities(replay_data, td_errors)
+            replay.after_update(replay_data, td_errors)
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self.logger.record("train/loss", np.mean(losses))
-        # [DQNX]
-        self._record_replay(replay_stats, gradient_steps)
 
     def learn(
         self: SelfDQNX,

@@ -10,7 +10,12 @@ from stable_baselines3.common.utils import polyak_update
 from stable_baselines3.sac import SAC
 from stable_baselines3.sac.policies import SACPolicy
 
-from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_action_space, check_replay_support
+from sb3_td3x.common.prioritized import (
+    PrioritizedReplayMixin,
+    check_action_space,
+    check_replay_support,
+    reject_renamed_arguments,
+)
 
 SelfSACX = TypeVar("SelfSACX", bound="SACX")
 
@@ -45,16 +50,19 @@ class SACX(PrioritizedReplayMixin, SAC):
         during the rollout.
     :param action_noise: the action noise type (None by default), this can help
         for hard exploration problem. Cf common.noise for the different action noise type.
-    :param replay_buffer_class: Replay buffer class to use (SB3's way to ask for prioritized replay; see below).
-    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
+    :param replay_buffer_class: Replay buffer class to use: SB3's way to ask for prioritized replay
+        (``PrioritizedReplayBuffer``, ``LAPReplayBuffer``; see ``prioritized_replay``)
+    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation: the settings of
+        prioritized replay (``alpha``, ``beta0``, ``min_priority``, ``threshold_scale``, ``max_priority_reset``, ...),
+        documented in :class:`~sb3_td3x.common.buffers.PrioritizedReplayBuffer` and
+        :class:`~sb3_td3x.common.buffers.LAPReplayBuffer`
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
         (not supported with n-step returns or prioritized replay)
     :param n_steps: Number of steps of the n-step return (SB3's ``NStepReplayBuffer``), >= 1.
         Also applied to a prioritized buffer.
     :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` or ``"lap"``: the short form of
-        ``replay_buffer_class``. It and ``alpha``, ``beta0``, ``priority_eps``, ``min_priority``, ``lap_threshold``,
-        ``max_priority_reset``, ``is_weight_normalization`` are the same for every algorithm of the package and are
-        documented once, in :class:`~sb3_td3x.common.prioritized.PrioritizedReplayMixin`
+        ``replay_buffer_class`` (the same for every algorithm of the package, see
+        :class:`~sb3_td3x.common.prioritized.PrioritizedReplayMixin`)
     :param ent_coef: Entropy regularization coefficient. (Equivalent to
         inverse of reward scale in the original SAC paper.)  Controlling exploration/exploitation trade-off.
         Set it to 'auto' to learn it automatically (and 'auto_0.1' for using 0.1 as initial value)
@@ -79,6 +87,7 @@ class SACX(PrioritizedReplayMixin, SAC):
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
     """
 
+    @reject_renamed_arguments
     def __init__(
         self,
         policy: str | type[SACPolicy],
@@ -97,13 +106,6 @@ class SACX(PrioritizedReplayMixin, SAC):
         optimize_memory_usage: bool = False,
         n_steps: int = 1,
         prioritized_replay: str = "none",
-        alpha: float | None = None,
-        beta0: float | None = None,
-        priority_eps: float | None = None,
-        min_priority: float | None = None,
-        lap_threshold: str = "fixed",
-        max_priority_reset: int | None = None,
-        is_weight_normalization: str | None = None,
         ent_coef: str | float = "auto",
         target_update_interval: int = 1,
         target_entropy: str | float = "auto",
@@ -119,18 +121,8 @@ class SACX(PrioritizedReplayMixin, SAC):
         _init_setup_model: bool = True,
     ):
         # All checks run before any network or buffer is built
-        self._init_prioritized_replay(
-            n_steps,
-            replay_buffer_class,
-            replay_buffer_kwargs,
-            prioritized_replay,
-            alpha,
-            beta0,
-            priority_eps,
-            min_priority,
-            lap_threshold,
-            max_priority_reset,
-            is_weight_normalization,
+        replay_buffer_kwargs = self._init_prioritized_replay(
+            prioritized_replay, replay_buffer_class, replay_buffer_kwargs, n_steps
         )
         if env is not None:
             env = maybe_make_env(env, verbose)
@@ -186,7 +178,7 @@ class SACX(PrioritizedReplayMixin, SAC):
         self._update_learning_rate(optimizers)
 
         # [SACX] prioritized replay: LAP's threshold for this call, the diagnostics' accumulators
-        replay_stats = self._start_replay_updates()
+        replay = self._replay
 
         ent_coef_losses, ent_coefs = [], []
         actor_losses, critic_losses = [], []
@@ -244,7 +236,7 @@ class SACX(PrioritizedReplayMixin, SAC):
             current_q_values = self.critic(replay_data.observations, replay_data.actions)
 
             # Compute critic loss ([SACX] PER: importance-weighted, LAP: Huber), and the per-sample TD errors
-            replay_loss, td_errors = self._replay_loss(current_q_values, target_q_values, replay_data, replay_stats)
+            replay_loss, td_errors = replay.batch_loss(current_q_values, target_q_values, replay_data)
             critic_loss = 0.5 * replay_loss
             critic_losses.append(critic_loss.item())
 
@@ -254,7 +246,7 @@ class SACX(PrioritizedReplayMixin, SAC):
             self.critic.optimizer.step()
 
             # [SACX] priorities go back right after the critic update
-            self._write_priorities(replay_data, td_errors)
+            replay.after_update(replay_data, td_errors)
 
             # Compute actor loss
             # Alternative: actor_loss = th.mean(log_prob - qf1_pi)
@@ -281,8 +273,6 @@ class SACX(PrioritizedReplayMixin, SAC):
         self.logger.record("train/critic_loss", np.mean(critic_losses))
         if len(ent_coef_losses) > 0:
             self.logger.record("train/ent_coef_loss", np.mean(ent_coef_losses))
-        # [SACX]
-        self._record_replay(replay_stats, gradient_steps)
 
     def learn(
         self: SelfSACX,

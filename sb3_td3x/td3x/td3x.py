@@ -14,13 +14,17 @@ from stable_baselines3.td3.policies import TD3Policy
 from sb3_td3x.common.batch_renorm import FusedBatchRenorm1d
 from sb3_td3x.common.checkpoints import PolicyCheckpoints, check_checkpoint_kwargs
 from sb3_td3x.common.noise import DecayingNormalActionNoise
-from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_action_space, check_replay_support
+from sb3_td3x.common.prioritized import (
+    RENAMED_NOISE_ARGS,
+    PrioritizedReplayMixin,
+    check_action_space,
+    check_replay_support,
+    reject_renamed_arguments,
+)
 from sb3_td3x.td3x.networks import set_batch_renorm_training
 from sb3_td3x.td3x.policies import CnnPolicy, CrossQPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
 
 SelfTD3X = TypeVar("SelfTD3X", bound="TD3X")
-
-NOISE_SCHEDULES = ("constant", "linear", "exponential")
 
 
 class TD3X(PrioritizedReplayMixin, TD3):
@@ -59,23 +63,22 @@ class TD3X(PrioritizedReplayMixin, TD3):
     :param gradient_steps: How many gradient steps to do after each rollout (see ``train_freq``)
         Set to ``-1`` means to do as many gradient steps as steps done in the environment
         during the rollout.
-    :param action_noise: the action noise type (None by default). With ``noise_schedule`` other than
-        ``"constant"`` it must be a ``NormalActionNoise``, whose sigma then decays.
-    :param replay_buffer_class: Replay buffer class to use (SB3's way to ask for prioritized replay; see below).
-    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
+    :param action_noise: the action noise type (None by default). A
+        :class:`~sb3_td3x.common.noise.DecayingNormalActionNoise` decays its sigma over the run (with
+        ``decay_steps=None``, over the whole run of the first ``learn()``), following the model's own step count.
+    :param replay_buffer_class: Replay buffer class to use: SB3's way to ask for prioritized replay
+        (``PrioritizedReplayBuffer``, ``LAPReplayBuffer``; see ``prioritized_replay``)
+    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation: the settings of
+        prioritized replay (``alpha``, ``beta0``, ``min_priority``, ``threshold_scale``, ``max_priority_reset``, ...),
+        documented in :class:`~sb3_td3x.common.buffers.PrioritizedReplayBuffer` and
+        :class:`~sb3_td3x.common.buffers.LAPReplayBuffer`
     :param optimize_memory_usage: Enable a memory efficient variant of the replay buffer
         (not supported with n-step returns or prioritized replay)
     :param n_steps: Number of steps of the n-step return (SB3's ``NStepReplayBuffer``), >= 1.
         Also applied to a prioritized buffer.
     :param prioritized_replay: ``"none"`` (uniform replay), ``"per"`` or ``"lap"``: the short form of
-        ``replay_buffer_class``. It and ``alpha``, ``beta0``, ``priority_eps``, ``min_priority``, ``lap_threshold``,
-        ``max_priority_reset``, ``is_weight_normalization`` are the same for every algorithm of the package and are
-        documented once, in :class:`~sb3_td3x.common.prioritized.PrioritizedReplayMixin`
-    :param noise_schedule: ``"constant"`` (SB3's behaviour), ``"linear"`` or ``"exponential"``: decay of the
-        ``NormalActionNoise`` sigma down to ``noise_final_std``
-    :param noise_final_std: Final sigma of the decaying exploration noise, >= 0 (> 0 for ``"exponential"``)
-    :param noise_decay_steps: Number of env steps over which the sigma decays, >= 1.
-        ``None``: the whole training run (``total_timesteps`` of ``learn()``)
+        ``replay_buffer_class`` (the same for every algorithm of the package, see
+        :class:`~sb3_td3x.common.prioritized.PrioritizedReplayMixin`)
     :param policy_checkpoints: Whether to keep a policy checkpoint, as TD7 does (see :mod:`sb3_td3x.common.checkpoints`):
         training waits at the end of each episode while the current policy is assessed on the episodes it plays,
         and deterministic prediction uses the best assessed policy. Needs ``train_freq=(1, "episode")``, one
@@ -110,6 +113,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
         "CrossQPolicy": CrossQPolicy,
     }
 
+    @reject_renamed_arguments
     def __init__(
         self,
         policy: str | type[TD3Policy],
@@ -128,16 +132,6 @@ class TD3X(PrioritizedReplayMixin, TD3):
         optimize_memory_usage: bool = False,
         n_steps: int = 1,
         prioritized_replay: str = "none",
-        alpha: float | None = None,
-        beta0: float | None = None,
-        priority_eps: float | None = None,
-        min_priority: float | None = None,
-        lap_threshold: str = "fixed",
-        max_priority_reset: int | None = None,
-        is_weight_normalization: str | None = None,
-        noise_schedule: str = "constant",
-        noise_final_std: float | None = None,
-        noise_decay_steps: int | None = None,
         policy_checkpoints: bool = False,
         checkpoint_kwargs: dict[str, Any] | None = None,
         policy_delay: int = 2,
@@ -152,20 +146,9 @@ class TD3X(PrioritizedReplayMixin, TD3):
         _init_setup_model: bool = True,
     ):
         # All checks run before the environment or any network is built
-        self._init_prioritized_replay(
-            n_steps,
-            replay_buffer_class,
-            replay_buffer_kwargs,
-            prioritized_replay,
-            alpha,
-            beta0,
-            priority_eps,
-            min_priority,
-            lap_threshold,
-            max_priority_reset,
-            is_weight_normalization,
+        replay_buffer_kwargs = self._init_prioritized_replay(
+            prioritized_replay, replay_buffer_class, replay_buffer_kwargs, n_steps
         )
-        self._check_noise_args(action_noise, noise_schedule, noise_final_std, noise_decay_steps)
         # The policy class, resolved once by SB3's own lookup of policy_aliases
         policy_class = self._get_policy_from_name(policy) if isinstance(policy, str) else policy
         checkpoint_kwargs = self._check_checkpoint_args(policy_checkpoints, checkpoint_kwargs, policy_class, train_freq)
@@ -208,9 +191,6 @@ class TD3X(PrioritizedReplayMixin, TD3):
             device=device,
             _init_setup_model=False,
         )
-        self.noise_schedule = noise_schedule
-        self.noise_final_std = noise_final_std
-        self.noise_decay_steps = noise_decay_steps
         self.policy_checkpoints = policy_checkpoints
         self.checkpoint_kwargs = checkpoint_kwargs
         # The assessment's bookkeeping, saved with the model; the checkpoint's weights are in the policy
@@ -262,37 +242,8 @@ class TD3X(PrioritizedReplayMixin, TD3):
             )
         return kwargs
 
-    @staticmethod
-    def _check_noise_args(
-        action_noise: ActionNoise | None,
-        noise_schedule: str,
-        noise_final_std: float | None,
-        noise_decay_steps: int | None,
-    ) -> None:
-        if noise_schedule not in NOISE_SCHEDULES:
-            raise ValueError(f"noise_schedule must be one of {NOISE_SCHEDULES}, got {noise_schedule!r}")
-        if noise_schedule == "constant":
-            if noise_final_std is not None or noise_decay_steps is not None:
-                raise ValueError(
-                    "noise_final_std / noise_decay_steps need noise_schedule='linear' or 'exponential', "
-                    "got noise_schedule='constant'"
-                )
-            return
-        if not isinstance(action_noise, NormalActionNoise):
-            raise ValueError(
-                f"noise_schedule={noise_schedule!r} decays a NormalActionNoise: action_noise must be one, "
-                f"got {type(action_noise).__name__}"
-            )
-        lowest = 0.0 if noise_schedule == "linear" else np.finfo(np.float64).tiny
-        if noise_final_std is None or not noise_final_std >= lowest:
-            bound = ">= 0" if noise_schedule == "linear" else "> 0"
-            raise ValueError(f"noise_final_std must be {bound} with noise_schedule={noise_schedule!r}, got {noise_final_std}")
-        if noise_decay_steps is not None and (not isinstance(noise_decay_steps, (int, np.integer)) or noise_decay_steps < 1):
-            raise ValueError(
-                f"noise_decay_steps must be an integer >= 1 (or None for the whole run), got {noise_decay_steps!r}"
-            )
-
     def _setup_model(self) -> None:
+        self._upgrade_saved_noise()
         if self.policy_checkpoints:
             # As SB3 gives use_sde to the policies that have it: the policy builds the checkpoint's networks.
             # A new dict: the caller's policy_kwargs stay as they were
@@ -308,21 +259,18 @@ class TD3X(PrioritizedReplayMixin, TD3):
         tb_log_name: str = "run",
         progress_bar: bool = False,
     ):
-        if self.noise_schedule != "constant" and isinstance(self.action_noise, NormalActionNoise):
-            # The noise given to the constructor becomes a decaying one once the run length is known
-            run_steps = total_timesteps + (0 if reset_num_timesteps else self.num_timesteps)
-            sigma = self.action_noise._sigma
-            self.action_noise = DecayingNormalActionNoise(
-                mean=self.action_noise._mu,
-                sigma=sigma,
-                final_sigma=np.full_like(sigma, self.noise_final_std),
-                decay_steps=self.noise_decay_steps or run_steps,
-                schedule=self.noise_schedule,
-            )
         if reset_num_timesteps or self._last_obs is None:
             # SB3 resets the env: a new episode starts
             self._episode_return, self._episode_length = 0.0, 0
-        return super()._setup_learn(total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar)
+        total_timesteps, callback = super()._setup_learn(
+            total_timesteps, callback, reset_num_timesteps, tb_log_name, progress_bar
+        )
+        # A decaying noise without its length decays over this run (SB3's total: counted from step 0), in each
+        # env's copy (SB3 has just made them)
+        for noise in _noise_processes(self.action_noise):
+            if isinstance(noise, DecayingNormalActionNoise) and noise.decay_steps is None:
+                noise.decay_steps = total_timesteps
+        return total_timesteps, callback
 
     def _store_transition(
         self,
@@ -344,11 +292,29 @@ class TD3X(PrioritizedReplayMixin, TD3):
                 self._last_episode_return, self._episode_return = self._episode_return, 0.0
                 self._last_episode_length, self._episode_length = self._episode_length, 0
 
+    def _upgrade_saved_noise(self) -> None:
+        """
+        A model saved by an earlier version kept its noise schedule as attributes (``noise_schedule``,
+        ``noise_final_std``, ``noise_decay_steps``) beside a ``NormalActionNoise`` until its first ``learn()``: the
+        noise becomes the :class:`~sb3_td3x.common.noise.DecayingNormalActionNoise` it stood for; the attributes go.
+        """
+        saved = {name: self.__dict__.pop(name) for name in RENAMED_NOISE_ARGS if name in self.__dict__}
+        schedule = saved.get("noise_schedule", "constant")
+        noise = self.action_noise
+        if schedule != "constant" and isinstance(noise, NormalActionNoise):
+            self.action_noise = DecayingNormalActionNoise(
+                mean=noise._mu,
+                sigma=noise._sigma,
+                final_sigma=np.full_like(noise._sigma, saved["noise_final_std"]),
+                decay_steps=saved.get("noise_decay_steps"),
+                schedule=schedule,
+            )
+
     def _on_step(self) -> None:
         """
-        Called after every env step: PER's ``beta`` anneals (:class:`PrioritizedReplayMixin`) and the
-        exploration-noise schedule follows the algorithm's own step count, so both continue where they were after
-        ``save``/``load`` or a resumed run.
+        Called after every env step: PER's ``beta`` anneals and the replay logs (:class:`PrioritizedReplayMixin`),
+        and the exploration-noise schedule follows the algorithm's own step count, so both continue where they were
+        after ``save``/``load`` or a resumed run.
         """
         super()._on_step()
         for noise in _noise_processes(self.action_noise):
@@ -383,8 +349,8 @@ class TD3X(PrioritizedReplayMixin, TD3):
         # Update learning rate according to lr schedule
         self._update_learning_rate([self.actor.optimizer, self.critic.optimizer])
 
-        # [TD3X] prioritized replay: LAP's threshold for this call, the diagnostics' accumulators
-        replay_stats = self._start_replay_updates()
+        # [TD3X] the replay's loss and priority update (uniform, PER or LAP: the buffer knows which)
+        replay = self._replay
         reset_noise = getattr(self.policy, "reset_noise", None)
         # [TD3X] CrossQ's networks (CrossQPolicy): targets from the online networks, in a joint pass
         joint_pass = not getattr(self.policy, "uses_target_networks", True)
@@ -432,7 +398,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
                 target_q_values = replay_data.rewards + (1 - replay_data.dones) * discounts * next_q_values
 
             # Compute critic loss ([TD3X] PER: importance-weighted, LAP: Huber), and the per-sample TD errors
-            critic_loss, td_errors = self._replay_loss(current_q_values, target_q_values, replay_data, replay_stats)
+            critic_loss, td_errors = replay.batch_loss(current_q_values, target_q_values, replay_data)
             critic_losses.append(critic_loss.item())
 
             # Optimize the critics
@@ -441,7 +407,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
             self.critic.optimizer.step()
 
             # [TD3X] priorities go back right after the critic update
-            self._write_priorities(replay_data, td_errors)
+            replay.after_update(replay_data, td_errors)
 
             # Delayed policy updates
             if self._n_updates % self.policy_delay == 0:
@@ -477,7 +443,6 @@ class TD3X(PrioritizedReplayMixin, TD3):
             self.logger.record("train/actor_saturation", np.mean(saturations))
         self.logger.record("train/critic_loss", np.mean(critic_losses))
         # [TD3X]
-        self._record_replay(replay_stats, gradient_steps)
         self._record_extras()
         if joint_pass:
             # [TD3X] CrossQ: without target networks a diverging critic shows in its values first; the batch
@@ -505,8 +470,8 @@ class TD3X(PrioritizedReplayMixin, TD3):
         return steps
 
     def _record_extras(self) -> None:
-        """Log what the other extras are doing: the exploration sigma and the NoisyNet sigma (the replay's own keys are
-        logged by :class:`PrioritizedReplayMixin`)."""
+        """Log what the other extras are doing: the exploration sigma and the NoisyNet sigma (the replay logs its own
+        keys, see :class:`PrioritizedReplayMixin`)."""
         sigmas = [_current_sigma(noise) for noise in _noise_processes(self.action_noise)]
         known = [sigma for sigma in sigmas if sigma is not None]
         if known and len(known) == len(sigmas):
@@ -538,7 +503,7 @@ def action_saturation(actions: th.Tensor, margin: float = 0.01) -> float:
     """
     Share of the components of a batch of squashed actions (in [-1, 1]) that lie within ``margin`` of a bound. There
     tanh's slope is close to 0, so the actor's gradient can hardly move them back: an actor near 1 stays where it is
-    (on Hopper, an actor at the bound for every state falls within about 20 steps, return about 38, for good).
+    (an actor that sits at a bound in every state keeps acting the same way, however badly that goes).
 
     :param actions: The actor's actions for a batch of observations, before any exploration noise.
     :param margin: How close to -1 or 1 counts as at the bound.

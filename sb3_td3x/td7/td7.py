@@ -7,13 +7,18 @@ from stable_baselines3.common.noise import ActionNoise, NormalActionNoise
 from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 
+from sb3_td3x.common.buffers import resolve_kind
 from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer, check_one_step_readable
+from sb3_td3x.common.prioritized import reject_renamed_arguments
 from sb3_td3x.common.value_clipping import TargetValueRange
 from sb3_td3x.td3x.td3x import TD3X, action_saturation
 from sb3_td3x.td7.networks import SALEEncoder
 from sb3_td3x.td7.policies import TD7Policy
 
 SelfTD7 = TypeVar("SelfTD7", bound="TD7")
+
+# Gradient steps between two resets of the largest priority of new transitions (TD7: with every hard update)
+MAX_PRIORITY_RESET = 250
 
 
 class SALEBatch(NamedTuple):
@@ -34,8 +39,8 @@ class TD7(TD3X):
     https://arxiv.org/abs/2306.02451, reference implementation https://github.com/sfujim/TD7.
     The defaults are TD7's hyperparameters (paper, Table 2), except ``learning_starts`` (TD7: 25,000 random steps,
     RL Zoo's ``hyperparams/td7.yml`` sets it) and the budget. A TD7 is a :class:`~sb3_td3x.TD3X`: its replay options
-    (``prioritized_replay``, ``alpha``, ``min_priority``, ``max_priority_reset``, ``n_steps``) and its policy
-    checkpoints are TD3X's, with TD7's values.
+    (``prioritized_replay``, ``replay_buffer_kwargs``, ``n_steps``) and its policy checkpoints are TD3X's, with TD7's
+    values.
 
     Each gradient step, in the reference's order: the encoder learns to predict the next state's embedding
     (paper, eq. 1); the critics learn from the fixed target encoder's embeddings with the LAP Huber loss, their
@@ -60,12 +65,12 @@ class TD7(TD3X):
     :param replay_buffer_class: Replay buffer class to use; ``None``: chosen from ``prioritized_replay`` and
         ``n_steps``. An n-step buffer must name its samples' slots (one of the package's buffers): the encoder reads
         each sample's one-step next observation
-    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation.
+    :param replay_buffer_kwargs: Keyword arguments to pass to the replay buffer on creation (the settings of
+        prioritized replay, documented in its buffer class). With prioritized replay, ``max_priority_reset`` is TD7's
+        250 unless given (the largest priority of new transitions reset with every hard update); ``LAPReplayBuffer``'s
+        defaults ``alpha`` 0.4 and ``min_priority`` 1 are TD7's
     :param n_steps: Number of steps of the critics' returns, >= 1 (TD7: 1); the encoder always learns from one step
-    :param prioritized_replay: ``"lap"`` (TD7), ``"per"`` or ``"none"``. It, ``alpha`` (``None``: the buffer's
-        default, 0.4 for LAP, TD7's), ``min_priority`` (``None``: 1, TD7's) and ``max_priority_reset`` (TD7: 250, with
-        the hard updates) are the replay arguments of every algorithm of the package, documented once in
-        :class:`~sb3_td3x.common.prioritized.PrioritizedReplayMixin`
+    :param prioritized_replay: ``"lap"`` (TD7), ``"per"`` or ``"none"``: the short form of ``replay_buffer_class``
     :param policy_checkpoints: Whether to keep a policy checkpoint (TD7: True; see
         :mod:`sb3_td3x.common.checkpoints`): deterministic prediction uses the best assessed policy with its encoder
     :param checkpoint_kwargs: Keyword arguments of :class:`~sb3_td3x.common.checkpoints.PolicyCheckpoints`
@@ -94,6 +99,7 @@ class TD7(TD3X):
     policy: TD7Policy  # type: ignore[assignment]
     encoder: SALEEncoder
 
+    @reject_renamed_arguments
     def __init__(
         self,
         policy: str | type[TD7Policy],
@@ -110,9 +116,6 @@ class TD7(TD3X):
         replay_buffer_kwargs: dict[str, Any] | None = None,
         n_steps: int = 1,
         prioritized_replay: str = "lap",
-        alpha: float | None = None,
-        min_priority: float | None = None,
-        max_priority_reset: int | None = 250,
         policy_checkpoints: bool = True,
         checkpoint_kwargs: dict[str, Any] | None = None,
         target_update_interval: int = 250,
@@ -134,6 +137,10 @@ class TD7(TD3X):
         if not (isinstance(policy_class, type) and issubclass(policy_class, TD7Policy)):
             raise ValueError(f"policy: TD7 needs TD7's networks (MlpPolicy or a subclass of TD7Policy), got {policy!r}")
         check_one_step_readable(replay_buffer_class)
+        if resolve_kind(prioritized_replay, replay_buffer_class) != "none":
+            # TD7 resets the largest priority of new transitions with every hard update (a new dict: the caller's
+            # replay_buffer_kwargs stay as they were)
+            replay_buffer_kwargs = {"max_priority_reset": MAX_PRIORITY_RESET, **(replay_buffer_kwargs or {})}
         super().__init__(
             policy,
             env,
@@ -149,9 +156,6 @@ class TD7(TD3X):
             replay_buffer_kwargs=replay_buffer_kwargs,
             n_steps=n_steps,
             prioritized_replay=prioritized_replay,
-            alpha=alpha,
-            min_priority=min_priority,
-            max_priority_reset=max_priority_reset if prioritized_replay != "none" else None,
             policy_checkpoints=policy_checkpoints,
             checkpoint_kwargs=checkpoint_kwargs,
             policy_delay=policy_delay,
@@ -191,7 +195,7 @@ class TD7(TD3X):
                 return
         self.policy.set_training_mode(True)
         self._update_learning_rate([self.actor.optimizer, self.critic.optimizer, self.encoder.optimizer])
-        replay_stats = self._start_replay_updates()
+        replay = self._replay
         encoder_losses: list[float] = []
         critic_losses: list[float] = []
         actor_losses: list[float] = []
@@ -221,14 +225,14 @@ class TD7(TD3X):
                     self.value_range.observe(target_q_values)
             # Both critics in one batched pass, split into SB3's tuple of columns
             current_q_values = self.policy.critic(batch.obs, replay_data.actions, batch.zsa, batch.zs).split(1, dim=1)
-            critic_loss, td_errors = self._replay_loss(current_q_values, target_q_values, replay_data, replay_stats)
+            critic_loss, td_errors = replay.batch_loss(current_q_values, target_q_values, replay_data)
             critic_losses.append(critic_loss.item())
             self.critic.optimizer.zero_grad()
             critic_loss.backward()
             self.critic.optimizer.step()
 
             # Priorities (and, every max_priority_reset steps, the largest priority of new transitions)
-            self._write_priorities(replay_data, td_errors)
+            replay.after_update(replay_data, td_errors)
 
             # Actor: maximize the mean of both critics (the critics' weights need no gradient from this loss)
             if self._n_updates % self.policy_delay == 0:
@@ -258,7 +262,6 @@ class TD7(TD3X):
         if self.value_range is not None:
             self.logger.record("train/value_clip_low", self.value_range.low)
             self.logger.record("train/value_clip_high", self.value_range.high)
-        self._record_replay(replay_stats, gradient_steps)
         self._record_extras()
 
     def _train_encoder(self, replay_data: Any, encoder_losses: list[float]) -> SALEBatch:
@@ -270,8 +273,9 @@ class TD7(TD3X):
         """
         obs = self.policy.preprocess(replay_data.observations)
         next_obs = self.policy.preprocess(replay_data.next_observations)
-        # With n-step returns the sample's next observation is n steps on: the encoder reads the one-step one
-        one_step = self._replay.one_step_next_observations(replay_data, self._vec_normalize_env)
+        # With n-step returns the sample's next observation is n steps on: the encoder reads the one-step one (SB3's
+        # one-step buffers: the sample's own)
+        one_step = getattr(replay_data, "one_step_next_observations", replay_data.next_observations)
         one_step_next_obs = next_obs if one_step is replay_data.next_observations else self.policy.preprocess(one_step)
         encoder_loss = self.encoder.loss(obs, replay_data.actions, one_step_next_obs)
         encoder_losses.append(encoder_loss.item())

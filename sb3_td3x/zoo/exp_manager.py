@@ -30,6 +30,7 @@ from sb3_td3x.zoo.checkpoints import (
     restore_run,
     truncate_last_transitions,
 )
+from sb3_td3x.zoo.noise import check_noise_schedule, pop_noise_schedule, scheduled_noise
 from sb3_td3x.zoo.registry import ALGORITHMS, hyperparams_file, register
 from sb3_td3x.zoo.storage import OptunaWithStorage, StorageError, is_database_url, open_storage
 
@@ -110,11 +111,18 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
 
     @functools.wraps(original_preprocess_action_noise)
     def _preprocess_action_noise(self, hyperparams: dict[str, Any], saved_hyperparams: dict[str, Any], env: VecEnv):
-        if self.algo in ALGORITHMS and "noise_type" in hyperparams and hyperparams["noise_type"] is None:
+        if self.algo not in ALGORITHMS:
+            return original_preprocess_action_noise(self, hyperparams, saved_hyperparams, env)
+        if "noise_type" in hyperparams and hyperparams["noise_type"] is None:
             # noise_type: null means no action noise: RL Zoo would pass both keys on to the constructor
             del hyperparams["noise_type"]
             hyperparams.pop("noise_std", None)
-        return original_preprocess_action_noise(self, hyperparams, saved_hyperparams, env)
+        # noise_schedule & co. make RL Zoo's Gaussian noise a decaying one (sb3_td3x.zoo.noise)
+        schedule = pop_noise_schedule(hyperparams)
+        hyperparams = original_preprocess_action_noise(self, hyperparams, saved_hyperparams, env)
+        if schedule:
+            hyperparams["action_noise"] = scheduled_noise(hyperparams.get("action_noise"), schedule)
+        return hyperparams
 
     original_create_callbacks = manager_class.create_callbacks
 
@@ -275,12 +283,17 @@ def check_hyperparams(algorithm: type[BaseAlgorithm], hyperparams: dict[str, Any
     :raises SystemExit: with one line, ``error: ...`` naming the argument and its allowed values.
     """
     kwargs = {key: value for key, value in hyperparams.items() if key not in ZOO_KEYS}
+    schedule = pop_noise_schedule(kwargs)
     noise_type = hyperparams.get("noise_type")
     if noise_type not in NOISE_TYPES:
         raise SystemExit(f"error: noise_type must be one of {NOISE_TYPES} (null: no action noise), got {noise_type!r}")
     noise_std = hyperparams.get("noise_std", 0.1)
     if isinstance(noise_std, bool) or not isinstance(noise_std, (int, float)) or not 0.0 <= noise_std < float("inf"):
         raise SystemExit(f"error: noise_std must be a number >= 0 (the std of the action noise), got {noise_std!r}")
+    try:
+        check_noise_schedule(schedule, noise_type)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
     if noise_type == "normal":
         # The noise RL Zoo will build (its size does not matter to the checks)
         kwargs["action_noise"] = NormalActionNoise(np.zeros(1), float(noise_std) * np.ones(1))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from stable_baselines3.common.noise import NormalActionNoise
 
+from sb3_td3x.zoo.noise import pop_noise_schedule, scheduled_noise
 from sb3_td3x.zoo.registry import ALGO_NAME, SB3_PARENTS
 
 if TYPE_CHECKING:
@@ -28,9 +29,7 @@ def sample_td3x_params(trial: optuna.Trial, n_actions: int, n_envs: int, additio
     Optuna sampler for TD3X (``HYPERPARAMS_SAMPLER["td3x"]``), RL Zoo's sampler signature.
 
     Samples the learning rate, the batch size, the network size, LayerNorm in the critics or not, ``n_steps``,
-    the kind of prioritized replay (``none`` / ``per`` / ``lap``) with ``alpha`` and ``max_priority_reset`` (0: never,
-    or 250 as TD7; PER and
-    LAP), ``beta0`` (PER) and ``lap_threshold`` (LAP), and the exploration:
+    the kind of prioritized replay (:func:`sample_replay_params`), and the exploration:
     Gaussian action noise (its std and its schedule: ``constant`` / ``linear`` / ``exponential`` with the final
     std as a fraction of the initial one) or a NoisyNet actor (``factorized`` / ``independent``). Parameters
     that only exist for one choice are only sampled for it (a conditional search space).
@@ -65,9 +64,9 @@ def sample_td3x_params(trial: optuna.Trial, n_actions: int, n_envs: int, additio
     # sampler runs, so the sampled noise is built here
     noise_type = hyperparams.pop("noise_type")
     noise_std = hyperparams.pop("noise_std")
-    hyperparams["action_noise"] = (
-        NormalActionNoise(mean=np.zeros(n_actions), sigma=noise_std * np.ones(n_actions)) if noise_type == "normal" else None
-    )
+    schedule = pop_noise_schedule(hyperparams)
+    normal = NormalActionNoise(mean=np.zeros(n_actions), sigma=noise_std * np.ones(n_actions))
+    hyperparams["action_noise"] = scheduled_noise(normal, schedule) if noise_type == "normal" else None
     return hyperparams
 
 
@@ -80,7 +79,8 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     that the values of the yml file they override cannot leak into the trial's configuration.
 
     :param sampled_params: ``trial.params`` of a trial of :func:`sample_td3x_params`
-    :return: hyperparameters, with the action noise as ``noise_type`` / ``noise_std``
+    :return: hyperparameters, with the action noise as ``noise_type`` / ``noise_std`` and its schedule
+        (:mod:`sb3_td3x.zoo.noise`)
     """
     exploration = sampled_params["exploration"]
     if exploration not in EXPLORATION_KINDS:
@@ -121,8 +121,8 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     return hyperparams
 
 
-#: The trial parameters of :func:`sample_replay_params`
-REPLAY_PARAMS = ("n_steps", "prioritized_replay", "alpha", "max_priority_reset", "beta0", "lap_threshold")
+#: The trial parameters of :func:`sample_replay_params` (named as the buffers' keywords, except the kind)
+REPLAY_PARAMS = ("n_steps", "prioritized_replay", "alpha", "max_priority_reset", "beta0", "threshold_scale")
 
 
 #: Embedding sizes of TD7's sampler (TD7: 256)
@@ -168,7 +168,7 @@ def convert_td7_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
         "learning_rate": sampled_params["learning_rate"],
         "batch_size": 2 ** sampled_params["batch_size_pow"],
         "target_update_interval": interval,
-        "max_priority_reset": interval,
+        "replay_buffer_kwargs": dict(max_priority_reset=interval),
         "policy_kwargs": dict(net_arch=[width] * 3, zs_dim=sampled_params["zs_dim"], encoder_net_arch=[width] * 2),
     }
 
@@ -177,7 +177,7 @@ def sample_replay_params(trial: optuna.Trial) -> dict[str, Any]:
     """
     The replay part of every sampler of the package: ``n_steps`` (1 to 5), the kind of prioritized replay
     (``none`` / ``per`` / ``lap``) with ``alpha`` (0.1 to 1) and ``max_priority_reset`` (never or 250; PER and LAP),
-    ``beta0`` (0.1 to 1; PER) and ``lap_threshold`` (LAP). Parameters of one choice are only sampled for it.
+    ``beta0`` (0.1 to 1; PER) and ``threshold_scale`` (LAP). Parameters of one choice are only sampled for it.
 
     :param trial: Optuna trial
     :return: the sampled parameters (``trial.params`` form, see :func:`convert_replay_params`)
@@ -192,33 +192,34 @@ def sample_replay_params(trial: optuna.Trial) -> dict[str, Any]:
     if sampled["prioritized_replay"] == "per":
         sampled["beta0"] = trial.suggest_float("beta0", 0.1, 1.0)
     if sampled["prioritized_replay"] == "lap":
-        sampled["lap_threshold"] = trial.suggest_categorical("lap_threshold", ["fixed", "reward", "td_error"])
+        sampled["threshold_scale"] = trial.suggest_categorical("threshold_scale", ["fixed", "reward", "td_error"])
     return sampled
 
 
 def convert_replay_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     """
     :param sampled_params: ``trial.params`` with the keys of :func:`sample_replay_params`
-    :return: the replay hyperparameters, every one set (those the choice switches off to ``None``), so that the yml
-        file's values cannot leak into the trial's configuration
+    :return: the replay hyperparameters: ``n_steps``, ``prioritized_replay`` and the whole ``replay_buffer_kwargs``
+        (so that the yml file's replay settings cannot leak into the trial's configuration)
     """
     kind = sampled_params["prioritized_replay"]
-    hyperparams: dict[str, Any] = {
+    settings: dict[str, Any] = {}
+    if kind != "none":
+        settings["alpha"] = sampled_params["alpha"]
+        if sampled_params.get("max_priority_reset"):
+            settings["max_priority_reset"] = sampled_params["max_priority_reset"]
+    if kind == "per":
+        settings["beta0"] = sampled_params["beta0"]
+    if kind == "lap":
+        # lap_threshold: trials of studies started before the buffers' spelling
+        settings["threshold_scale"] = sampled_params.get("threshold_scale", sampled_params.get("lap_threshold", "fixed"))
+    return {
         "n_steps": sampled_params["n_steps"],
         # the kind of prioritized replay is chosen by prioritized_replay alone
         "replay_buffer_class": None,
         "prioritized_replay": kind,
-        "alpha": sampled_params.get("alpha") if kind != "none" else None,
-        "beta0": sampled_params.get("beta0") if kind == "per" else None,
-        "max_priority_reset": (sampled_params.get("max_priority_reset") or None) if kind != "none" else None,
-        "lap_threshold": sampled_params.get("lap_threshold", "fixed") if kind == "lap" else "fixed",
+        "replay_buffer_kwargs": settings,
     }
-    # Arguments of the other kind of prioritized replay would only raise a warning
-    if kind != "per":
-        hyperparams["priority_eps"] = None
-    if kind != "lap":
-        hyperparams["min_priority"] = None
-    return hyperparams
 
 
 def prioritized_sampler(base_sampler: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
@@ -244,7 +245,8 @@ def prioritized_converter(base_converter: Callable[[dict[str, Any]], dict[str, A
     """
 
     def converter(sampled_params: dict[str, Any]) -> dict[str, Any]:
-        base = base_converter({key: value for key, value in sampled_params.items() if key not in REPLAY_PARAMS})
+        replay_keys = (*REPLAY_PARAMS, "lap_threshold")  # lap_threshold: trials of older studies
+        base = base_converter({key: value for key, value in sampled_params.items() if key not in replay_keys})
         return {**base, **convert_replay_params(sampled_params)}
 
     return converter

@@ -230,9 +230,9 @@ def build_ours(config: dict[str, Any]) -> TD7:
         gamma=config["discount"],
         train_freq=1,
         gradient_steps=1,
-        alpha=config["alpha"],
-        min_priority=config["min_priority"],
-        max_priority_reset=config["target_update_rate"],
+        replay_buffer_kwargs=dict(
+            alpha=config["alpha"], min_priority=config["min_priority"], max_priority_reset=config["target_update_rate"]
+        ),
         policy_checkpoints=False,
         target_update_interval=config["target_update_rate"],
         policy_delay=config["policy_freq"],
@@ -281,9 +281,15 @@ def feed_indices(model: TD7, indices: Iterator[np.ndarray]) -> None:
     def sample(batch_size: int, env: Any = None) -> PrioritizedReplayBufferSamples:
         slots = np.asarray(next(indices), dtype=np.int64)
         assert slots.shape == (batch_size,)
+        buffer._begin_sampling(env)  # type: ignore[attr-defined]
         samples = buffer._get_samples(slots, env=env, env_indices=np.zeros_like(slots))  # type: ignore[call-arg]
         weights = buffer.to_torch(buffer._importance_weights(slots).reshape(-1, 1))  # type: ignore[attr-defined]
-        return PrioritizedReplayBufferSamples(*samples, weights=weights, indices=slots)  # type: ignore[arg-type]
+        return PrioritizedReplayBufferSamples(
+            *samples,  # type: ignore[arg-type]
+            weights=weights,
+            indices=slots,
+            one_step_next_observations=samples.next_observations,
+        )
 
     buffer.sample = sample  # type: ignore[method-assign]
 
@@ -295,15 +301,15 @@ def run_ours(model: TD7, indices: np.ndarray, seeds: np.ndarray, config: dict[st
     """
     feed_indices(model, iter(indices))
     captured: dict[str, Any] = {}
-    replay_loss = model._replay_loss
+    buffer = model.replay_buffer
+    batch_loss = buffer.batch_loss  # type: ignore[union-attr]
 
-    def capturing_replay_loss(*args: Any, **kwargs: Any) -> Any:
-        loss, td_errors = replay_loss(*args, **kwargs)
+    def capturing_batch_loss(*args: Any, **kwargs: Any) -> Any:
+        loss, td_errors = batch_loss(*args, **kwargs)
         captured["td_abs"] = td_errors.abs().cpu().numpy()
         return loss, td_errors
 
-    model._replay_loss = capturing_replay_loss  # type: ignore[method-assign]
-    buffer = model.replay_buffer
+    buffer.batch_loss = capturing_batch_loss  # type: ignore[method-assign, union-attr]
     values = model.logger.name_to_value
     out: dict[str, list[Any]] = {name: [] for name in PER_UPDATE}
     for k in range(len(indices)):
