@@ -19,7 +19,7 @@ import stable_baselines3
 import torch as th
 from gymnasium import spaces
 
-from sb3_td3x.benchmark import report, runner, stats, tasks, throughput
+from sb3_td3x.benchmark import layout, report, runner, stats, tasks, throughput
 from sb3_td3x.benchmark import runs as run_files
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
@@ -334,7 +334,7 @@ def test_runner_runs_and_skips_finished(tmp_path, fake_python):
     (longer,) = runner.make_specs(["td3"], "Fake-v0", [0], 8000, tmp_path / "runs", eval_freq=1000)
     (record,) = runner.run_all([longer], jobs=1, python=fake_python, poll_interval=0.01)
     assert record["ok"] and record["n_timesteps"] == 8000
-    assert longer.result_folder == Path("results/runs/Fake-v0-8k/td3/seed_0") and runner.has_result(longer.result_folder)
+    assert longer.result_folder == Path("results/runs/Fake-v0-8k/td3/seed_0") and layout.has_result(longer.result_folder)
     assert longer.folder == tmp_path / "runs" / "Fake-v0-8k" / "td3" / "seed_0"
     assert marker.stat().st_mtime_ns == before
     assert json.loads((specs[0].result_folder / "run.json").read_text())["n_timesteps"] == 4000
@@ -356,7 +356,7 @@ def test_runner_collects_runs_finished_by_an_older_runner(tmp_path, fake_python)
     runner.run_all([spec], jobs=1, python=fake_python, poll_interval=0.01)
     shutil.rmtree("results")
     assert runner.collect_finished([spec]) == 1
-    assert runner.has_result(spec.result_folder)
+    assert layout.has_result(spec.result_folder)
     assert runner.collect_finished([spec]) == 0
     assert not runner.collect_result(tmp_path / "nowhere", tmp_path / "dest") and not (tmp_path / "dest").exists()
 
@@ -534,8 +534,8 @@ def test_status_says_where_each_run_stands_without_touching_it(tmp_path, capsys)
         ["td3"], "Fake-v0", [0, 1, 2, 3, 4], 1000, root, eval_freq=500, results=results, checkpoint_freq=500
     )
     finished.result_folder.mkdir(parents=True)
-    (finished.result_folder / runner.RESULT_FILE).write_text("{}")
-    (finished.result_folder / runner.RESULT_EVALUATIONS).write_bytes(b"")
+    (finished.result_folder / layout.RESULT_FILE).write_text("{}")
+    (finished.result_folder / layout.RESULT_EVALUATIONS).write_bytes(b"")
 
     def checkpoint(spec, steps, corrupt=False):
         segment = spec.folder / "zoo" / "td3" / "Fake-v0_1"
@@ -743,7 +743,7 @@ def _synthetic_runs(
             record = {"seed": seed, "env_steps_per_s": 100.0 + seed, "n_timesteps": int(timesteps[-1])}
             if name in CONFIGS:  # what the runner records: the configuration's algorithm and overrides
                 record.update(algo=CONFIGS[name].algo, hyperparams=CONFIGS[name].hyperparams)
-            (folder / runner.RESULT_FILE).write_text(json.dumps(record))
+            (folder / layout.RESULT_FILE).write_text(json.dumps(record))
 
 
 def test_long_budget_report(tmp_path):
@@ -755,7 +755,7 @@ def test_long_budget_report(tmp_path):
     peak[-1] = 1000.0  # best 2941 at 490k, ends at 1000
     runs_dir = Path("results") / "runs"
     _synthetic_runs(runs_dir, "Hopper-v4-500k", {"td3": [rise, rise + 100.0, peak], "td3x_writeup": [rise + 200.0] * 3})
-    td3_0 = runs_dir / "Hopper-v4-500k" / "td3" / "seed_0" / runner.RESULT_FILE
+    td3_0 = runs_dir / "Hopper-v4-500k" / "td3" / "seed_0" / layout.RESULT_FILE
     record = json.loads(td3_0.read_text())
     record.update(resumed=[{"from_timestep": 150_000}, {"from_timestep": 400_000}], environment=runner.environment_record())
     td3_0.write_text(json.dumps(record))
@@ -895,7 +895,7 @@ def test_runs_of_an_older_set_are_never_mixed_in(tmp_path, fake_python, monkeypa
     new_specs = runner.make_specs(["td3x_recommended"], "Fake-v0", [0, 1], 2000, tmp_path / "runs", eval_freq=1000)
     assert new_specs[0].config is changed
     for scratch in (True, False):  # found in the scratch folder, then in the committed result files only
-        with pytest.raises(runner.MixedResultsError, match=r"seed_0 was trained as --algo td3x --hyperparams") as info:
+        with pytest.raises(layout.MixedResultsError, match=r"seed_0 was trained as --algo td3x --hyperparams") as info:
             runner.run_all(new_specs, jobs=1, python=fake_python, poll_interval=0.01)
         trained = " ".join(f"{key}:{value}" for key, value in old.items())
         assert f"{trained}, but configuration td3x_recommended is now" in str(info.value)
@@ -919,7 +919,7 @@ def test_report_refuses_runs_of_one_config_with_different_hyperparameters(tmp_pa
         (tmp_path / "runs" / "Hopper-v4" / "td3" / f"seed_{seed}" / "config.yml").write_text(
             f"!!python/object/apply:collections.OrderedDict\n- - - learning_rate\n    - {learning_rate}\n"
         )
-    with pytest.raises(runner.MixedResultsError, match=r"seed_2 and .*seed_0 are runs of td3 trained with different"):
+    with pytest.raises(layout.MixedResultsError, match=r"seed_2 and .*seed_0 are runs of td3 trained with different"):
         run_files.load_runs(tmp_path / "runs", "Hopper-v4")
     assert [run.seed for run in run_files.load_runs(tmp_path / "runs", "Hopper-v4", seeds=lambda seed: seed < 2)["td3"]] == [
         0,

@@ -8,9 +8,8 @@ arch (bootstrap CIs), pandas < 3 (which that arch needs), pillow and imageio (GI
 import importlib.util
 
 from sb3_td3x.benchmark.configs import ABLATION, CONFIGS, HEAD_TO_HEAD, BenchmarkConfig
-from sb3_td3x.benchmark.runner import RunSpec, make_specs, run_all
 
-__all__ = ["ABLATION", "CONFIGS", "HEAD_TO_HEAD", "BenchmarkConfig", "RunSpec", "make_specs", "require_extra", "run_all"]
+__all__ = ["ABLATION", "CONFIGS", "HEAD_TO_HEAD", "BenchmarkConfig", "require_extra"]
 
 # What the benchmark extra brings, by import name
 EXTRA_MODULES = ("rliable", "arch", "PIL", "imageio")

@@ -29,7 +29,7 @@ from sb3_td3x.benchmark.configs import (
     PRIORITIZED_SAC,
     SCREENING_SEED_START,
 )
-from sb3_td3x.benchmark.runner import DEFAULT_ROOT
+from sb3_td3x.benchmark.layout import DEFAULT_ROOT, MixedResultsError, budget_key
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{config.name:24s} {config.algo:5s} {config.description}\n{'':31s}{overrides}")
         return 0
 
-    from sb3_td3x.benchmark.runner import MixedResultsError, budget_key, make_specs, run_all, select_shard
+    from sb3_td3x.benchmark.runner import make_specs, run_all, select_shard
 
     specs = make_specs(
         args.configs,

@@ -41,9 +41,9 @@ import numpy as np
 import pandas as pd
 
 from sb3_td3x.benchmark.configs import CONFIGS
+from sb3_td3x.benchmark.layout import STANDARD_BUDGET
 from sb3_td3x.benchmark.long_budget import long_budget_section
 from sb3_td3x.benchmark.plots import plot_ablation, plot_curves, plot_profile, plot_wallclock
-from sb3_td3x.benchmark.runner import STANDARD_BUDGET
 from sb3_td3x.benchmark.runs import SeedRun, effective_hyperparams, load_runs
 from sb3_td3x.benchmark.stats import (
     BASELINE,
