@@ -19,11 +19,13 @@ import stable_baselines3
 import torch as th
 from gymnasium import spaces
 
-from sb3_td3x.benchmark import layout, report, runner, stats, tasks, throughput
-from sb3_td3x.benchmark import runs as run_files
+from sb3_td3x.benchmark import layout, throughput
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
+from sb3_td3x.benchmark.analysis import report, stats, tasks
+from sb3_td3x.benchmark.analysis import runs as run_files
 from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENED, TD3X_OFF, BenchmarkConfig
+from sb3_td3x.benchmark.running import runner
 from sb3_td3x.td7.policies import TD7Policy
 from sb3_td3x.zoo.checkpoints import write_manifest
 
@@ -207,7 +209,7 @@ def test_every_override_is_valid_python():
 def test_command_line(tmp_path):
     (spec,) = runner.make_specs(["td3x_lap"], "Hopper-v4", [3], 100_000, tmp_path)
     command = spec.command("python")
-    assert command[:3] == ["python", "-m", "sb3_td3x.benchmark.train"]
+    assert command[:3] == ["python", "-m", "sb3_td3x.benchmark.running.train"]
     joined = " ".join(command)
     for part in ["--algo td3x", "--env Hopper-v4", "--seed 3", "-n 100000", "--eval-freq 10000", "--eval-episodes 10"]:
         assert part in joined
@@ -215,7 +217,7 @@ def test_command_line(tmp_path):
     assert command[command.index("-f") + 1] == str(tmp_path / "Hopper-v4" / "td3x_lap" / "seed_3" / "zoo")
     assert command[command.index("--hyperparams") + 1 :] == CONFIGS["td3x_lap"].hyperparams_args()
     (stock,) = runner.make_specs(["td3"], "Hopper-v4", [0], 1000, tmp_path)
-    assert stock.command("python")[:3] == ["python", "-m", "sb3_td3x.benchmark.train"]
+    assert stock.command("python")[:3] == ["python", "-m", "sb3_td3x.benchmark.running.train"]
     assert "--hyperparams" not in stock.command("python")
     # Checkpoints every N steps with the replay buffer; a resumed run trains the steps left after its checkpoint
     (long,) = runner.make_specs(["td3"], "Hopper-v4", [0], 500_000, tmp_path, checkpoint_freq=50_000)
@@ -786,8 +788,8 @@ def test_long_budget_report(tmp_path):
 
 def test_iqm_at_a_budget_is_bootstrapped_like_the_final_iqm():
     """The budget table's CI at the final budget is the main table's final-IQM CI, not the curve's joint band."""
-    from sb3_td3x.benchmark.long_budget import iqm_at_budgets_table
-    from sb3_td3x.benchmark.stats import Curve, interval_estimates, iqm_and_mean
+    from sb3_td3x.benchmark.analysis.long_budget import iqm_at_budgets_table
+    from sb3_td3x.benchmark.analysis.stats import Curve, interval_estimates, iqm_and_mean
 
     # Five runs evaluated 50 times (a 500k run's curve), ending at 2818, 3573, 3425, 2629 and 3387; the curve's bands
     # are left unknown (NaN): the table must not read them

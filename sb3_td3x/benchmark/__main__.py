@@ -118,7 +118,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.time_left is not None and not args.time_left > 0:
         parser.error(f"--time-left must be > 0 minutes, got {args.time_left}")
     if args.shard is not None:
-        from sb3_td3x.benchmark.runner import parse_shard
+        from sb3_td3x.benchmark.running.runner import parse_shard
 
         try:
             args.shard = parse_shard(args.shard)
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{config.name:24s} {config.algo:5s} {config.description}\n{'':31s}{overrides}")
         return 0
 
-    from sb3_td3x.benchmark.runner import make_specs, run_all, select_shard
+    from sb3_td3x.benchmark.running.runner import make_specs, run_all, select_shard
 
     specs = make_specs(
         args.configs,
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.shard is not None:
         specs = select_shard(specs, *args.shard)
     if args.status:
-        from sb3_td3x.benchmark.runner import status_report
+        from sb3_td3x.benchmark.running.runner import status_report
 
         for line in status_report(specs, args.jobs):
             print(line)
@@ -217,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
         failed = sum(not record["ok"] for record in records)
         print(f"finished {len(records) - failed} runs, {failed} failed, in {(time.time() - start) / 60:.1f} min")
     if not args.no_report:
-        from sb3_td3x.benchmark.report import write_report
+        from sb3_td3x.benchmark.analysis.report import write_report
 
         command = "python -m sb3_td3x.benchmark " + " ".join(shlex.quote(arg) for arg in (argv or sys.argv[1:]))
         key = budget_key(args.env, args.n_timesteps)

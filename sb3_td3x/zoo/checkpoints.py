@@ -14,7 +14,7 @@ A checkpoint of timestep ``N`` is a set of files next to each other in the run's
 Each file is written under a temporary name, then renamed, so a process killed at any moment leaves whole files;
 the manifest also catches what renaming cannot (a file truncated or altered afterwards, a disk that filled up).
 
-A run asked to stop (:meth:`ResumableCheckpointCallback.request_stop`, which ``python -m sb3_td3x.benchmark.train``
+A run asked to stop (:meth:`ResumableCheckpointCallback.request_stop`, which ``python -m sb3_td3x.benchmark.running.train``
 calls on ``SIGUSR1``) writes a checkpoint at the end of the iteration in progress and exits with
 :data:`STOPPED_EXIT_CODE`: nothing trained is lost when a machine's time runs out.
 """

@@ -335,7 +335,7 @@ def resume_all_algorithms(keep_last: int | None = None) -> None:
     """
     In this process, give every ``--algo`` of RL Zoo (SB3's own included) what the package's algorithms have:
     resumable checkpoints (``--save-freq``, with the evaluations and the monitor so far) and resuming from one with
-    ``-i``, counting timesteps on. The benchmark's training entry point calls it (``sb3_td3x.benchmark.train``), so
+    ``-i``, counting timesteps on. The benchmark's training entry point calls it (``sb3_td3x.benchmark.running.train``), so
     that its ``td3`` runs survive the end of a session as its ``td3x`` runs do; RL Zoo's own commands are unchanged.
 
     :param keep_last: Keep the newest ``keep_last`` checkpoints of a run only (None: all, as RL Zoo).

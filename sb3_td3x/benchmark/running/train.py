@@ -1,5 +1,5 @@
 """
-``python -m sb3_td3x.benchmark.train``: the training process of one benchmark run. It is RL Zoo's
+``python -m sb3_td3x.benchmark.running.train``: the training process of one benchmark run. It is RL Zoo's
 ``python -m rl_zoo3.train`` with the same arguments, for every ``--algo`` (SB3's own too), with the package's
 resumable checkpoints (:func:`sb3_td3x.zoo.resume_all_algorithms`): with ``--save-freq N --save-replay-buffer``
 every checkpoint holds the model, the replay buffer, the evaluations and the monitor so far, and ``-i`` on one

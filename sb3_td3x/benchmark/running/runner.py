@@ -103,7 +103,7 @@ STOP_TIMEOUT_S = 300.0
 DEFAULT_STEPS_PER_S = 50.0
 
 # The training process of every run: RL Zoo's train script, with resumable checkpoints for every algorithm
-TRAIN_MODULE = "sb3_td3x.benchmark.train"
+TRAIN_MODULE = "sb3_td3x.benchmark.running.train"
 
 
 @dataclass(frozen=True)
