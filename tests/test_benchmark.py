@@ -18,7 +18,9 @@ import pytest
 import stable_baselines3
 import torch as th
 from gymnasium import spaces
+from stable_baselines3.common.callbacks import BaseCallback
 
+from sb3_td3x import TD3X
 from sb3_td3x.benchmark import layout, throughput
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
@@ -26,8 +28,9 @@ from sb3_td3x.benchmark.analysis import report, stats, tasks
 from sb3_td3x.benchmark.analysis import runs as run_files
 from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENED, TD3X_OFF, BenchmarkConfig
 from sb3_td3x.benchmark.running import runner
+from sb3_td3x.benchmark.running.stop import STOPPED_EXIT_CODE, StoppableCheckpointCallback, StoppedAtCheckpoint
 from sb3_td3x.td7.policies import TD7Policy
-from sb3_td3x.zoo.checkpoints import write_manifest
+from sb3_td3x.zoo.checkpoints import checkpoint_manifests, verify_checkpoint, write_manifest
 
 REQUIRED = [
     "td3",
@@ -465,6 +468,40 @@ def test_a_stopped_run_checkpoints_where_it_is_and_resumes_there(tmp_path, monke
     with np.load(spec.result_folder / "evaluations.npz") as data:
         assert list(data["timesteps"]) == list(range(200, 1601, 200))
     assert f"-n {1600 - steps} " in (spec.folder / runner.LOG_FILE).read_text()
+
+
+class _StopAt(BaseCallback):
+    """Asks for a stop (as the SIGUSR1 handler of a run's training process does) at one call of ``_on_step``."""
+
+    def __init__(self, step: int):
+        super().__init__()
+        self.step = step
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps == self.step:
+            StoppableCheckpointCallback.request_stop()
+        return True
+
+
+@pytest.mark.parametrize("train_freq", [1, (1, "episode")])
+def test_a_stop_writes_a_checkpoint_at_the_end_of_the_iteration(tmp_path, monkeypatch, train_freq):
+    monkeypatch.setattr(StoppableCheckpointCallback, "stop_requested", False)
+    small = dict(learning_starts=10, batch_size=8, policy_kwargs=dict(net_arch=[16]), seed=0)
+    model = TD3X("MlpPolicy", "Pendulum-v1", train_freq=train_freq, **small)
+    checkpoint = StoppableCheckpointCallback(1000, str(tmp_path), save_replay_buffer=True)
+    with pytest.raises(StoppedAtCheckpoint) as stopped:
+        model.learn(1000, callback=[checkpoint, _StopAt(150)])
+    # Step 150's iteration ends there with train_freq=1, at the episode's end (200 steps) with episodic training
+    steps = 150 if train_freq == 1 else 200
+    assert stopped.value.code == STOPPED_EXIT_CODE and stopped.value.saved and stopped.value.num_timesteps == steps
+    assert model.num_timesteps == steps and model.replay_buffer.size() == steps
+    ((checkpoint_steps, manifest),) = checkpoint_manifests(str(tmp_path))
+    assert checkpoint_steps == steps and verify_checkpoint(manifest)["num_timesteps"] == steps
+    # Asked to stop before it trained anything more, a run writes nothing: its last checkpoint is where it stands
+    with pytest.raises(StoppedAtCheckpoint) as stopped:
+        model.learn(1000, callback=[StoppableCheckpointCallback(1000, str(tmp_path))], reset_num_timesteps=False)
+    assert not stopped.value.saved and model.num_timesteps == steps
+    assert len(checkpoint_manifests(str(tmp_path))) == 1
 
 
 def test_runs_stop_before_the_time_left_runs_out(tmp_path, fake_python, monkeypatch):

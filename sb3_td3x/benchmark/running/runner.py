@@ -59,8 +59,8 @@ from sb3_td3x.benchmark.layout import (
     result_folder,
     scratch_folder,
 )
+from sb3_td3x.benchmark.running.stop import STOPPED_EXIT_CODE
 from sb3_td3x.zoo.checkpoints import (
-    STOPPED_EXIT_CODE,
     CheckpointError,
     checkpoint_manifests,
     manifest_path,
