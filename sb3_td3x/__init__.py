@@ -5,8 +5,8 @@ prioritized replay behind SB3's other off-policy algorithms.
 
 Layout, as sb3-contrib: a folder per algorithm (``td3x/``, ``td7/``, ``dqnx/``, ``sacx/``, ``ddpgx/``), what they share in
 ``common/`` (buffers, segment trees, the prioritized-replay mechanism, NoisyNet layers, noise, checkpoints, value
-clipping, the run summary), the RL Zoo door (``zoo/``, one module per job, ``train.py``; the yml files in
-the repository's ``hyperparams/``, installed as ``sb3_td3x.hyperparams``) and the benchmark (``benchmark/``) apart.
+clipping, the run summary) and the RL Zoo door (``zoo/``, one module per job, ``train.py``; the yml files in the
+repository's ``hyperparams/``, installed as ``sb3_td3x.hyperparams``).
 """
 
 from sb3_td3x.common.buffers import LAPReplayBuffer, PrioritizedReplayBuffer

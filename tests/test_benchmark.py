@@ -18,14 +18,19 @@ import pytest
 import stable_baselines3
 import torch as th
 from gymnasium import spaces
+from stable_baselines3.common.callbacks import BaseCallback
 
-from sb3_td3x.benchmark import report, runner, stats, tasks, throughput
-from sb3_td3x.benchmark import runs as run_files
+from sb3_td3x import TD3X
+from sb3_td3x.benchmark import layout, throughput
 from sb3_td3x.benchmark.__main__ import main as bench_main
 from sb3_td3x.benchmark.__main__ import parse_args
+from sb3_td3x.benchmark.analysis import report, stats, tasks
+from sb3_td3x.benchmark.analysis import runs as run_files
 from sb3_td3x.benchmark.configs import ABLATION, CANDIDATES, CONFIGS, HEAD_TO_HEAD, SCREENED, TD3X_OFF, BenchmarkConfig
+from sb3_td3x.benchmark.running import runner
+from sb3_td3x.benchmark.running.stop import STOPPED_EXIT_CODE, StoppableCheckpointCallback, StoppedAtCheckpoint
 from sb3_td3x.td7.policies import TD7Policy
-from sb3_td3x.zoo.checkpoints import write_manifest
+from sb3_td3x.zoo.checkpoints import checkpoint_manifests, verify_checkpoint, write_manifest
 
 REQUIRED = [
     "td3",
@@ -239,7 +244,7 @@ def test_every_override_is_valid_python():
 def test_command_line(tmp_path):
     (spec,) = runner.make_specs(["td3x_lap"], "Hopper-v4", [3], 100_000, tmp_path)
     command = spec.command("python")
-    assert command[:3] == ["python", "-m", "sb3_td3x.benchmark.train"]
+    assert command[:3] == ["python", "-m", "sb3_td3x.benchmark.running.train"]
     joined = " ".join(command)
     for part in ["--algo td3x", "--env Hopper-v4", "--seed 3", "-n 100000", "--eval-freq 10000", "--eval-episodes 10"]:
         assert part in joined
@@ -247,7 +252,7 @@ def test_command_line(tmp_path):
     assert command[command.index("-f") + 1] == str(tmp_path / "Hopper-v4" / "td3x_lap" / "seed_3" / "zoo")
     assert command[command.index("--hyperparams") + 1 :] == CONFIGS["td3x_lap"].hyperparams_args()
     (stock,) = runner.make_specs(["td3"], "Hopper-v4", [0], 1000, tmp_path)
-    assert stock.command("python")[:3] == ["python", "-m", "sb3_td3x.benchmark.train"]
+    assert stock.command("python")[:3] == ["python", "-m", "sb3_td3x.benchmark.running.train"]
     assert "--hyperparams" not in stock.command("python")
     # Checkpoints every N steps with the replay buffer; a resumed run trains the steps left after its checkpoint
     (long,) = runner.make_specs(["td3"], "Hopper-v4", [0], 500_000, tmp_path, checkpoint_freq=50_000)
@@ -366,7 +371,7 @@ def test_runner_runs_and_skips_finished(tmp_path, fake_python):
     (longer,) = runner.make_specs(["td3"], "Fake-v0", [0], 8000, tmp_path / "runs", eval_freq=1000)
     (record,) = runner.run_all([longer], jobs=1, python=fake_python, poll_interval=0.01)
     assert record["ok"] and record["n_timesteps"] == 8000
-    assert longer.result_folder == Path("results/runs/Fake-v0-8k/td3/seed_0") and runner.has_result(longer.result_folder)
+    assert longer.result_folder == Path("results/runs/Fake-v0-8k/td3/seed_0") and layout.has_result(longer.result_folder)
     assert longer.folder == tmp_path / "runs" / "Fake-v0-8k" / "td3" / "seed_0"
     assert marker.stat().st_mtime_ns == before
     assert json.loads((specs[0].result_folder / "run.json").read_text())["n_timesteps"] == 4000
@@ -388,7 +393,7 @@ def test_runner_collects_runs_finished_by_an_older_runner(tmp_path, fake_python)
     runner.run_all([spec], jobs=1, python=fake_python, poll_interval=0.01)
     shutil.rmtree("results")
     assert runner.collect_finished([spec]) == 1
-    assert runner.has_result(spec.result_folder)
+    assert layout.has_result(spec.result_folder)
     assert runner.collect_finished([spec]) == 0
     assert not runner.collect_result(tmp_path / "nowhere", tmp_path / "dest") and not (tmp_path / "dest").exists()
 
@@ -497,6 +502,40 @@ def test_a_stopped_run_checkpoints_where_it_is_and_resumes_there(tmp_path, monke
     assert f"-n {1600 - steps} " in (spec.folder / runner.LOG_FILE).read_text()
 
 
+class _StopAt(BaseCallback):
+    """Asks for a stop (as the SIGUSR1 handler of a run's training process does) at one call of ``_on_step``."""
+
+    def __init__(self, step: int):
+        super().__init__()
+        self.step = step
+
+    def _on_step(self) -> bool:
+        if self.num_timesteps == self.step:
+            StoppableCheckpointCallback.request_stop()
+        return True
+
+
+@pytest.mark.parametrize("train_freq", [1, (1, "episode")])
+def test_a_stop_writes_a_checkpoint_at_the_end_of_the_iteration(tmp_path, monkeypatch, train_freq):
+    monkeypatch.setattr(StoppableCheckpointCallback, "stop_requested", False)
+    small = dict(learning_starts=10, batch_size=8, policy_kwargs=dict(net_arch=[16]), seed=0)
+    model = TD3X("MlpPolicy", "Pendulum-v1", train_freq=train_freq, **small)
+    checkpoint = StoppableCheckpointCallback(1000, str(tmp_path), save_replay_buffer=True)
+    with pytest.raises(StoppedAtCheckpoint) as stopped:
+        model.learn(1000, callback=[checkpoint, _StopAt(150)])
+    # Step 150's iteration ends there with train_freq=1, at the episode's end (200 steps) with episodic training
+    steps = 150 if train_freq == 1 else 200
+    assert stopped.value.code == STOPPED_EXIT_CODE and stopped.value.saved and stopped.value.num_timesteps == steps
+    assert model.num_timesteps == steps and model.replay_buffer.size() == steps
+    ((checkpoint_steps, manifest),) = checkpoint_manifests(str(tmp_path))
+    assert checkpoint_steps == steps and verify_checkpoint(manifest)["num_timesteps"] == steps
+    # Asked to stop before it trained anything more, a run writes nothing: its last checkpoint is where it stands
+    with pytest.raises(StoppedAtCheckpoint) as stopped:
+        model.learn(1000, callback=[StoppableCheckpointCallback(1000, str(tmp_path))], reset_num_timesteps=False)
+    assert not stopped.value.saved and model.num_timesteps == steps
+    assert len(checkpoint_manifests(str(tmp_path))) == 1
+
+
 def test_runs_stop_before_the_time_left_runs_out(tmp_path, fake_python, monkeypatch):
     # 3 minutes (STOP_MARGIN_S) before the deadline, the running run is asked to stop and no other starts; a
     # process that ends by SIGUSR1's default action (one that had not loaded its handler yet) counts as stopped
@@ -566,8 +605,8 @@ def test_status_says_where_each_run_stands_without_touching_it(tmp_path, capsys)
         ["td3"], "Fake-v0", [0, 1, 2, 3, 4], 1000, root, eval_freq=500, results=results, checkpoint_freq=500
     )
     finished.result_folder.mkdir(parents=True)
-    (finished.result_folder / runner.RESULT_FILE).write_text("{}")
-    (finished.result_folder / runner.RESULT_EVALUATIONS).write_bytes(b"")
+    (finished.result_folder / layout.RESULT_FILE).write_text("{}")
+    (finished.result_folder / layout.RESULT_EVALUATIONS).write_bytes(b"")
 
     def checkpoint(spec, steps, corrupt=False):
         segment = spec.folder / "zoo" / "td3" / "Fake-v0_1"
@@ -775,7 +814,7 @@ def _synthetic_runs(
             record = {"seed": seed, "env_steps_per_s": 100.0 + seed, "n_timesteps": int(timesteps[-1])}
             if name in CONFIGS:  # what the runner records: the configuration's algorithm and overrides
                 record.update(algo=CONFIGS[name].algo, hyperparams=CONFIGS[name].hyperparams)
-            (folder / runner.RESULT_FILE).write_text(json.dumps(record))
+            (folder / layout.RESULT_FILE).write_text(json.dumps(record))
 
 
 def test_long_budget_report(tmp_path):
@@ -787,7 +826,7 @@ def test_long_budget_report(tmp_path):
     peak[-1] = 1000.0  # best 2941 at 490k, ends at 1000
     runs_dir = Path("results") / "runs"
     _synthetic_runs(runs_dir, "Hopper-v4-500k", {"td3": [rise, rise + 100.0, peak], "td3x_writeup": [rise + 200.0] * 3})
-    td3_0 = runs_dir / "Hopper-v4-500k" / "td3" / "seed_0" / runner.RESULT_FILE
+    td3_0 = runs_dir / "Hopper-v4-500k" / "td3" / "seed_0" / layout.RESULT_FILE
     record = json.loads(td3_0.read_text())
     record.update(resumed=[{"from_timestep": 150_000}, {"from_timestep": 400_000}], environment=runner.environment_record())
     td3_0.write_text(json.dumps(record))
@@ -818,8 +857,8 @@ def test_long_budget_report(tmp_path):
 
 def test_iqm_at_a_budget_is_bootstrapped_like_the_final_iqm():
     """The budget table's CI at the final budget is the main table's final-IQM CI, not the curve's joint band."""
-    from sb3_td3x.benchmark.long_budget import iqm_at_budgets_table
-    from sb3_td3x.benchmark.stats import Curve, interval_estimates, iqm_and_mean
+    from sb3_td3x.benchmark.analysis.long_budget import iqm_at_budgets_table
+    from sb3_td3x.benchmark.analysis.stats import Curve, interval_estimates, iqm_and_mean
 
     # Five runs evaluated 50 times (a 500k run's curve), ending at 2818, 3573, 3425, 2629 and 3387; the curve's bands
     # are left unknown (NaN): the table must not read them
@@ -929,7 +968,7 @@ def test_runs_of_an_older_set_are_never_mixed_in(tmp_path, fake_python, monkeypa
     new_specs = runner.make_specs(["td3x_recommended"], "Fake-v0", [0, 1], 2000, tmp_path / "runs", eval_freq=1000)
     assert new_specs[0].config is changed
     for scratch in (True, False):  # found in the scratch folder, then in the committed result files only
-        with pytest.raises(runner.MixedResultsError, match=r"seed_0 was trained as --algo td3x --hyperparams") as info:
+        with pytest.raises(layout.MixedResultsError, match=r"seed_0 was trained as --algo td3x --hyperparams") as info:
             runner.run_all(new_specs, jobs=1, python=fake_python, poll_interval=0.01)
         trained = " ".join(f"{key}:{value}" for key, value in old.items())
         assert f"{trained}, but configuration td3x_recommended is now" in str(info.value)
@@ -953,7 +992,7 @@ def test_report_refuses_runs_of_one_config_with_different_hyperparameters(tmp_pa
         (tmp_path / "runs" / "Hopper-v4" / "td3" / f"seed_{seed}" / "config.yml").write_text(
             f"!!python/object/apply:collections.OrderedDict\n- - - learning_rate\n    - {learning_rate}\n"
         )
-    with pytest.raises(runner.MixedResultsError, match=r"seed_2 and .*seed_0 are runs of td3 trained with different"):
+    with pytest.raises(layout.MixedResultsError, match=r"seed_2 and .*seed_0 are runs of td3 trained with different"):
         run_files.load_runs(tmp_path / "runs", "Hopper-v4")
     assert [run.seed for run in run_files.load_runs(tmp_path / "runs", "Hopper-v4", seeds=lambda seed: seed < 2)["td3"]] == [
         0,

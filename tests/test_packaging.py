@@ -3,6 +3,7 @@
 import ast
 import configparser
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -106,3 +107,39 @@ def test_only_the_buffers_ask_which_kind_of_buffer_there_is():
                 if any(name.endswith(("ReplayBuffer", "ReplayHooks")) and name != "ReplayBuffer" for name in names):
                     found.append(f"{path.name}:{node.lineno}")
     assert found == []
+
+
+def test_the_library_never_imports_the_benchmark():
+    # The arrow goes from the benchmark to the library, never back
+    library = [path for path in (ROOT / "sb3_td3x").rglob("*.py") if "benchmark" not in path.parts]
+    library += [ROOT / "_sb3_td3x_zoo_hook.py", *(ROOT / "hyperparams").glob("*.py")]
+    assert len(library) > 20
+    found = []
+    for path in library:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            if any(name == "sb3_td3x.benchmark" or name.startswith("sb3_td3x.benchmark.") for name in names):
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == []
+
+
+def test_the_analysis_does_not_import_the_runner(tmp_path):
+    # A report is rebuilt from committed files alone: the analysis, the GIF tool and --report-only never load the runner
+    analysis = sorted(path.stem for path in (ROOT / "sb3_td3x" / "benchmark" / "analysis").glob("*.py"))
+    assert {"report", "runs", "stats", "tasks"} <= set(analysis)
+    script = f"""
+import importlib, sys
+for name in {analysis!r}:
+    importlib.import_module("sb3_td3x.benchmark.analysis" + ("" if name == "__init__" else "." + name))
+import sb3_td3x.benchmark.video
+from sb3_td3x.benchmark.__main__ import main
+assert main(["--env", "Pendulum-v1", "--report-only", "--results", {str(tmp_path)!r}]) == 1
+print(sorted(name for name in sys.modules if name.startswith("sb3_td3x.benchmark.running")))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr

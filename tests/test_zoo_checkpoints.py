@@ -6,16 +6,14 @@ import os
 
 import numpy as np
 import pytest
-from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
+from stable_baselines3.common.callbacks import EvalCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.save_util import load_from_pkl
 
 from sb3_td3x import TD3X
 from sb3_td3x.zoo.checkpoints import (
-    STOPPED_EXIT_CODE,
     CheckpointError,
     ResumableCheckpointCallback,
-    StoppedAtCheckpoint,
     checkpoint_companion,
     checkpoint_manifests,
     restore_evaluations,
@@ -131,36 +129,3 @@ def test_restore_run_aligns_callbacks_and_keeps_the_monitor(checkpointed, tmp_pa
     assert previous == (folder / "rl_model_monitor_0_40_steps.csv").read_text().splitlines()
     assert previous[1] == "r,l,t"
     assert json.loads(previous[0][1:])["env_id"] == "Pendulum-v1"
-
-
-class _StopAt(BaseCallback):
-    """Asks for a stop (as the SIGUSR1 handler of a benchmark run does) at one call of ``_on_step``."""
-
-    def __init__(self, step: int):
-        super().__init__()
-        self.step = step
-
-    def _on_step(self) -> bool:
-        if self.num_timesteps == self.step:
-            ResumableCheckpointCallback.request_stop()
-        return True
-
-
-@pytest.mark.parametrize("train_freq", [1, (1, "episode")])
-def test_a_stop_writes_a_checkpoint_at_the_end_of_the_iteration(tmp_path, monkeypatch, train_freq):
-    monkeypatch.setattr(ResumableCheckpointCallback, "stop_requested", False)
-    model = TD3X("MlpPolicy", "Pendulum-v1", train_freq=train_freq, **SMALL)
-    checkpoint = ResumableCheckpointCallback(1000, str(tmp_path), save_replay_buffer=True)
-    with pytest.raises(StoppedAtCheckpoint) as stopped:
-        model.learn(1000, callback=[checkpoint, _StopAt(150)])
-    # Step 150's iteration ends there with train_freq=1, at the episode's end (200 steps) with episodic training
-    steps = 150 if train_freq == 1 else 200
-    assert stopped.value.code == STOPPED_EXIT_CODE and stopped.value.saved and stopped.value.num_timesteps == steps
-    assert model.num_timesteps == steps and model.replay_buffer.size() == steps
-    ((checkpoint_steps, manifest),) = checkpoint_manifests(str(tmp_path))
-    assert checkpoint_steps == steps and verify_checkpoint(manifest)["num_timesteps"] == steps
-    # Asked to stop before it trained anything more, a run writes nothing: its last checkpoint is where it stands
-    with pytest.raises(StoppedAtCheckpoint) as stopped:
-        model.learn(1000, callback=[ResumableCheckpointCallback(1000, str(tmp_path))], reset_num_timesteps=False)
-    assert not stopped.value.saved and model.num_timesteps == steps
-    assert len(checkpoint_manifests(str(tmp_path))) == 1

@@ -7,8 +7,8 @@ untrained policy, k = 200 at 1M; each the mean return of 10 deterministic episod
 
     python results/published/td3_hopper_curves.py <git dir of a checkout of sfujim/TD3> [commit]
 
-The output is the table of ``results/published/README.md``; ``sb3_td3x.benchmark.long_budget.PUBLISHED`` holds its
-numbers.
+The output is the table of ``results/published/README.md``; ``sb3_td3x.benchmark.analysis.long_budget.PUBLISHED``
+holds its numbers.
 """
 
 import io

@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sb3_td3x.benchmark.configs import (
     ABLATION,
@@ -29,7 +30,10 @@ from sb3_td3x.benchmark.configs import (
     PRIORITIZED_SAC,
     SCREENING_SEED_START,
 )
-from sb3_td3x.benchmark.runner import DEFAULT_ROOT
+from sb3_td3x.benchmark.layout import DEFAULT_ROOT, MixedResultsError, budget_key
+
+if TYPE_CHECKING:
+    from sb3_td3x.benchmark.running.runner import RunSpec
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -118,7 +122,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if args.time_left is not None and not args.time_left > 0:
         parser.error(f"--time-left must be > 0 minutes, got {args.time_left}")
     if args.shard is not None:
-        from sb3_td3x.benchmark.runner import parse_shard
+        from sb3_td3x.benchmark.running.runner import parse_shard
 
         try:
             args.shard = parse_shard(args.shard)
@@ -126,6 +130,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(str(error))
     args.report_configs = None if args.configs is None else _expand(args.configs)
     args.configs = _expand(args.configs or list(HEAD_TO_HEAD))
+    unknown = [name for name in args.configs if name not in CONFIGS]
+    if unknown:
+        parser.error(f"--configs: unknown configuration(s) {', '.join(unknown)} (--list says what each one is)")
     args.report_seeds = args.seeds
     args.seeds = args.seeds if args.seeds is not None else list(range(10))
     return args
@@ -155,19 +162,9 @@ def _expand(names: list[str]) -> list[str]:
     return list(dict.fromkeys(expanded))
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    if not args.list and not args.no_report and not args.status:
-        from sb3_td3x.benchmark import require_extra
-
-        require_extra(("rliable", "arch"))
-    if args.list:
-        for config in CONFIGS.values():
-            overrides = " ".join(config.hyperparams_args()) or "(zoo file as is)"
-            print(f"{config.name:24s} {config.algo:5s} {config.description}\n{'':31s}{overrides}")
-        return 0
-
-    from sb3_td3x.benchmark.runner import MixedResultsError, budget_key, make_specs, run_all, select_shard
+def _specs(args: argparse.Namespace) -> list[RunSpec]:
+    """:return: the runs of the command line (of its shard, with ``--shard``)."""
+    from sb3_td3x.benchmark.running.runner import make_specs, select_shard
 
     specs = make_specs(
         args.configs,
@@ -181,12 +178,25 @@ def main(argv: list[str] | None = None) -> int:
         args.results,
         args.checkpoint_freq,
     )
-    if args.shard is not None:
-        specs = select_shard(specs, *args.shard)
-    if args.status:
-        from sb3_td3x.benchmark.runner import status_report
+    return specs if args.shard is None else select_shard(specs, *args.shard)
 
-        for line in status_report(specs, args.jobs):
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if not args.list and not args.no_report and not args.status:
+        from sb3_td3x.benchmark import require_extra
+
+        require_extra(("rliable", "arch"))
+    if args.list:
+        for config in CONFIGS.values():
+            overrides = " ".join(config.hyperparams_args()) or "(zoo file as is)"
+            print(f"{config.name:24s} {config.algo:5s} {config.description}\n{'':31s}{overrides}")
+        return 0
+
+    if args.status:
+        from sb3_td3x.benchmark.running.runner import status_report
+
+        for line in status_report(_specs(args), args.jobs):
             print(line)
         return 0
     failed = 0
@@ -197,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGUSR1, lambda _signum, _frame: stop.set())
     if not args.report_only:
+        from sb3_td3x.benchmark.running.runner import run_all
+
+        specs = _specs(args)
         shard = "" if args.shard is None else f" (shard {args.shard[0]}/{args.shard[1]})"
         print(
             f"{len(specs)} runs{shard}: {', '.join(args.configs)} x seeds {args.seeds} on {args.env}, {args.n_timesteps} steps"
@@ -217,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         failed = sum(not record["ok"] for record in records)
         print(f"finished {len(records) - failed} runs, {failed} failed, in {(time.time() - start) / 60:.1f} min")
     if not args.no_report:
-        from sb3_td3x.benchmark.report import write_report
+        from sb3_td3x.benchmark.analysis.report import write_report
 
         command = "python -m sb3_td3x.benchmark " + " ".join(shlex.quote(arg) for arg in (argv or sys.argv[1:]))
         key = budget_key(args.env, args.n_timesteps)

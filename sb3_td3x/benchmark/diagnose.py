@@ -53,6 +53,7 @@ def zoo_hyperparams(env_id: str, overrides: dict[str, str], algo: str = "td3x") 
         entries = yaml.safe_load(file)
     params = dict(entries.get(env_id, entries["default"]))
     params.update(override_values(overrides))
+    # The keyword dicts RL Zoo evaluates (its ``_preprocess_hyperparams``)
     for key in ("policy_kwargs", "replay_buffer_kwargs"):
         if isinstance(params.get(key), str):
             params[key] = eval(params[key])

@@ -26,7 +26,7 @@ import numpy as np
 
 from sb3_td3x.benchmark import require_extra
 from sb3_td3x.benchmark.configs import CONFIGS
-from sb3_td3x.benchmark.runner import DEFAULT_ROOT, STANDARD_BUDGET, budget_key
+from sb3_td3x.benchmark.layout import DEFAULT_ROOT, STANDARD_BUDGET, budget_key, scratch_folder
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -41,7 +41,7 @@ def zoo_folder(root: Path | str, env_id: str, config: str, seed: int, budget: in
     :param budget: Training budget of the run in env steps (runs of each budget have their own folder).
     :return: RL Zoo's log folder of that run (which ``record_video`` reads with ``-f``).
     """
-    folder = Path(root) / budget_key(env_id, budget) / config / f"seed_{seed}" / "zoo"
+    folder = scratch_folder(root, budget_key(env_id, budget), config, seed) / "zoo"
     algo = CONFIGS[config].algo
     if not (folder / algo / f"{env_id}_1" / f"{env_id}.zip").is_file():
         budget_arg = "" if budget == STANDARD_BUDGET else f" -n {budget}"

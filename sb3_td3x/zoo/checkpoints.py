@@ -13,10 +13,6 @@ A checkpoint of timestep ``N`` is a set of files next to each other in the run's
 
 Each file is written under a temporary name, then renamed, so a process killed at any moment leaves whole files;
 the manifest also catches what renaming cannot (a file truncated or altered afterwards, a disk that filled up).
-
-A run asked to stop (:meth:`ResumableCheckpointCallback.request_stop`, which ``python -m sb3_td3x.benchmark.train``
-calls on ``SIGUSR1``) writes a checkpoint at the end of the iteration in progress and exits with
-:data:`STOPPED_EXIT_CODE`: nothing trained is lost when a machine's time runs out.
 """
 
 from __future__ import annotations
@@ -28,7 +24,7 @@ import json
 import os
 import re
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from stable_baselines3.common.buffers import ReplayBuffer
@@ -37,9 +33,6 @@ from stable_baselines3.common.callbacks import BaseCallback, CheckpointCallback,
 MONITOR_SUFFIX = ".monitor.csv"
 # Monitor rows of the segments before a resume, written next to the resumed run's own monitor file
 PREVIOUS_MONITOR_SUFFIX = ".previous" + MONITOR_SUFFIX
-
-# Exit status of a run stopped on request after writing its checkpoint (EX_TEMPFAIL: try again later, it resumes)
-STOPPED_EXIT_CODE = 75
 
 _CHECKPOINT_ZIP = re.compile(r"(?P<prefix>.+)_(?P<steps>\d+)_steps\.zip")
 _MANIFEST = re.compile(r"(?P<prefix>.+)_(?P<steps>\d+)_steps\.json")
@@ -222,15 +215,6 @@ def monitor_rows(path: str) -> tuple[list[str], list[str]]:
     return header, [row for row in rows if row.count(",") == header[-1].count(",")] if header else rows
 
 
-class StoppedAtCheckpoint(SystemExit):
-    """Ends a run that was asked to stop, once its checkpoint is written (exit status :data:`STOPPED_EXIT_CODE`)."""
-
-    def __init__(self, num_timesteps: int, saved: bool) -> None:
-        super().__init__(STOPPED_EXIT_CODE)
-        self.num_timesteps = num_timesteps
-        self.saved = saved
-
-
 class ResumableCheckpointCallback(CheckpointCallback):
     """
     SB3's ``CheckpointCallback`` (same arguments, same file names), made for resuming after a crash.
@@ -244,9 +228,8 @@ class ResumableCheckpointCallback(CheckpointCallback):
       checkpoint with a manifest complete.
     - With an :attr:`eval_callback` and :attr:`monitor_folder` (RL Zoo's run, :func:`sb3_td3x.zoo.patch_exp_manager`),
       the evaluations and the training monitor so far are part of the checkpoint.
-    - After :meth:`request_stop` (a signal handler may call it), the run writes a checkpoint at the end of the
-      iteration in progress, as at ``save_freq``, and raises :class:`StoppedAtCheckpoint`; a run that has trained
-      nothing since it (re)started writes none (its last checkpoint is where it stands).
+    - A subclass may write one at the end of any iteration: :meth:`save_checkpoint` called from
+      ``_on_rollout_start`` (e.g. to end a run where it stands when it is asked to stop).
 
     :param save_freq: Save checkpoints every ``save_freq`` call of the callback.
     :param save_path: Path to the folder where the model will be saved.
@@ -273,22 +256,10 @@ class ResumableCheckpointCallback(CheckpointCallback):
         super().__init__(save_freq, save_path, name_prefix, save_replay_buffer, save_vecnormalize, verbose)
         self.keep_last = keep_last
         self.checkpoint_due = False
-        self._start_timesteps = 0
         #: The run's evaluation callback, whose evaluations go into each checkpoint
         self.eval_callback: EvalCallback | None = None
         #: Folder of the training env's ``<rank>.monitor.csv`` files, copied into each checkpoint
         self.monitor_folder: str | None = None
-
-    #: Set by :meth:`request_stop`: every such callback of the process stops its run at the next checkpoint
-    stop_requested: ClassVar[bool] = False
-
-    @classmethod
-    def request_stop(cls) -> None:
-        """Ask every run of this process to write a checkpoint at the end of its current iteration and stop there."""
-        cls.stop_requested = True
-
-    def _on_training_start(self) -> None:
-        self._start_timesteps = self.num_timesteps
 
     def _on_step(self) -> bool:
         if self.n_calls % self.save_freq == 0:
@@ -296,13 +267,9 @@ class ResumableCheckpointCallback(CheckpointCallback):
         return True
 
     def _on_rollout_start(self) -> None:
-        stop = ResumableCheckpointCallback.stop_requested
-        # A stop before any step of this segment: the checkpoint it started from is where it stands
-        saved = self.checkpoint_due or (stop and self.num_timesteps > self._start_timesteps)
-        if saved:
+        # Between two iterations: the transitions of the last one and their gradient steps are done
+        if self.checkpoint_due:
             self.save_checkpoint()
-        if stop:
-            raise StoppedAtCheckpoint(self.num_timesteps, saved)
 
     def _on_training_end(self) -> None:
         if self.checkpoint_due:

@@ -36,9 +36,11 @@ from sb3_td3x.zoo.storage import OptunaWithStorage, StorageError, is_database_ur
 
 # Marks the ExperimentManager class once patched, so that patching twice changes nothing
 _PATCHED_MARK = "_sb3_td3x_patched"
-# Set on ExperimentManager by resume_all_algorithms(): the algorithms (beyond the package's) and how many checkpoints to keep
+# Set on ExperimentManager by resume_all_algorithms(): the algorithms (beyond the package's), how many checkpoints to keep
+# and the checkpoint callback
 RESUMABLE_ALGOS_ATTRIBUTE = "_sb3_td3x_resumable_algos"
 KEEP_CHECKPOINTS_ATTRIBUTE = "_sb3_td3x_keep_checkpoints"
+CHECKPOINT_CALLBACK_ATTRIBUTE = "_sb3_td3x_checkpoint_callback"
 
 
 def _default_config_path(exp_manager_module: ModuleType, algo: str) -> Path:
@@ -132,9 +134,10 @@ def patch_exp_manager(module: ModuleType) -> None:  # noqa: C901
         if not _resumable(self):
             return
         eval_callback = next((callback for callback in self.callbacks if isinstance(callback, EvalCallback)), None)
+        checkpoint_class = getattr(manager_class, CHECKPOINT_CALLBACK_ATTRIBUTE, ResumableCheckpointCallback)
         for index, callback in enumerate(self.callbacks):
             if type(callback) is CheckpointCallback:
-                checkpoint = ResumableCheckpointCallback(
+                checkpoint = checkpoint_class(
                     save_freq=callback.save_freq,
                     save_path=callback.save_path,
                     name_prefix=callback.name_prefix,
@@ -309,7 +312,7 @@ def run_summary(manager: Any, model: BaseAlgorithm) -> str:
     """
     The line a run of the package's algorithms ends with: the final policy's return on a separate environment
     (``--eval-episodes`` deterministic episodes, the policy checkpoint where one is kept), how many episodes lasted the
-    time limit and completed the task where it has a rule, the wall time and env steps/s, the saved model.
+    time limit, the wall time and env steps/s, the saved model.
 
     :param manager: RL Zoo's ``ExperimentManager`` of the run, after ``learn`` and ``save_trained_model``.
     :param model: The trained model.
@@ -344,14 +347,18 @@ def _resumable(manager: Any) -> bool:
     return manager.algo in ALGORITHMS or manager.algo in getattr(type(manager), RESUMABLE_ALGOS_ATTRIBUTE, ())
 
 
-def resume_all_algorithms(keep_last: int | None = None) -> None:
+def resume_all_algorithms(
+    keep_last: int | None = None, callback_class: type[ResumableCheckpointCallback] = ResumableCheckpointCallback
+) -> None:
     """
     In this process, give every ``--algo`` of RL Zoo (SB3's own included) what the package's algorithms have:
     resumable checkpoints (``--save-freq``, with the evaluations and the monitor so far) and resuming from one with
-    ``-i``, counting timesteps on. The benchmark's training entry point calls it (``sb3_td3x.benchmark.train``), so
-    that its ``td3`` runs survive the end of a session as its ``td3x`` runs do; RL Zoo's own commands are unchanged.
+    ``-i``, counting timesteps on, so that a ``td3`` run survives a kill as a ``td3x`` run does. Call it before
+    ``rl_zoo3.train.train()`` in a script of your own; RL Zoo's own commands are unchanged.
 
     :param keep_last: Keep the newest ``keep_last`` checkpoints of a run only (None: all, as RL Zoo).
+    :param callback_class: The checkpoint callback of ``--save-freq``: :class:`ResumableCheckpointCallback` or a
+        subclass (e.g. one that also ends the run at a checkpoint when it is asked to stop).
     """
     import rl_zoo3.exp_manager
     import rl_zoo3.utils
@@ -360,3 +367,4 @@ def resume_all_algorithms(keep_last: int | None = None) -> None:
     manager_class = rl_zoo3.exp_manager.ExperimentManager
     setattr(manager_class, RESUMABLE_ALGOS_ATTRIBUTE, frozenset(rl_zoo3.utils.ALGOS))
     setattr(manager_class, KEEP_CHECKPOINTS_ATTRIBUTE, keep_last)
+    setattr(manager_class, CHECKPOINT_CALLBACK_ATTRIBUTE, callback_class)

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sb3_td3x.benchmark.stats import interval_estimates, iqm_and_mean
+from sb3_td3x.benchmark.analysis.stats import interval_estimates, iqm_and_mean
 
 if TYPE_CHECKING:
-    from sb3_td3x.benchmark.runs import SeedRun
-    from sb3_td3x.benchmark.stats import Curve
+    from sb3_td3x.benchmark.analysis.runs import SeedRun
+    from sb3_td3x.benchmark.analysis.stats import Curve
 
 # Budgets of the published tables (and of the write-up: 500k)
 REPORTED_BUDGETS: tuple[int, ...] = (100_000, 300_000, 500_000, 1_000_000)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sb3_td3x.benchmark.runs import SeedRun
-from sb3_td3x.benchmark.stats import BASELINE, BOOTSTRAP_REPS, Curve, performance_profile
+from sb3_td3x.benchmark.analysis.runs import SeedRun
+from sb3_td3x.benchmark.analysis.stats import BASELINE, BOOTSTRAP_REPS, Curve, performance_profile
 
 
 def _colors(names: Sequence[str]) -> dict[str, object]:

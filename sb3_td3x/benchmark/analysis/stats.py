@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sb3_td3x.benchmark.analysis.runs import SeedRun
+from sb3_td3x.benchmark.analysis.tasks import COMPLETION, completed
 from sb3_td3x.benchmark.configs import CONFIGS
-from sb3_td3x.benchmark.runs import SeedRun
-from sb3_td3x.benchmark.tasks import COMPLETION, completed
 
 # Budgets at which the table reports the return (when the runs went that far).
 BUDGETS: tuple[int, ...] = (20_000, 50_000, 100_000, 300_000, 1_000_000)
@@ -321,7 +321,8 @@ def summarize(
     :param baseline: Reference of the probability of improvement.
     :param reps: Bootstrap resamples.
     :param min_runs: Runs each configuration needs before the "vs baseline" column says better or worse.
-    :param env_id: Environment id (the "hopped through" count, for the envs of :data:`~sb3_td3x.benchmark.tasks.COMPLETION`).
+    :param env_id: Environment id (the "hopped through" count, for the envs of
+        :data:`~sb3_td3x.benchmark.analysis.tasks.COMPLETION`).
     :return: the summary table and the aggregated curves.
     """
     curves = {name: aggregate(seed_runs, reps) for name, seed_runs in runs.items()}

@@ -13,7 +13,7 @@ import numpy as np
 import yaml
 
 from sb3_td3x.benchmark.configs import CONFIGS
-from sb3_td3x.benchmark.runner import (
+from sb3_td3x.benchmark.layout import (
     RESULT_CONFIG,
     RESULT_EVALUATIONS,
     RESULT_FILE,
@@ -64,7 +64,7 @@ def load_runs(
     :param configs: Only these configurations (default: all found, in :data:`CONFIGS` order).
     :param seeds: Only the seeds for which this returns True (default: all).
     :param runs_key: Folder of the runs under each runs folder (default: ``env_id``; another budget's runs are under
-        ``<env>-<budget>``, see :func:`~sb3_td3x.benchmark.runner.budget_key`).
+        ``<env>-<budget>``, see :func:`~sb3_td3x.benchmark.layout.budget_key`).
     :return: configuration name -> runs sorted by seed (configurations without finished runs are left out).
     :raises MixedResultsError: when runs of one configuration trained with different hyperparameters (their
         ``config.yml`` differ), or with other overrides than a known configuration has now.

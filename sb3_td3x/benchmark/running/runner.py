@@ -48,9 +48,19 @@ from typing import Any
 
 import numpy as np
 
-from sb3_td3x.benchmark.configs import CONFIGS, BenchmarkConfig, trained_as_config
+from sb3_td3x.benchmark.configs import CONFIGS, BenchmarkConfig
+from sb3_td3x.benchmark.layout import (
+    RESULT_CONFIG,
+    RESULT_EVALUATIONS,
+    RESULT_FILE,
+    budget_key,
+    check_same_overrides,
+    has_result,
+    result_folder,
+    scratch_folder,
+)
+from sb3_td3x.benchmark.running.stop import STOPPED_EXIT_CODE
 from sb3_td3x.zoo.checkpoints import (
-    STOPPED_EXIT_CODE,
     CheckpointError,
     checkpoint_manifests,
     manifest_path,
@@ -59,20 +69,12 @@ from sb3_td3x.zoo.checkpoints import (
 )
 
 DONE_FILE = "done.json"
-RESULT_FILE = "run.json"
-RESULT_EVALUATIONS = "evaluations.npz"
-RESULT_CONFIG = "config.yml"
 CLAIM_FILE = "running.json"
 FAILED_FILE = "failed.json"
 LOG_FILE = "train.log"
 # A killed run's checkpoint is moved here before it resumes (``zoo/`` then holds only the segment now running)
 RESUME_FOLDER = "resume"
 RESUME_FILE = "resume.json"
-# The budget of the package's standard benchmark: its runs and reports are filed under the env id alone
-STANDARD_BUDGET = 100_000
-
-# Scratch folder of the runs: outside the work tree, so a fresh checkout on the same machine finds them
-DEFAULT_ROOT = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "sb3_td3x", "benchmark")
 # What run_status reports, in the order its summary counts them
 RUN_STATES = ("finished", "running", "stopped", "not started")
 # Checkpoints of a run kept in its scratch folder (each holds a copy of the replay buffer)
@@ -101,19 +103,7 @@ STOP_TIMEOUT_S = 300.0
 DEFAULT_STEPS_PER_S = 50.0
 
 # The training process of every run: RL Zoo's train script, with resumable checkpoints for every algorithm
-TRAIN_MODULE = "sb3_td3x.benchmark.train"
-
-
-def budget_key(env_id: str, n_timesteps: int) -> str:
-    """
-    :return: the name under which runs and reports of a budget are filed: the env id for the standard budget
-        (:data:`STANDARD_BUDGET`), else the env id and the budget (``Hopper-v4-500k``), so that runs of two budgets
-        on the same seeds never share a folder.
-    """
-    if n_timesteps == STANDARD_BUDGET:
-        return env_id
-    label = f"{n_timesteps // 1000}k" if n_timesteps % 1000 == 0 else str(n_timesteps)
-    return f"{env_id}-{label}"
+TRAIN_MODULE = "sb3_td3x.benchmark.running.train"
 
 
 @dataclass(frozen=True)
@@ -158,7 +148,7 @@ class RunSpec:
     @property
     def folder(self) -> Path:
         """Scratch folder of the run (RL Zoo's logs and checkpoints)."""
-        return self.root / self.key / self.config.name / f"seed_{self.seed}"
+        return scratch_folder(self.root, self.key, self.config.name, self.seed)
 
     @property
     def result_folder(self) -> Path:
@@ -350,50 +340,9 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def result_folder(results: Path | str, key: str, config: str, seed: int) -> Path:
-    """:return: ``<results>/runs/<key>/<config>/seed_<seed>``, where a finished run's result files go (``key``:
-    :func:`budget_key`)."""
-    return Path(results) / "runs" / key / config / f"seed_{seed}"
-
-
-def has_result(folder: Path) -> bool:
-    """:return: whether a result folder holds a finished run (its record and its evaluations)."""
-    return (folder / RESULT_FILE).is_file() and (folder / RESULT_EVALUATIONS).is_file()
-
-
 def is_done(spec: RunSpec) -> bool:
     """:return: whether the run finished: its result files exist, or its scratch folder has ``done.json``."""
     return has_result(spec.result_folder) or (spec.folder / DONE_FILE).is_file()
-
-
-class MixedResultsError(ValueError):
-    """A configuration's folder holds finished runs trained with other overrides than the configuration has now."""
-
-
-def trained_overrides(record: dict[str, Any]) -> str:
-    """:return: ``--algo ... --hyperparams ...`` of a finished run's record, as one line."""
-    overrides = " ".join(f"{key}:{value}" for key, value in record.get("hyperparams", {}).items())
-    return f"--algo {record.get('algo')}" + (f" --hyperparams {overrides}" if overrides else "")
-
-
-def check_same_overrides(config: BenchmarkConfig, record: dict[str, Any], folder: Path) -> None:
-    """
-    Raise if a finished run was trained with other overrides than its configuration has now: its seeds would be
-    reported (and skipped) as runs of a set they did not train.
-
-    :param config: The configuration, as it is now.
-    :param record: The finished run's record (``run.json``).
-    :param folder: Where the record is (for the message).
-    :raises MixedResultsError: naming the folder, what it trained with and what the configuration is now.
-    """
-    if trained_as_config(config, record.get("algo"), record.get("hyperparams", {})):
-        return
-    now = trained_overrides({"algo": config.algo, "hyperparams": config.hyperparams})
-    raise MixedResultsError(
-        f"{folder} was trained as {trained_overrides(record)}, but configuration {config.name} is now {now}: "
-        f"its runs would mix two sets. Move the finished runs of the old set to the folder of a configuration with "
-        f"their overrides (or out of {folder.parent.parent}), then run again."
-    )
 
 
 def check_finished_runs(specs: Sequence[RunSpec]) -> None:

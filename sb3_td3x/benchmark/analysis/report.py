@@ -18,16 +18,17 @@ Two more measures of how a configuration fails:
 
 On Hopper, surviving the time limit is not hopping: a policy that stands still for 1000 steps also scores about 1000.
 The "hopped through" column counts the episodes that lasted the time limit and travelled far enough, by the rule of
-:mod:`sb3_td3x.benchmark.tasks` (where each task's completion rule lives; the distance comes from the return and was
-checked against ``info["x_position"]``).
+:mod:`sb3_td3x.benchmark.analysis.tasks` (where each task's completion rule lives; the distance comes from the return
+and was checked against ``info["x_position"]``).
 
 The cost of each point of return: the wall-clock of every run (one CPU core each), as CPU hours per run in the table
 and as the return against CPU hours in ``wallclock.png``.
 
-This module writes the markdown and puts the report together; the runs are read by :mod:`~sb3_td3x.benchmark.runs`,
-the statistics computed by :mod:`~sb3_td3x.benchmark.stats`, the plots drawn by :mod:`~sb3_td3x.benchmark.plots`, a
-long budget's extra sections written by :mod:`~sb3_td3x.benchmark.long_budget`, and each task's completion rule lives
-in :mod:`sb3_td3x.benchmark.tasks`.
+This module writes the markdown and puts the report together; the runs are read by
+:mod:`~sb3_td3x.benchmark.analysis.runs`, the statistics computed by :mod:`~sb3_td3x.benchmark.analysis.stats`, the
+plots drawn by :mod:`~sb3_td3x.benchmark.analysis.plots`, a long budget's extra sections written by
+:mod:`~sb3_td3x.benchmark.analysis.long_budget`, and each task's completion rule lives in
+:mod:`sb3_td3x.benchmark.analysis.tasks`.
 """
 
 from __future__ import annotations
@@ -40,12 +41,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sb3_td3x.benchmark.configs import CONFIGS
-from sb3_td3x.benchmark.long_budget import long_budget_section
-from sb3_td3x.benchmark.plots import plot_ablation, plot_curves, plot_profile, plot_wallclock
-from sb3_td3x.benchmark.runner import STANDARD_BUDGET
-from sb3_td3x.benchmark.runs import SeedRun, effective_hyperparams, load_runs
-from sb3_td3x.benchmark.stats import (
+from sb3_td3x.benchmark.analysis.long_budget import long_budget_section
+from sb3_td3x.benchmark.analysis.plots import plot_ablation, plot_curves, plot_profile, plot_wallclock
+from sb3_td3x.benchmark.analysis.runs import SeedRun, effective_hyperparams, load_runs
+from sb3_td3x.benchmark.analysis.stats import (
     BASELINE,
     BOOTSTRAP_REPS,
     MIN_RUNS_FOR_VERDICT,
@@ -56,7 +55,9 @@ from sb3_td3x.benchmark.stats import (
     resolve_threshold,
     summarize,
 )
-from sb3_td3x.benchmark.tasks import COMPLETION
+from sb3_td3x.benchmark.analysis.tasks import COMPLETION
+from sb3_td3x.benchmark.configs import CONFIGS
+from sb3_td3x.benchmark.layout import STANDARD_BUDGET
 
 
 def _fmt(value: float, low: float | None = None, high: float | None = None, digits: int = 0) -> str:
