@@ -214,3 +214,53 @@ def test_the_logger_shows_the_replay(parent, algo, env_id, _, kind):
     assert 0.0 < logged["train/sampling_ess"] <= 1.0
     assert ("train/beta" in logged) == (kind == "per") == ("train/is_weight_mean" in logged)
     assert ("train/huber_threshold" in logged) == (kind == "lap") == ("train/huber_linear_frac" in logged)
+
+
+def test_constructors_are_sb3s_plus_what_each_algorithm_adds():
+    import inspect
+
+    from stable_baselines3 import TD3
+
+    from sb3_td3x import TD3X, TD7
+
+    # (ours, the SB3 parent its arguments are counted against: TD7's against TD3's)
+    for algorithm, parent in [(TD3X, TD3), (SACX, SAC), (DQNX, DQN), (DDPGX, DDPG), (TD7, TD3)]:
+        ours, theirs = (set(inspect.signature(cls).parameters) for cls in (algorithm, parent))
+        extra = ours - theirs
+        assert "prioritized_replay" in extra and len(extra) <= 5, (algorithm.__name__, sorted(extra))
+        assert not extra & {"alpha", "beta0", "lap_threshold", "max_priority_reset", "noise_schedule"}
+
+
+@pytest.mark.parametrize("kind", ["none", "per", "lap"])
+def test_train_calls_its_replay_twice_per_gradient_step(kind):
+    from sb3_td3x import TD3X, TD7
+    from sb3_td3x.common.indexed_buffer import ReplayHooks
+
+    # every public method of the replay's hooks, spied on (train() may call any, and reaches them through _replay)
+    hooks = [name for name in dir(ReplayHooks) if not name.startswith("_") and callable(getattr(ReplayHooks, name))]
+    builds = [
+        (TD3X, "Pendulum-v1", dict(n_steps=3)),
+        (SACX, "Pendulum-v1", {}),
+        (DQNX, "CartPole-v1", {}),
+        (DDPGX, "Pendulum-v1", {}),
+        (TD7, "Pendulum-v1", dict(policy_kwargs=dict(net_arch=[8, 8, 8], zs_dim=4, encoder_net_arch=[8]))),
+    ]
+
+    def spy(calls, name, method):
+        def called(*args, **kwargs):
+            calls.append(name)
+            return method(*args, **kwargs)
+
+        return called
+
+    for algorithm, env_id, changes in builds:
+        kwargs = small(algorithm, **changes)
+        if algorithm is TD7:
+            kwargs.update(policy_checkpoints=False, train_freq=1, gradient_steps=1)
+        model = algorithm("MlpPolicy", env_id, prioritized_replay=kind, **kwargs).learn(150)
+        replay = model._replay
+        calls: list[str] = []
+        for name in hooks:
+            setattr(replay, name, spy(calls, name, getattr(replay, name)))
+        model.train(gradient_steps=3, batch_size=16)
+        assert calls == ["batch_loss", "after_update"] * 3, (algorithm.__name__, calls)
