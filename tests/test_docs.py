@@ -158,3 +158,23 @@ def test_readme_prose_numbers_are_the_reports(report, sentence):
 
     expected = re.sub(r"\{([^}]+)\}", value, sentence)
     assert expected in " ".join((ROOT / "README.md").read_text().split()), expected
+
+
+def python_blocks(page: Path) -> list[str]:
+    """The ```python blocks of a page, in order."""
+    return re.findall(r"^```python\n(.*?)^```", page.read_text(), flags=re.S | re.M)
+
+
+EXAMPLE_PAGES = [page for page in PAGES if python_blocks(page)]
+
+
+@pytest.mark.parametrize("page", EXAMPLE_PAGES, ids=[page.name for page in EXAMPLE_PAGES])
+def test_every_python_example_runs_as_written(page, tmp_path, monkeypatch):
+    """A page's blocks run in order, as a reader would paste them, each after the ones above it (their imports)."""
+    monkeypatch.chdir(tmp_path)  # what the examples save goes there
+    namespace: dict = {"__name__": "__docs__"}
+    for number, code in enumerate(python_blocks(page)):
+        # As written, but with budgets a test can afford: each learn() makes 300 steps, 100 of them random
+        code = re.sub(r"\.learn\([\d_]+\)", ".learn(300)", code)
+        code = re.sub(r"learning_starts=[\d_]+", "learning_starts=100", code)
+        exec(compile(code, f"{page.name}#{number}", "exec"), namespace)
