@@ -15,6 +15,7 @@ Prioritized replay buffers, built on :class:`~sb3_td3x.common.indexed_buffer.Ind
   ``min_priority``.
 """
 
+import inspect
 import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar, NamedTuple
@@ -591,3 +592,49 @@ def replay_buffer_defaults(replay_buffer_class: type[ReplayBuffer] | None, n_ste
     if replay_buffer_class is not None and issubclass(replay_buffer_class, IndexedReplayBuffer):
         return {"n_steps": n_steps, "gamma": gamma}
     return {}
+
+
+# Keywords every buffer takes from the algorithm itself, not from replay_buffer_kwargs
+_BUILT_BY_THE_ALGORITHM = ("buffer_size", "observation_space", "action_space", "device", "n_envs", "optimize_memory_usage")
+
+
+def replay_buffer_keywords(replay_buffer_class: type[ReplayBuffer]) -> list[str]:
+    """:return: the keywords of ``replay_buffer_kwargs`` that a buffer class takes (those the algorithm does not give)."""
+    parameters = inspect.signature(replay_buffer_class.__init__).parameters
+    return [name for name in list(parameters)[1:] if name not in _BUILT_BY_THE_ALGORITHM]
+
+
+def check_buffer_keywords(replay_buffer_class: type[ReplayBuffer], replay_buffer_kwargs: dict[str, Any]) -> None:
+    """
+    :param replay_buffer_class: The buffer class an algorithm will build.
+    :param replay_buffer_kwargs: The user's ``replay_buffer_kwargs``.
+    :raises ValueError: for a keyword one of the package's buffers does not take, naming those it takes (and the kind
+        of prioritized replay the keyword belongs to, if it is the other kind's). SB3's own buffers check their own.
+    """
+    if not issubclass(replay_buffer_class, IndexedReplayBuffer):
+        return
+    allowed = replay_buffer_keywords(replay_buffer_class)
+    for name in replay_buffer_kwargs:
+        if name not in allowed:
+            hint = ""
+            for kind, other in PRIORITIZED_BUFFERS.items():
+                if other is not replay_buffer_class and name in replay_buffer_keywords(other):
+                    hint = f" ({name} is {other.__name__}'s: prioritized_replay={kind!r})"
+            raise ValueError(
+                f"replay_buffer_kwargs[{name!r}]: {replay_buffer_class.__name__} takes {', '.join(allowed)}{hint}"
+            )
+
+
+def adopt_earlier_buffer(buffer: ReplayBuffer | None, n_updates: int, max_priority_reset: int | None) -> None:
+    """
+    A buffer pickled by an earlier version of the package left the count of updates and ``max_priority_reset`` to the
+    algorithm: it takes them from the algorithm that loads it (a buffer of this version keeps its own).
+
+    :param buffer: The loaded buffer.
+    :param n_updates: The algorithm's gradient steps so far.
+    :param max_priority_reset: The algorithm's setting (its ``replay_buffer_kwargs``).
+    """
+    if isinstance(buffer, IndexedReplayBuffer) and "n_updates" not in buffer.__dict__:
+        buffer.n_updates = n_updates
+        if isinstance(buffer, BasePrioritizedReplayBuffer):
+            buffer.max_priority_reset = max_priority_reset

@@ -6,6 +6,8 @@ The uniform replay every buffer of the package builds on, and what an algorithm'
   replay logs (called by the algorithm after each env step). Its methods are those of uniform replay (SB3's loss, bit
   for bit); each prioritized buffer overrides what it changes: the buffer owns its loss, its priorities and its logs.
 - :class:`IndexedReplayBuffer`: SB3's uniform n-step replay whose samples also name the slots they came from.
+- :func:`replay_hooks`: the hooks of any buffer: the package's buffers are their own hooks, SB3's own buffers get
+  uniform replay's.
 """
 
 from collections.abc import Sequence
@@ -146,6 +148,15 @@ class ReplayHooks:
         :param stats: The accumulators of the updates since the last :meth:`record` (at least one batch).
         """
         logger.record("train/td_error_abs_mean", float(stats["td_abs_sum"]) / stats["batches"])
+
+
+def replay_hooks(buffer: Any, uniform: ReplayHooks) -> ReplayHooks:
+    """
+    :param buffer: An algorithm's replay buffer.
+    :param uniform: The hooks to use for SB3's own buffers (one instance per algorithm: the hooks keep state).
+    :return: the buffer itself when it is one of the package's (each knows its loss), else ``uniform``.
+    """
+    return buffer if isinstance(buffer, ReplayHooks) else uniform
 
 
 class IndexedReplayBufferSamples(NamedTuple):

@@ -18,7 +18,6 @@ twice per gradient step: ``batch_loss`` and ``after_update``).
 from __future__ import annotations
 
 import functools
-import inspect
 import io
 import pathlib
 import warnings
@@ -30,12 +29,13 @@ from stable_baselines3.common.buffers import ReplayBuffer
 
 from sb3_td3x.common.buffers import (
     PRIORITIZED_BUFFERS,
-    BasePrioritizedReplayBuffer,
+    adopt_earlier_buffer,
+    check_buffer_keywords,
     replay_buffer_defaults,
     replay_kind,
     resolve_kind,
 )
-from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer, ReplayHooks
+from sb3_td3x.common.indexed_buffer import ReplayHooks, replay_hooks
 from sb3_td3x.common.replay_args import (
     PRIORITIZED_REPLAY_KINDS,
     check_is_weight_normalization,
@@ -56,8 +56,6 @@ RENAMED_REPLAY_ARGS = {
 }
 # Arguments of earlier versions of TD3X, now the action noise's own (DecayingNormalActionNoise)
 RENAMED_NOISE_ARGS = {"noise_schedule": "schedule", "noise_final_std": "final_sigma", "noise_decay_steps": "decay_steps"}
-# Keywords every buffer takes from the algorithm itself, not from replay_buffer_kwargs
-_BUILT_BY_THE_ALGORITHM = ("buffer_size", "observation_space", "action_space", "device", "n_envs", "optimize_memory_usage")
 
 InitT = TypeVar("InitT", bound=Callable[..., None])
 
@@ -124,12 +122,6 @@ def check_action_space(algorithm: str, env: Any) -> None:
         )
 
 
-def replay_buffer_keywords(replay_buffer_class: type[ReplayBuffer]) -> list[str]:
-    """:return: the keywords of ``replay_buffer_kwargs`` that a buffer class takes (those the algorithm does not give)."""
-    parameters = inspect.signature(replay_buffer_class.__init__).parameters
-    return [name for name in list(parameters)[1:] if name not in _BUILT_BY_THE_ALGORITHM]
-
-
 def check_prioritized_replay_args(
     prioritized_replay: str,
     replay_buffer_class: type[ReplayBuffer] | None,
@@ -164,14 +156,7 @@ def check_prioritized_replay_args(
                 f"'per' or 'lap' (or a prioritized replay_buffer_class), got prioritized_replay='none'"
             )
         return
-    if issubclass(buffer_class, IndexedReplayBuffer):
-        allowed = replay_buffer_keywords(buffer_class)
-        for name in kwargs:
-            if name not in allowed:
-                raise ValueError(
-                    f"replay_buffer_kwargs[{name!r}]: {buffer_class.__name__} takes {', '.join(allowed)}"
-                    + _other_kind_hint(name, buffer_class)
-                )
+    check_buffer_keywords(buffer_class, kwargs)
     check_priority_args(
         alpha=kwargs.get("alpha"),
         beta0=kwargs.get("beta0"),
@@ -183,14 +168,6 @@ def check_prioritized_replay_args(
         check_threshold_scale(kwargs["threshold_scale"])
     if "is_weight_normalization" in kwargs:
         check_is_weight_normalization(kwargs["is_weight_normalization"])
-
-
-def _other_kind_hint(name: str, buffer_class: type[ReplayBuffer]) -> str:
-    """:return: where a keyword the buffer does not take belongs, if it is the other kind's."""
-    for kind, other in PRIORITIZED_BUFFERS.items():
-        if other is not buffer_class and name in replay_buffer_keywords(other):
-            return f" ({name} is {other.__name__}'s: prioritized_replay={kind!r})"
-    return ""
 
 
 def check_replay_support(
@@ -298,19 +275,17 @@ class PrioritizedReplayMixin:
         """
         saved = {name: self.__dict__.pop(name) for name in RENAMED_REPLAY_ARGS if name in self.__dict__}
         reset = saved.get("max_priority_reset")
-        if reset is not None and issubclass(self.replay_buffer_class or ReplayBuffer, BasePrioritizedReplayBuffer):
+        if reset is not None and replay_kind(self.replay_buffer_class) != "none":
             self.replay_buffer_kwargs.setdefault("max_priority_reset", reset)
 
     @property
     def _replay(self) -> ReplayHooks:
         """The replay ``train()`` talks to: the buffer itself for the package's buffers, uniform replay's hooks
         (one instance per algorithm) for SB3's own."""
-        if isinstance(self.replay_buffer, ReplayHooks):
-            return self.replay_buffer
         uniform = self.__dict__.get("_uniform_replay")
         if uniform is None:
             uniform = self._uniform_replay = ReplayHooks()
-        return uniform
+        return replay_hooks(self.replay_buffer, uniform)
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_uniform_replay"]  # type: ignore[misc]
@@ -324,11 +299,7 @@ class PrioritizedReplayMixin:
         :param truncate_last_traj: As SB3's (``HerReplayBuffer`` only).
         """
         super().load_replay_buffer(path, truncate_last_traj)  # type: ignore[misc]
-        buffer = self.replay_buffer
-        if isinstance(buffer, IndexedReplayBuffer) and "n_updates" not in buffer.__dict__:
-            buffer.n_updates = self._n_updates
-            if isinstance(buffer, BasePrioritizedReplayBuffer):
-                buffer.max_priority_reset = self.replay_buffer_kwargs.get("max_priority_reset")
+        adopt_earlier_buffer(self.replay_buffer, self._n_updates, self.replay_buffer_kwargs.get("max_priority_reset"))
 
     def _on_step(self) -> None:
         """After each env step: PER's ``beta`` goes from ``beta0`` to 1 over the training run, and the replay logs what
