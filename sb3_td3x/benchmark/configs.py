@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sb3_td3x.common.prioritized import RENAMED_REPLAY_ARGS
+
 
 @dataclass(frozen=True)
 class BenchmarkConfig:
@@ -46,15 +48,7 @@ def override_values(overrides: dict[str, str]) -> dict[str, Any]:
 
 # The replay settings as the algorithms took them before they became keywords of the buffers (the runs trained then
 # record them so), and the keyword of replay_buffer_kwargs each became
-EARLIER_REPLAY_ARGS = {
-    "alpha": "alpha",
-    "beta0": "beta0",
-    "priority_eps": "priority_eps",
-    "min_priority": "min_priority",
-    "lap_threshold": "threshold_scale",
-    "max_priority_reset": "max_priority_reset",
-    "is_weight_normalization": "is_weight_normalization",
-}
+EARLIER_REPLAY_ARGS = RENAMED_REPLAY_ARGS
 
 
 def canonical_overrides(overrides: dict[str, str]) -> dict[str, Any]:
