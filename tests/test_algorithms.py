@@ -264,3 +264,28 @@ def test_train_calls_its_replay_twice_per_gradient_step(kind):
             setattr(replay, name, spy(calls, name, getattr(replay, name)))
         model.train(gradient_steps=3, batch_size=16)
         assert calls == ["batch_loss", "after_update"] * 3, (algorithm.__name__, calls)
+
+
+@pytest.mark.parametrize("replay_buffer_class", [None, "DictReplayBuffer", "HerReplayBuffer"])
+def test_n_steps_with_dict_observations_as_sb3(replay_buffer_class):
+    # SB3's own rule (its test_n_step_replay.py): refused on the default path with an AssertionError that names Dict
+    # observation spaces (ours is also a ValueError); a buffer class of the user's ignores n_steps, with SB3's warning
+    from stable_baselines3.common import buffers
+    from stable_baselines3.common.envs import BitFlippingEnv
+
+    from sb3_td3x import TD3X
+
+    for algorithm in (SACX, TD3X):
+        env = BitFlippingEnv(n_bits=4, continuous=True)
+        if replay_buffer_class is None:
+            with pytest.raises(AssertionError, match="Dict observation spaces"):
+                algorithm("MultiInputPolicy", env, n_steps=3, buffer_size=200)
+            with pytest.raises(ValueError, match="prioritized replay does not support Dict observation spaces"):
+                algorithm("MultiInputPolicy", env, prioritized_replay="per", buffer_size=200)
+        else:
+            buffer_class = getattr(buffers, replay_buffer_class, None)
+            if buffer_class is None:
+                from stable_baselines3 import HerReplayBuffer as buffer_class
+            with pytest.warns(UserWarning, match="n_steps=3"):
+                model = algorithm("MultiInputPolicy", env, n_steps=3, buffer_size=200, replay_buffer_class=buffer_class)
+            assert type(model.replay_buffer) is buffer_class

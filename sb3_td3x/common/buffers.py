@@ -579,6 +579,11 @@ def resolve_kind(prioritized_replay: str, replay_buffer_class: type[ReplayBuffer
     return class_kind if class_kind != "none" else prioritized_replay
 
 
+def package_buffer(replay_buffer_class: type[ReplayBuffer]) -> bool:
+    """:return: whether a buffer class is one of the package's (n-step, its samples naming their slots)."""
+    return issubclass(replay_buffer_class, IndexedReplayBuffer)
+
+
 def replay_buffer_defaults(replay_buffer_class: type[ReplayBuffer] | None, n_steps: int, gamma: float) -> dict[str, Any]:
     """
     The keywords an algorithm gives the buffer class it builds besides the user's ``replay_buffer_kwargs``:
@@ -589,7 +594,7 @@ def replay_buffer_defaults(replay_buffer_class: type[ReplayBuffer] | None, n_ste
     :param gamma: The algorithm's ``gamma``.
     :return: the keywords (for ``replay_buffer_kwargs.setdefault``).
     """
-    if replay_buffer_class is not None and issubclass(replay_buffer_class, IndexedReplayBuffer):
+    if replay_buffer_class is not None and package_buffer(replay_buffer_class):
         return {"n_steps": n_steps, "gamma": gamma}
     return {}
 

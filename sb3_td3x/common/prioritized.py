@@ -31,6 +31,7 @@ from sb3_td3x.common.buffers import (
     PRIORITIZED_BUFFERS,
     adopt_earlier_buffer,
     check_buffer_keywords,
+    package_buffer,
     replay_buffer_defaults,
     replay_kind,
     resolve_kind,
@@ -178,18 +179,21 @@ def check_replay_support(
     optimize_memory_usage: bool,
 ) -> None:
     """
-    What SB3's n-step buffer refuses, and the prioritized buffers built on it: one clear error before anything is
-    built, instead of an assertion or a buffer error halfway through the setup.
+    What SB3's n-step buffer refuses, and the package's buffers built on it: one clear error before anything is
+    built, instead of an assertion or a buffer error halfway through the setup. A buffer class of the user's that is
+    not the package's takes no ``n_steps`` (SB3 warns that it is ignored), so nothing is refused for it here.
 
     :param env: The (built) environment.
-    :raises ValueError: for Dict observations or ``optimize_memory_usage`` with prioritized replay or ``n_steps > 1``.
+    :raises UnsupportedSpaceError: for Dict observations with prioritized replay or ``n_steps > 1`` (a ``ValueError``
+        and SB3's ``AssertionError``).
+    :raises ValueError: for ``optimize_memory_usage`` with prioritized replay or ``n_steps > 1``.
     """
     prioritized = resolve_kind(prioritized_replay, replay_buffer_class) != "none"
-    if not prioritized and n_steps == 1:
+    if not prioritized and (n_steps == 1 or (replay_buffer_class is not None and not package_buffer(replay_buffer_class))):
         return
     what = "prioritized replay" if prioritized else f"n_steps={n_steps}"
     if isinstance(env.observation_space, spaces.Dict):
-        raise ValueError(
+        raise UnsupportedSpaceError(
             f"observation_space: {what} does not support Dict observation spaces (SB3's n-step buffer does not either)"
         )
     if optimize_memory_usage:
