@@ -616,7 +616,7 @@ def check_buffer_keywords(replay_buffer_class: type[ReplayBuffer], replay_buffer
     :raises ValueError: for a keyword one of the package's buffers does not take, naming those it takes (and the kind
         of prioritized replay the keyword belongs to, if it is the other kind's). SB3's own buffers check their own.
     """
-    if not issubclass(replay_buffer_class, IndexedReplayBuffer):
+    if not package_buffer(replay_buffer_class):
         return
     allowed = replay_buffer_keywords(replay_buffer_class)
     for name in replay_buffer_kwargs:

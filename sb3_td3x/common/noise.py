@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
-from stable_baselines3.common.noise import ActionNoise
+from stable_baselines3.common.noise import ActionNoise, NormalActionNoise
 
 NOISE_DECAY_SCHEDULES = ("linear", "exponential")
 
@@ -71,6 +71,25 @@ class DecayingNormalActionNoise(ActionNoise):
         self.schedule: str = schedule
         self._dtype: DTypeLike = dtype
         self._counter: _StepCounter = _StepCounter()
+
+    @classmethod
+    def from_normal(
+        cls, noise: NormalActionNoise, final_sigma: ArrayLike, decay_steps: int | None = None, schedule: str = "linear"
+    ) -> "DecayingNormalActionNoise":
+        """
+        :param noise: A Gaussian action noise: its mean, and its sigma where the decay starts.
+        :param final_sigma: Final scale of the noise (std), >= 0
+        :param decay_steps: Number of env steps over which the scale decays (``None``: the whole run)
+        :param schedule: ``"linear"`` or ``"exponential"``
+        :return: the decaying noise that starts as ``noise``.
+        """
+        return cls(
+            mean=noise._mu,
+            sigma=noise._sigma,
+            final_sigma=np.full_like(noise._sigma, final_sigma),
+            decay_steps=decay_steps,
+            schedule=schedule,
+        )
 
     @staticmethod
     def _check_sigma(name: str, value: ArrayLike, shape: tuple[int, ...]) -> np.ndarray:

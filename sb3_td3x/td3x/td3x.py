@@ -302,12 +302,8 @@ class TD3X(PrioritizedReplayMixin, TD3):
         schedule = saved.get("noise_schedule", "constant")
         noise = self.action_noise
         if schedule != "constant" and isinstance(noise, NormalActionNoise):
-            self.action_noise = DecayingNormalActionNoise(
-                mean=noise._mu,
-                sigma=noise._sigma,
-                final_sigma=np.full_like(noise._sigma, saved["noise_final_std"]),
-                decay_steps=saved.get("noise_decay_steps"),
-                schedule=schedule,
+            self.action_noise = DecayingNormalActionNoise.from_normal(
+                noise, saved["noise_final_std"], saved.get("noise_decay_steps"), schedule
             )
 
     def _on_step(self) -> None:

@@ -62,11 +62,6 @@ def scheduled_noise(action_noise: ActionNoise | None, schedule: dict[str, Any]) 
     kind = schedule.get("noise_schedule", "constant")
     if kind == "constant" or not isinstance(action_noise, NormalActionNoise):
         return action_noise
-    sigma = action_noise._sigma
-    return DecayingNormalActionNoise(
-        mean=action_noise._mu,
-        sigma=sigma,
-        final_sigma=np.full_like(sigma, schedule["noise_final_std"]),
-        decay_steps=schedule.get("noise_decay_steps"),
-        schedule=kind,
+    return DecayingNormalActionNoise.from_normal(
+        action_noise, schedule["noise_final_std"], schedule.get("noise_decay_steps"), kind
     )
