@@ -10,10 +10,13 @@ Why: on a CPU a critic update of CrossQ spends more time in the many small eleme
 renormalization than its matrix products ask for. Contrib's forward makes four passes over the ``(batch, features)``
 input after its statistics (subtract, divide, scale, shift), each with its own backward; here the statistics come from
 a centred copy of the input, which is then touched once more (``x * a + b`` with ``a`` and ``b`` of one value per
-feature); and torch's ``var`` over the batch dimension, slow on a CPU, is not used.
+feature); and torch's ``var`` over the batch dimension, slow on a CPU, is not used. During the warm-up, when the layer
+is a batch normalization with the unbiased batch variance, torch's own batch norm kernel computes it (rescaled to
+that variance), with its fused backward: in a 100k-step CrossQ run on Hopper every critic call is in the warm-up.
 """
 
 import torch as th
+import torch.nn.functional as F
 from sb3_contrib.common.torch_layers import BatchRenorm1d
 
 
@@ -45,6 +48,19 @@ class FusedBatchRenorm1d(BatchRenorm1d):
         """
         if x.dim() != 2:
             raise ValueError(f"FusedBatchRenorm1d expects a 2D input (batch, features), got {x.dim()}D")
+        n = x.shape[0]
+        if self.training and n > 1 and not self.steps > self.warmup_steps:
+            # Warm-up: batch normalization with the unbiased batch variance, in torch's own batch norm kernel (one
+            # pass for the statistics, one for the output, a fused backward: 2-3x faster on a CPU than the operations
+            # below). It normalizes with the biased variance v_b = v_u (n - 1) / n, so with eps' = eps (n - 1) / n
+            # and the scale times c = sqrt((n - 1) / n): c (x - mean) / sqrt(v_b + eps') = (x - mean) / sqrt(v_u + eps).
+            # It moves the running statistics by momentum towards the batch mean and the unbiased variance.
+            c = ((n - 1) / n) ** 0.5
+            weight = self.scale * c if self.affine else x.new_full((self.num_features,), c)
+            self.steps += 1
+            return F.batch_norm(
+                x, self.ra_mean, self.ra_var, weight, self.bias if self.affine else None, True, self.momentum, self.eps * c * c
+            )
         if self.training:
             # The statistics from a centred copy of the input: torch's var / var_mean over the batch dimension of a
             # (batch, features) tensor walk it column by column, about 40x slower on a CPU than these three passes
