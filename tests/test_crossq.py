@@ -58,10 +58,23 @@ def test_fused_layer_computes_what_contribs_layer_computes(affine, warmup_steps)
     for name, buffer in theirs.state_dict().items():
         th.testing.assert_close(ours.state_dict()[name], buffer, rtol=1e-5, atol=1e-6)
     assert int(ours.steps) == 6
-    # Evaluation mode: the running statistics, which stay as they are
+    # Evaluation mode: the running statistics, which stay as they are, and the gradients through them (the actor's
+    # loss goes back through the critics in evaluation mode); a batch of one, as when acting
     theirs.eval(), ours.eval()
-    x = th.randn(5, 16) * 4
-    th.testing.assert_close(ours(x), theirs(x), rtol=1e-5, atol=1e-5)
+    for batch in (5, 1):
+        x = (th.randn(batch, 16) * 4).requires_grad_()
+        x_ours = x.detach().clone().requires_grad_()
+        out_theirs, out_ours = theirs(x), ours(x_ours)
+        th.testing.assert_close(out_ours, out_theirs, rtol=1e-5, atol=1e-5)
+        grad = th.randn_like(out_theirs)
+        out_theirs.backward(grad)
+        out_ours.backward(grad)
+        th.testing.assert_close(x_ours.grad, x.grad, rtol=1e-4, atol=1e-5)
+        if affine:
+            th.testing.assert_close(ours.scale.grad, theirs.scale.grad, rtol=1e-4, atol=1e-4)
+            th.testing.assert_close(ours.bias.grad, theirs.bias.grad, rtol=1e-4, atol=1e-4)
+    for name, buffer in theirs.state_dict().items():
+        th.testing.assert_close(ours.state_dict()[name], buffer, rtol=1e-5, atol=1e-6)
     assert int(ours.steps) == 6
 
 

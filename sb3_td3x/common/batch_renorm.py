@@ -49,46 +49,46 @@ class FusedBatchRenorm1d(BatchRenorm1d):
         if x.dim() != 2:
             raise ValueError(f"FusedBatchRenorm1d expects a 2D input (batch, features), got {x.dim()}D")
         n = x.shape[0]
-        if self.training and n > 1 and not self.steps > self.warmup_steps:
+        scale, bias = (self.scale, self.bias) if self.affine else (None, None)
+        if not self.training:
+            # The running statistics, which stay as they are: torch's batch norm kernel in evaluation mode
+            return F.batch_norm(x, self.ra_mean, self.ra_var, scale, bias, False, 0.0, self.eps)
+        if n > 1 and not self.steps > self.warmup_steps:
             # Warm-up: batch normalization with the unbiased batch variance, in torch's own batch norm kernel (one
             # pass for the statistics, one for the output, a fused backward: 2-3x faster on a CPU than the operations
             # below). It normalizes with the biased variance v_b = v_u (n - 1) / n, so with eps' = eps (n - 1) / n
             # and the scale times c = sqrt((n - 1) / n): c (x - mean) / sqrt(v_b + eps') = (x - mean) / sqrt(v_u + eps).
             # It moves the running statistics by momentum towards the batch mean and the unbiased variance.
             c = ((n - 1) / n) ** 0.5
-            weight = self.scale * c if self.affine else x.new_full((self.num_features,), c)
+            weight = scale * c if scale is not None else x.new_full((self.num_features,), c)
             self.steps += 1
-            return F.batch_norm(
-                x, self.ra_mean, self.ra_var, weight, self.bias if self.affine else None, True, self.momentum, self.eps * c * c
-            )
-        if self.training:
-            # The statistics from a centred copy of the input: torch's var / var_mean over the batch dimension of a
-            # (batch, features) tensor walk it column by column, about 40x slower on a CPU than these three passes
-            batch_mean = x.mean(dim=0)
-            centred = x - batch_mean
-            batch_var = (centred * centred).sum(dim=0) / (x.shape[0] - 1)
-            if self.steps > self.warmup_steps:
-                running_std = (self.ra_var + self.eps).sqrt()
-                batch_std = (batch_var + self.eps).sqrt()
-                # Gradients flow through the batch statistics, not through the corrections (Ioffe 2017, Alg. 1)
-                r = (batch_std / running_std).detach().clamp(1 / self.rmax, self.rmax)
-                d = ((batch_mean - self.ra_mean) / running_std).detach().clamp(-self.dmax, self.dmax)
-                # x - mean, with mean = batch_mean - d * sqrt(batch_var) / r, is centred + shift
-                shift = d * batch_var.sqrt() / r
-                var = batch_var / (r * r)
-            else:
-                shift, var = None, batch_var
-            with th.no_grad():
-                self.ra_mean += self.momentum * (batch_mean - self.ra_mean)
-                self.ra_var += self.momentum * (batch_var - self.ra_var)
-                self.steps += 1
-        else:
-            centred, shift, var = x, -self.ra_mean, self.ra_var
+            return F.batch_norm(x, self.ra_mean, self.ra_var, weight, bias, True, self.momentum, self.eps * c * c)
+        # Renormalization (and a batch of one, where the unbiased variance is undefined, as in contrib's layer).
+        # The statistics from a centred copy of the input: torch's var / var_mean over the batch dimension of a
+        # (batch, features) tensor walk it column by column, about 40x slower on a CPU than these three passes
+        batch_mean = x.mean(dim=0)
+        centred = x - batch_mean
+        batch_var = (centred * centred).sum(dim=0) / (n - 1)
+        shift = None
+        var = batch_var
+        if self.steps > self.warmup_steps:
+            running_std = (self.ra_var + self.eps).sqrt()
+            batch_std = (batch_var + self.eps).sqrt()
+            # Gradients flow through the batch statistics, not through the corrections (Ioffe 2017, Alg. 1)
+            r = (batch_std / running_std).detach().clamp(1 / self.rmax, self.rmax)
+            d = ((batch_mean - self.ra_mean) / running_std).detach().clamp(-self.dmax, self.dmax)
+            # x - mean, with mean = batch_mean - d * sqrt(batch_var) / r, is centred + shift
+            shift = d * batch_var.sqrt() / r
+            var = batch_var / (r * r)
+        with th.no_grad():
+            self.ra_mean += self.momentum * (batch_mean - self.ra_mean)
+            self.ra_var += self.momentum * (batch_var - self.ra_var)
+            self.steps += 1
         # (centred + shift) / sqrt(var + eps) * scale + bias, as centred * a + b with one value of a and b per feature
         a = (var + self.eps).rsqrt()
-        if self.affine:
-            a = a * self.scale
-        b = self.bias if self.affine else th.zeros_like(a)
+        if scale is not None:
+            a = a * scale
+        b = bias if bias is not None else th.zeros_like(a)
         if shift is not None:
             b = b + shift * a
         return th.addcmul(b, centred, a)
