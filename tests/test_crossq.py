@@ -78,6 +78,36 @@ def test_fused_layer_computes_what_contribs_layer_computes(affine, warmup_steps)
     assert int(ours.steps) == 6
 
 
+@pytest.mark.parametrize("affine", [True, False])
+def test_renormalization_gradient_matches_contribs_autograd_in_double_precision(affine):
+    # The renormalization phase's backward is written by hand (r and d held constant, as autograd holds contrib's
+    # detached corrections): against contrib's layer in double precision, where only rounding may differ, with
+    # running statistics that put r and d inside their clipping range for some features and clip them for others
+    th.manual_seed(0)
+    theirs = BatchRenorm1d(6, warmup_steps=0, affine=affine, momentum=0.1).double()
+    with th.no_grad():
+        theirs.ra_mean.copy_(th.tensor([0.0, 1.0, 30.0, -30.0, 1.0, 0.5]))
+        theirs.ra_var.copy_(th.tensor([1.0, 4.0, 4.0, 4.0, 1e-3, 400.0]))
+        theirs.steps.fill_(1)
+        theirs.scale.uniform_(0.5, 1.5)
+        theirs.bias.normal_()
+    ours = FusedBatchRenorm1d(6, warmup_steps=0, affine=affine, momentum=0.1).double()
+    ours.load_state_dict(theirs.state_dict())
+    x = (th.randn(12, 6, dtype=th.float64) * 2 + 1).requires_grad_()
+    x_ours = x.detach().clone().requires_grad_()
+    out_theirs, out_ours = theirs(x), ours(x_ours)
+    grad = th.randn_like(out_theirs)
+    out_theirs.backward(grad)
+    out_ours.backward(grad)
+    th.testing.assert_close(out_ours, out_theirs, rtol=1e-12, atol=1e-12)
+    th.testing.assert_close(x_ours.grad, x.grad, rtol=1e-10, atol=1e-12)
+    if affine:
+        th.testing.assert_close(ours.scale.grad, theirs.scale.grad, rtol=1e-10, atol=1e-12)
+        th.testing.assert_close(ours.bias.grad, theirs.bias.grad, rtol=1e-10, atol=1e-12)
+    for name, buffer in theirs.state_dict().items():
+        th.testing.assert_close(ours.state_dict()[name], buffer, rtol=1e-12, atol=1e-12)
+
+
 def test_fused_layer_refuses_other_shapes():
     with pytest.raises(ValueError, match="2D"):
         FusedBatchRenorm1d(4)(th.zeros(2, 4, 3))

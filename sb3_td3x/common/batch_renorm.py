@@ -15,9 +15,73 @@ is a batch normalization with the unbiased batch variance, torch's own batch nor
 that variance), with its fused backward: in a 100k-step CrossQ run on Hopper every critic call is in the warm-up.
 """
 
+from typing import Any
+
 import torch as th
 import torch.nn.functional as F
 from sb3_contrib.common.torch_layers import BatchRenorm1d
+
+
+class _Renormalize(th.autograd.Function):
+    """
+    The renormalization phase of the layer in training mode, with its gradient written out: one call for the forward
+    pass and one for the backward pass, where autograd would take about a dozen operations over the input.
+
+    Per feature, with ``c = x - mean(x)``, ``v = sum(c^2) / (n - 1)`` and the corrections ``r``, ``d`` (computed from
+    ``v``, the mean and the running statistics, and held constant for the gradient, Ioffe 2017, Alg. 1):
+    ``y = a (c + shift) + bias`` with ``k = (v / r^2 + eps)^(-1/2)``, ``a = scale k`` and ``shift = d sqrt(v) / r``
+    (sb3-contrib's ``BatchRenorm1d``: ``(x - (mean - d sqrt(v) / r)) / sqrt(v / r^2 + eps) * scale + bias``).
+    Gradients, with ``G1 = sum(g)`` and ``G2 = sum(g c)`` over the batch: ``bias``: ``G1``; ``scale``:
+    ``k (G2 + shift G1)``; ``v``: ``scale (G2 + shift G1) dk/dv + a G1 d / (2 r sqrt(v))`` with
+    ``dk/dv = -k^3 / (2 r^2)``; ``x``: ``a (g - G1 / n) + 2 c dL/dv / (n - 1)`` (``sum(c) = 0`` removes the mean's
+    share of ``v``).
+    """
+
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx: Any,
+        x: th.Tensor,
+        scale: th.Tensor | None,
+        bias: th.Tensor | None,
+        ra_mean: th.Tensor,
+        ra_var: th.Tensor,
+        eps: float,
+        rmax: float,
+        dmax: float,
+    ) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
+        n = x.shape[0]
+        # The statistics from a centred copy of the input: torch's var / var_mean over the batch dimension of a
+        # (batch, features) tensor walk it column by column, about 40x slower on a CPU than these passes
+        batch_mean = x.mean(dim=0)
+        centred = x - batch_mean
+        batch_var = (centred * centred).sum(dim=0) / (n - 1)
+        running_std = (ra_var + eps).sqrt()
+        batch_sqrt_var = batch_var.sqrt()
+        r = ((batch_var + eps).sqrt() / running_std).clamp(1 / rmax, rmax)
+        d = ((batch_mean - ra_mean) / running_std).clamp(-dmax, dmax)
+        shift = d * batch_sqrt_var / r
+        k = (batch_var / (r * r) + eps).rsqrt()
+        a = k * scale if scale is not None else k
+        b = shift * a if bias is None else th.addcmul(bias, shift, a)
+        ctx.save_for_backward(centred, a, k, shift, r, d, batch_sqrt_var, scale)
+        ctx.mark_non_differentiable(batch_mean, batch_var)
+        return th.addcmul(b, centred, a), batch_mean, batch_var
+
+    @staticmethod
+    def backward(  # type: ignore[override]
+        ctx: Any, grad: th.Tensor, _grad_mean: th.Tensor, _grad_var: th.Tensor
+    ) -> tuple[th.Tensor | None, ...]:
+        centred, a, k, shift, r, d, batch_sqrt_var, scale = ctx.saved_tensors
+        n = centred.shape[0]
+        g1 = grad.sum(dim=0)
+        g2 = (grad * centred).sum(dim=0)
+        grad_a = g2 + shift * g1
+        grad_k = grad_a * scale if scale is not None else grad_a
+        grad_var = grad_k * (-0.5) * k * k * k / (r * r) + a * g1 * d / (2 * r * batch_sqrt_var)
+        grad_x = th.addcmul(th.addcmul(-a * g1 / n, centred, 2 * grad_var / (n - 1)), grad, a)
+        grad_scale = k * grad_a if scale is not None and ctx.needs_input_grad[1] else None
+        grad_bias = g1 if ctx.needs_input_grad[2] else None
+        return grad_x, grad_scale, grad_bias, None, None, None, None, None
 
 
 class FusedBatchRenorm1d(BatchRenorm1d):
@@ -63,32 +127,18 @@ class FusedBatchRenorm1d(BatchRenorm1d):
             weight = scale * c if scale is not None else x.new_full((self.num_features,), c)
             self.steps += 1
             return F.batch_norm(x, self.ra_mean, self.ra_var, weight, bias, True, self.momentum, self.eps * c * c)
-        # Renormalization (and a batch of one, where the unbiased variance is undefined, as in contrib's layer).
-        # The statistics from a centred copy of the input: torch's var / var_mean over the batch dimension of a
-        # (batch, features) tensor walk it column by column, about 40x slower on a CPU than these three passes
-        batch_mean = x.mean(dim=0)
-        centred = x - batch_mean
-        batch_var = (centred * centred).sum(dim=0) / (n - 1)
-        shift = None
-        var = batch_var
-        if self.steps > self.warmup_steps:
-            running_std = (self.ra_var + self.eps).sqrt()
-            batch_std = (batch_var + self.eps).sqrt()
-            # Gradients flow through the batch statistics, not through the corrections (Ioffe 2017, Alg. 1)
-            r = (batch_std / running_std).detach().clamp(1 / self.rmax, self.rmax)
-            d = ((batch_mean - self.ra_mean) / running_std).detach().clamp(-self.dmax, self.dmax)
-            # x - mean, with mean = batch_mean - d * sqrt(batch_var) / r, is centred + shift
-            shift = d * batch_var.sqrt() / r
-            var = batch_var / (r * r)
+        if n > 1:
+            # Renormalization: the batch statistics corrected towards the running ones
+            out, batch_mean, batch_var = _Renormalize.apply(
+                x, scale, bias, self.ra_mean, self.ra_var, self.eps, self.rmax, self.dmax
+            )
+        else:
+            # A batch of one: its unbiased variance is undefined (NaN from here on, as in contrib's layer)
+            batch_mean = x.mean(dim=0)
+            batch_var = th.full_like(batch_mean, float("nan"))
+            out = th.full_like(x, float("nan"))
         with th.no_grad():
             self.ra_mean += self.momentum * (batch_mean - self.ra_mean)
             self.ra_var += self.momentum * (batch_var - self.ra_var)
             self.steps += 1
-        # (centred + shift) / sqrt(var + eps) * scale + bias, as centred * a + b with one value of a and b per feature
-        a = (var + self.eps).rsqrt()
-        if scale is not None:
-            a = a * scale
-        b = bias if bias is not None else th.zeros_like(a)
-        if shift is not None:
-            b = b + shift * a
-        return th.addcmul(b, centred, a)
+        return out
