@@ -111,6 +111,13 @@ def test_renormalization_gradient_matches_contribs_autograd_in_double_precision(
 def test_fused_layer_refuses_other_shapes():
     with pytest.raises(ValueError, match="2D"):
         FusedBatchRenorm1d(4)(th.zeros(2, 4, 3))
+    # A batch of one has no batch variance (contrib's layer turns it into NaN in the running statistics)
+    layer = FusedBatchRenorm1d(4)
+    with pytest.raises(ValueError, match="batch of one"):
+        layer(th.ones(1, 4))
+    assert int(layer.steps) == 0 and th.equal(layer.ra_var, th.ones(4))
+    layer.eval()
+    assert th.isfinite(layer(th.ones(1, 4))).all()
 
 
 # --- the policy -------------------------------------------------------------------------------------------------------

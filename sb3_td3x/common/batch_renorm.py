@@ -1,18 +1,20 @@
 """
 Batch renormalization with fewer operations per call: sb3-contrib's ``BatchRenorm1d`` (same parameters, buffers,
-state dict and arithmetic) whose forward pass folds the normalization and the affine transform into one
-per-feature scale and shift.
+state dict and function of the input), computed in three ways by phase.
 
 Batch Renormalization: Towards Reducing Minibatch Dependence in Batch-Normalized Models, Ioffe 2017,
 https://arxiv.org/abs/1702.03275; as used by CrossQ (Bhatt et al. 2024, https://arxiv.org/abs/1902.05605).
 
 Why: on a CPU a critic update of CrossQ spends more time in the many small elementwise operations of the batch
-renormalization than its matrix products ask for. Contrib's forward makes four passes over the ``(batch, features)``
-input after its statistics (subtract, divide, scale, shift), each with its own backward; here the statistics come from
-a centred copy of the input, which is then touched once more (``x * a + b`` with ``a`` and ``b`` of one value per
-feature); and torch's ``var`` over the batch dimension, slow on a CPU, is not used. During the warm-up, when the layer
-is a batch normalization with the unbiased batch variance, torch's own batch norm kernel computes it (rescaled to
-that variance), with its fused backward: in a 100k-step CrossQ run on Hopper every critic call is in the warm-up.
+renormalization than its matrix products ask for. Contrib's forward computes the batch variance with torch's ``var``
+over the batch dimension (slow on a CPU: it walks a ``(batch, features)`` tensor column by column) and makes four
+passes over the input after its statistics (subtract, divide, scale, shift), each with its own backward. Here:
+
+- in evaluation mode, and in training mode during the warm-up (a batch normalization with the unbiased batch
+  variance; in a 100k-step CrossQ run on Hopper every critic call is in the warm-up), torch's own batch norm kernel,
+  with its fused backward;
+- after the warm-up, one autograd function: the statistics from a centred copy of the input, which is then touched
+  once more (``x * a + b`` with ``a`` and ``b`` of one value per feature), and a backward pass written out.
 """
 
 from typing import Any
@@ -86,7 +88,7 @@ class _Renormalize(th.autograd.Function):
 
 class FusedBatchRenorm1d(BatchRenorm1d):
     """
-    sb3-contrib's :class:`~sb3_contrib.common.torch_layers.BatchRenorm1d` with a forward pass of fewer operations.
+    sb3-contrib's :class:`~sb3_contrib.common.torch_layers.BatchRenorm1d`, computed with fewer operations.
     Same constructor, parameters (``scale``, ``bias``), buffers (``ra_mean``, ``ra_var``, ``steps``) and state dict,
     so a network saved with one loads into the other, and the same function of its input: in training mode the batch
     statistics (unbiased variance) until ``steps`` exceeds ``warmup_steps``, then the batch statistics corrected by
@@ -117,26 +119,26 @@ class FusedBatchRenorm1d(BatchRenorm1d):
         if not self.training:
             # The running statistics, which stay as they are: torch's batch norm kernel in evaluation mode
             return F.batch_norm(x, self.ra_mean, self.ra_var, scale, bias, False, 0.0, self.eps)
-        if n > 1 and not self.steps > self.warmup_steps:
+        if n < 2:
+            raise ValueError(
+                "FusedBatchRenorm1d: a batch of one in training mode has no batch variance; train on batches of two or"
+                " more (batch_size >= 2), or put the layer in evaluation mode to act"
+            )
+        if not self.steps > self.warmup_steps:
             # Warm-up: batch normalization with the unbiased batch variance, in torch's own batch norm kernel (one
-            # pass for the statistics, one for the output, a fused backward: 2-3x faster on a CPU than the operations
-            # below). It normalizes with the biased variance v_b = v_u (n - 1) / n, so with eps' = eps (n - 1) / n
-            # and the scale times c = sqrt((n - 1) / n): c (x - mean) / sqrt(v_b + eps') = (x - mean) / sqrt(v_u + eps).
-            # It moves the running statistics by momentum towards the batch mean and the unbiased variance.
+            # pass for the statistics, one for the output, a fused backward: 2-3x faster on a CPU than the same
+            # computed operation by operation). It normalizes with the biased variance v_b = v_u (n - 1) / n, so with
+            # eps' = eps (n - 1) / n and the scale times c = sqrt((n - 1) / n):
+            # c (x - mean) / sqrt(v_b + eps') = (x - mean) / sqrt(v_u + eps). It moves the running statistics by
+            # momentum towards the batch mean and the unbiased variance.
             c = ((n - 1) / n) ** 0.5
             weight = scale * c if scale is not None else x.new_full((self.num_features,), c)
             self.steps += 1
             return F.batch_norm(x, self.ra_mean, self.ra_var, weight, bias, True, self.momentum, self.eps * c * c)
-        if n > 1:
-            # Renormalization: the batch statistics corrected towards the running ones
-            out, batch_mean, batch_var = _Renormalize.apply(
-                x, scale, bias, self.ra_mean, self.ra_var, self.eps, self.rmax, self.dmax
-            )
-        else:
-            # A batch of one: its unbiased variance is undefined (NaN from here on, as in contrib's layer)
-            batch_mean = x.mean(dim=0)
-            batch_var = th.full_like(batch_mean, float("nan"))
-            out = th.full_like(x, float("nan"))
+        # Renormalization: the batch statistics corrected towards the running ones
+        out, batch_mean, batch_var = _Renormalize.apply(
+            x, scale, bias, self.ra_mean, self.ra_var, self.eps, self.rmax, self.dmax
+        )
         with th.no_grad():
             self.ra_mean += self.momentum * (batch_mean - self.ra_mean)
             self.ra_var += self.momentum * (batch_var - self.ra_var)

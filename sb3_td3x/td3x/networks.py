@@ -15,8 +15,8 @@ exploration off exactly when it is needed.
 The batch-renormalized actor and critics of ``CrossQPolicy`` (CrossQ: Batch Normalization in Deep Reinforcement
 Learning for Greater Sample Efficiency and Simplicity, Bhatt et al. 2024, https://arxiv.org/abs/1902.05605) put a
 batch renormalization layer before every ``Linear``, the first and the output layer included, as sb3-contrib's CrossQ
-networks do; their layers are :class:`~sb3_td3x.common.batch_renorm.FusedBatchRenorm1d`, contrib's layer with a
-cheaper forward pass.
+networks do; their layers are :class:`~sb3_td3x.common.batch_renorm.FusedBatchRenorm1d`, contrib's layer computed
+with fewer operations.
 """
 
 from functools import partial
