@@ -31,6 +31,40 @@ def renorm_layers(network):
 # --- the layer: sb3-contrib's BatchRenorm1d, computed with fewer operations ------------------------------------------
 
 
+def assert_same_as_contribs(ours, theirs, x, tol):
+    """
+    One call of both layers on the same input: same output, same gradients, same running statistics after it, each
+    within its tolerance (tol: rtol / atol of "output", "x_grad", "param_grad", "state").
+    """
+    x_ours = x.detach().clone().requires_grad_()
+    x = x.detach().clone().requires_grad_()
+    out_theirs, out_ours = theirs(x), ours(x_ours)
+    grad = th.randn_like(out_theirs)
+    out_theirs.backward(grad)
+    out_ours.backward(grad)
+    th.testing.assert_close(out_ours, out_theirs, **tol["output"])
+    th.testing.assert_close(x_ours.grad, x.grad, **tol["x_grad"])
+    if theirs.affine:
+        th.testing.assert_close(ours.scale.grad, theirs.scale.grad, **tol["param_grad"])
+        th.testing.assert_close(ours.bias.grad, theirs.bias.grad, **tol["param_grad"])
+    for name, buffer in theirs.state_dict().items():
+        th.testing.assert_close(ours.state_dict()[name], buffer, **tol["state"])
+
+
+FLOAT_TOL = {
+    "output": dict(rtol=1e-5, atol=1e-5),
+    "x_grad": dict(rtol=1e-4, atol=1e-5),
+    "param_grad": dict(rtol=1e-4, atol=1e-4),
+    "state": dict(rtol=1e-5, atol=1e-6),
+}
+DOUBLE_TOL = {
+    "output": dict(rtol=1e-12, atol=1e-12),
+    "x_grad": dict(rtol=1e-10, atol=1e-12),
+    "param_grad": dict(rtol=1e-10, atol=1e-12),
+    "state": dict(rtol=1e-12, atol=1e-12),
+}
+
+
 @pytest.mark.parametrize("affine", [True, False])
 @pytest.mark.parametrize("warmup_steps", [100, 2])
 def test_fused_layer_computes_what_contribs_layer_computes(affine, warmup_steps):
@@ -44,37 +78,13 @@ def test_fused_layer_computes_what_contribs_layer_computes(affine, warmup_steps)
     # Six training calls: with warmup_steps=2 the last three renormalize towards the running statistics, on batches
     # whose statistics drift away from them, so that r and d are clipped
     for call in range(6):
-        x = (th.randn(64, 16) * (1 + 3 * call) + 2 * call).requires_grad_()
-        x_ours = x.detach().clone().requires_grad_()
-        out_theirs, out_ours = theirs(x), ours(x_ours)
-        grad = th.randn_like(out_theirs)
-        out_theirs.backward(grad)
-        out_ours.backward(grad)
-        th.testing.assert_close(out_ours, out_theirs, rtol=1e-5, atol=1e-5)
-        th.testing.assert_close(x_ours.grad, x.grad, rtol=1e-4, atol=1e-5)
-        if affine:
-            th.testing.assert_close(ours.scale.grad, theirs.scale.grad, rtol=1e-4, atol=1e-4)
-            th.testing.assert_close(ours.bias.grad, theirs.bias.grad, rtol=1e-4, atol=1e-4)
-    for name, buffer in theirs.state_dict().items():
-        th.testing.assert_close(ours.state_dict()[name], buffer, rtol=1e-5, atol=1e-6)
+        assert_same_as_contribs(ours, theirs, th.randn(64, 16) * (1 + 3 * call) + 2 * call, FLOAT_TOL)
     assert int(ours.steps) == 6
     # Evaluation mode: the running statistics, which stay as they are, and the gradients through them (the actor's
     # loss goes back through the critics in evaluation mode); a batch of one, as when acting
     theirs.eval(), ours.eval()
     for batch in (5, 1):
-        x = (th.randn(batch, 16) * 4).requires_grad_()
-        x_ours = x.detach().clone().requires_grad_()
-        out_theirs, out_ours = theirs(x), ours(x_ours)
-        th.testing.assert_close(out_ours, out_theirs, rtol=1e-5, atol=1e-5)
-        grad = th.randn_like(out_theirs)
-        out_theirs.backward(grad)
-        out_ours.backward(grad)
-        th.testing.assert_close(x_ours.grad, x.grad, rtol=1e-4, atol=1e-5)
-        if affine:
-            th.testing.assert_close(ours.scale.grad, theirs.scale.grad, rtol=1e-4, atol=1e-4)
-            th.testing.assert_close(ours.bias.grad, theirs.bias.grad, rtol=1e-4, atol=1e-4)
-    for name, buffer in theirs.state_dict().items():
-        th.testing.assert_close(ours.state_dict()[name], buffer, rtol=1e-5, atol=1e-6)
+        assert_same_as_contribs(ours, theirs, th.randn(batch, 16) * 4, FLOAT_TOL)
     assert int(ours.steps) == 6
 
 
@@ -93,19 +103,8 @@ def test_renormalization_gradient_matches_contribs_autograd_in_double_precision(
         theirs.bias.normal_()
     ours = FusedBatchRenorm1d(6, warmup_steps=0, affine=affine, momentum=0.1).double()
     ours.load_state_dict(theirs.state_dict())
-    x = (th.randn(12, 6, dtype=th.float64) * 2 + 1).requires_grad_()
-    x_ours = x.detach().clone().requires_grad_()
-    out_theirs, out_ours = theirs(x), ours(x_ours)
-    grad = th.randn_like(out_theirs)
-    out_theirs.backward(grad)
-    out_ours.backward(grad)
-    th.testing.assert_close(out_ours, out_theirs, rtol=1e-12, atol=1e-12)
-    th.testing.assert_close(x_ours.grad, x.grad, rtol=1e-10, atol=1e-12)
-    if affine:
-        th.testing.assert_close(ours.scale.grad, theirs.scale.grad, rtol=1e-10, atol=1e-12)
-        th.testing.assert_close(ours.bias.grad, theirs.bias.grad, rtol=1e-10, atol=1e-12)
-    for name, buffer in theirs.state_dict().items():
-        th.testing.assert_close(ours.state_dict()[name], buffer, rtol=1e-12, atol=1e-12)
+    x = th.randn(12, 6, dtype=th.float64) * 2 + 1
+    assert_same_as_contribs(ours, theirs, x, DOUBLE_TOL)
 
 
 def test_fused_layer_refuses_other_shapes():
