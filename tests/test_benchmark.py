@@ -1068,6 +1068,20 @@ def test_throughput_variants_of_the_candidates_are_their_configurations():
     assert writeup.kwargs["policy_kwargs"] == {"net_arch": [400, 300]}
 
 
+@pytest.mark.parametrize("prefix", ["td3x_crossq", "crossq"])
+def test_throughput_renorm_variants_are_past_the_warm_up(prefix):
+    from sb3_contrib.common.torch_layers import BatchRenorm1d
+
+    for width in (256, 512):
+        warm, renorm = throughput.VARIANTS[f"{prefix}{width}"], throughput.VARIANTS[f"{prefix}{width}_renorm"]
+        assert renorm.algo == warm.algo and renorm.noise_std == warm.noise_std
+        assert renorm.kwargs == {**warm.kwargs, "policy_kwargs": {**warm.kwargs["policy_kwargs"], "renorm_warmup_steps": 0}}
+    model = throughput.build_model(throughput.VARIANTS[f"{prefix}256_renorm"], "Pendulum-v1", 0, 1000, 100)
+    layers = [module for module in model.policy.modules() if isinstance(module, BatchRenorm1d)]
+    assert layers and all(layer.warmup_steps == 0 for layer in layers)
+    assert model.policy.critic.qf0[1].out_features == 256
+
+
 def test_throughput_cli_smoke(tmp_path, capsys):
     markdown = tmp_path / "throughput.md"
     argv = ["--env", "Pendulum-v1", "--variants", "td3", "--chunk", "10", "--rounds", "1", "--learning-starts", "50"]

@@ -130,6 +130,17 @@ VARIANTS: dict[str, Variant] = {
             for prefix in ("td3x_crossq", "crossq")
             for width in (256, 512, 1024)
         ),
+        # The same after the batch renormalization's warm-up (the renormalization phase, which every critic call of a
+        # run reaches after 100k gradient steps), at 256 and 512
+        *(
+            from_config(
+                f"{prefix}{width}",
+                f"{prefix}{width}_renorm",
+                policy_kwargs={**_widths(width), "renorm_warmup_steps": 0},
+            )
+            for prefix in ("td3x_crossq", "crossq")
+            for width in (256, 512)
+        ),
     )
 }
 
