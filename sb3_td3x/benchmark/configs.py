@@ -126,7 +126,7 @@ CHECKPOINTED: dict[str, str] = {
     "gradient_steps": "-1",
 }
 
-# The checkpointed set of the 500k experiment (issue of 2026-12-03, chosen before any 500k run): td3x_ckpt with the
+# The checkpointed set of the 500k experiment (chosen on 2026-12-03, before any 500k run): td3x_ckpt with the
 # checkpoint scored on progress, not survival (checkpoint_kwargs healthy_reward=1, Hopper's reward per step alive).
 # Base: the recommended set, as td3x_ckpt, so that the 500k table separates what the checkpoints add from the rest
 # (td3x_writeup is the other TD3X set of the experiment), and it is the best measured TD3X set at 100k. Score: in the

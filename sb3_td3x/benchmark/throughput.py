@@ -117,7 +117,7 @@ VARIANTS: dict[str, Variant] = {
         # PER and LAP exclude each other: "all" is measured with each
         Variant("td3x_all_per", "td3x", {"prioritized_replay": "per", "n_steps": 3, **_noisy("factorized"), **DECAY}),
         Variant("td3x_all_lap", "td3x", {"prioritized_replay": "lap", "n_steps": 3, **_noisy("factorized"), **DECAY}),
-        # The screening's candidates of issue 19: the write-up's sets, checkpoints, TD7's set (SALE) and TD7 with
+        # The candidates of the screening's round 2: the write-up's sets, checkpoints, TD7's set (SALE) and TD7 with
         # embeddings of 128
         from_config("td3x_writeup"),
         from_config("td3x_writeup_noisy"),
