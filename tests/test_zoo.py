@@ -26,6 +26,7 @@ import rl_zoo3.exp_manager
 import torch as th
 import yaml
 from rl_zoo3.exp_manager import ExperimentManager
+from sb3_contrib.common.torch_layers import BatchRenorm1d
 from stable_baselines3.common.callbacks import CheckpointCallback
 from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.save_util import load_from_pkl
@@ -47,6 +48,7 @@ from sb3_td3x.zoo import (
     register,
     sample_td3x_params,
 )
+from sb3_td3x.zoo.samplers import CROSSQ_CRITIC_WIDTHS, NET_ARCHS
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 600
@@ -220,7 +222,8 @@ def test_sampler_covers_its_search_space():
     seen: set[tuple[str, str, str]] = set()
     seen_scales: set[str] = set()
     seen_layer_norm: set[bool] = set()
-    for _ in range(60):
+    seen_widths: set[int] = set()
+    for _ in range(80):
         trial = study.ask()
         hyperparams = sample_td3x_params(trial, n_actions=1, n_envs=1, additional_args={})
         model = TD3X(env="Pendulum-v1", buffer_size=100, **hyperparams)
@@ -252,8 +255,19 @@ def test_sampler_covers_its_search_space():
             assert model.action_noise is None
             assert isinstance(model.policy, NoisyTD3Policy)
             assert model.policy.noise_kind == params["exploration"].removeprefix("noisy_")
-        assert model.policy.critic_layer_norm is params["critic_layer_norm"]
-        seen_layer_norm.add(params["critic_layer_norm"])
+        if params.get("crossq", False):
+            # CrossQ's networks: batch-renormalized, no target networks, the sampled critic width, Gaussian noise
+            assert isinstance(model.policy, CrossQTD3Policy) and params["exploration"] == "normal"
+            width = params["crossq_critic_width"]
+            assert model.policy.net_arch == {"pi": NET_ARCHS[params["net_arch"]], "qf": [width, width]}
+            assert any(isinstance(module, BatchRenorm1d) for module in model.policy.critic.modules())
+            assert "critic_layer_norm" not in params
+            seen_widths.add(width)
+        else:
+            assert not isinstance(model.policy, CrossQTD3Policy)
+            assert model.policy.net_arch == NET_ARCHS[params["net_arch"]]
+            assert model.policy.critic_layer_norm is params["critic_layer_norm"]
+            seen_layer_norm.add(params["critic_layer_norm"])
         assert model.batch_size == 2 ** params["batch_size_pow"] == trial.user_attrs["batch_size"]
         assert model.learning_rate == params["learning_rate"]
         study.tell(trial, 0.0)
@@ -262,6 +276,7 @@ def test_sampler_covers_its_search_space():
     assert {schedule for _, exploration, schedule in seen if exploration == "normal"} == {"constant", "linear", "exponential"}
     assert seen_scales == {"fixed", "reward", "td_error"}
     assert seen_layer_norm == {False, True}
+    assert seen_widths == set(CROSSQ_CRITIC_WIDTHS)
 
 
 def test_converted_trial_overrides_the_yml(tmp_path):
@@ -288,6 +303,26 @@ def test_converted_trial_overrides_the_yml(tmp_path):
     assert converted["policy_kwargs"] == {"net_arch": [64, 64], "critic_layer_norm": False}
     converted = convert_td3x_params({**params, "critic_layer_norm": True})
     assert converted["policy_kwargs"]["critic_layer_norm"] is True
+    # a CrossQ trial replaces the yml's policy and its policy_kwargs (critic_layer_norm included: CrossQ has none)
+    gaussian = {**params, "exploration": "normal", "noise_std": 0.1, "noise_schedule": "constant"}
+    converted = convert_td3x_params({**gaussian, "crossq": True, "crossq_critic_width": 512})
+    manager = make_manager(tmp_path / "crossq", "Pendulum-v1", n_timesteps=100, hyperparams=converted)
+    model, _ = manager.setup_experiment()
+    assert isinstance(model.policy, CrossQTD3Policy) and not model.policy.uses_target_networks
+    assert model.policy.net_arch == {"pi": [64, 64], "qf": [512, 512]}
+    assert type(model.action_noise) is NormalActionNoise
+    model.env.close()
+    # and a trial without it replaces the CrossQPolicy of a yml file
+    entry = {"n_timesteps": 100, "policy": "CrossQPolicy", "policy_kwargs": "dict(net_arch=dict(pi=[32], qf=[32]))"}
+    config = tmp_path / "td3x_crossq.yml"
+    config.write_text(yaml.safe_dump({"Pendulum-v1": entry}))
+    converted = convert_td3x_params({**gaussian, "crossq": False, "critic_layer_norm": True})
+    manager = make_manager(tmp_path / "mlp", "Pendulum-v1", config=str(config), hyperparams=converted)
+    model, _ = manager.setup_experiment()
+    assert not isinstance(model.policy, CrossQTD3Policy) and model.policy.critic_layer_norm is True
+    model.env.close()
+    with pytest.raises(ValueError, match="crossq=True needs exploration 'normal'"):
+        convert_td3x_params({**params, "crossq": True, "crossq_critic_width": 256})
 
 
 # --- checkpoints, in-process ----------------------------------------------------------------------------------

@@ -22,17 +22,21 @@ if TYPE_CHECKING:
 NET_ARCHS: dict[str, list[int]] = {"small": [64, 64], "medium": [256, 256], "big": [400, 300]}
 #: Exploration kinds of the sampler: RL Zoo's Gaussian action noise, or a NoisyNet actor of either noise kind
 EXPLORATION_KINDS = ("normal", "noisy_factorized", "noisy_independent")
+#: Critic widths of CrossQ's networks in the sampler (two hidden layers; the actor takes the sampled ``net_arch``)
+CROSSQ_CRITIC_WIDTHS = (256, 512, 1024)
 
 
 def sample_td3x_params(trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict[str, Any]) -> dict[str, Any]:
     """
     Optuna sampler for TD3X (``HYPERPARAMS_SAMPLER["td3x"]``), RL Zoo's sampler signature.
 
-    Samples the learning rate, the batch size, the network size, LayerNorm in the critics or not, ``n_steps``,
-    the kind of prioritized replay (:func:`sample_replay_params`), and the exploration:
-    Gaussian action noise (its std and its schedule: ``constant`` / ``linear`` / ``exponential`` with the final
-    std as a fraction of the initial one) or a NoisyNet actor (``factorized`` / ``independent``). Parameters
-    that only exist for one choice are only sampled for it (a conditional search space).
+    Samples the learning rate, the batch size, the network size, ``n_steps``, the kind of prioritized replay
+    (:func:`sample_replay_params`), the exploration: Gaussian action noise (its std and its schedule: ``constant`` /
+    ``linear`` / ``exponential`` with the final std as a fraction of the initial one) or a NoisyNet actor
+    (``factorized`` / ``independent``), and the critics: SB3's, with LayerNorm or not, or, with Gaussian noise,
+    CrossQ's networks (``CrossQPolicy``: batch-renormalized, no target networks; the critics' width is sampled, the
+    actor has the sampled network size; ``policy_delay`` and ``learning_starts`` stay the yml file's). Parameters that
+    only exist for one choice are only sampled for it (a conditional search space).
 
     :param trial: Optuna trial
     :param n_actions: Dimension of the action space (for the action noise)
@@ -45,7 +49,6 @@ def sample_td3x_params(trial: optuna.Trial, n_actions: int, n_envs: int, additio
         # 2**6 = 64 to 2**10 = 1024
         "batch_size_pow": trial.suggest_int("batch_size_pow", 6, 10),
         "net_arch": trial.suggest_categorical("net_arch", list(NET_ARCHS)),
-        "critic_layer_norm": trial.suggest_categorical("critic_layer_norm", [False, True]),
         **sample_replay_params(trial),
     }
     sampled["exploration"] = trial.suggest_categorical("exploration", list(EXPLORATION_KINDS))
@@ -54,6 +57,12 @@ def sample_td3x_params(trial: optuna.Trial, n_actions: int, n_envs: int, additio
         sampled["noise_schedule"] = trial.suggest_categorical("noise_schedule", ["constant", "linear", "exponential"])
         if sampled["noise_schedule"] != "constant":
             sampled["noise_final_fraction"] = trial.suggest_float("noise_final_fraction", 0.05, 0.5)
+        # CrossQ's networks come with an actor of their own (batch-renormalized), which has no NoisyNet form
+        sampled["crossq"] = trial.suggest_categorical("crossq", [False, True])
+    if sampled.get("crossq", False):
+        sampled["crossq_critic_width"] = trial.suggest_categorical("crossq_critic_width", list(CROSSQ_CRITIC_WIDTHS))
+    else:
+        sampled["critic_layer_norm"] = trial.suggest_categorical("critic_layer_norm", [False, True])
 
     hyperparams = convert_td3x_params(sampled)
     # Which machine and process ran the trial (several workers share a study)
@@ -86,8 +95,12 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     if exploration not in EXPLORATION_KINDS:
         raise ValueError(f"exploration must be one of {EXPLORATION_KINDS}, got {exploration!r}")
     net_arch = NET_ARCHS[sampled_params["net_arch"]]
-    # absent from the trials of studies started before the sampler had it: those trials ran without
+    # critic_layer_norm and crossq are absent from the trials of studies started before the sampler had them: those
+    # trials ran without
     critic_layer_norm = sampled_params.get("critic_layer_norm", False)
+    crossq = sampled_params.get("crossq", False)
+    if crossq and exploration != "normal":
+        raise ValueError(f"crossq=True needs exploration 'normal' (CrossQ's actor has no NoisyNet form), got {exploration!r}")
     hyperparams: dict[str, Any] = {
         "learning_rate": sampled_params["learning_rate"],
         "batch_size": 2 ** sampled_params["batch_size_pow"],
@@ -98,9 +111,15 @@ def convert_td3x_params(sampled_params: dict[str, Any]) -> dict[str, Any]:
     if exploration == "normal":
         schedule = sampled_params["noise_schedule"]
         noise_std = sampled_params["noise_std"]
+        policy_kwargs: dict[str, Any]
+        if crossq:
+            width = sampled_params["crossq_critic_width"]
+            policy, policy_kwargs = "CrossQPolicy", dict(net_arch=dict(pi=net_arch, qf=[width, width]))
+        else:
+            policy, policy_kwargs = "MlpPolicy", dict(net_arch=net_arch, critic_layer_norm=critic_layer_norm)
         hyperparams.update(
-            policy="MlpPolicy",
-            policy_kwargs=dict(net_arch=net_arch, critic_layer_norm=critic_layer_norm),
+            policy=policy,
+            policy_kwargs=policy_kwargs,
             noise_type="normal",
             noise_std=noise_std,
             noise_schedule=schedule,
