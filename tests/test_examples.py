@@ -62,12 +62,12 @@ def test_train_td3x_refuses_crossq_with_noisynet(tmp_path):
 
 
 def test_train_td7(tmp_path):
-    args = ("--env", "Pendulum-v1", "--steps", "300", "--learning-starts", "100", "--zs-dim", "16")
+    args = ("--env", "Pendulum-v1", "--steps", "200", "--learning-starts", "100", "--zs-dim", "16")
     output = run_example("train_td7.py", *args, cwd=tmp_path)
     assert "policy checkpoint:" in output and RETURN_LINE.search(output), output[-1000:]
     model = TD7.load(tmp_path / "td7_model.zip", device="cpu")
-    # TD7 collects whole episodes (Pendulum's are 200 steps) before it trains: learn(300) ends after the second
-    assert model.num_timesteps == 400 and model.policy.zs_dim == 16
+    # one Pendulum episode (200 steps), then TD7's gradient steps, one per step of it
+    assert model.num_timesteps == 200 and model._n_updates == 200 and model.policy.zs_dim == 16
 
 
 @pytest.mark.parametrize(
