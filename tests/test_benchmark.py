@@ -845,7 +845,7 @@ def test_long_budget_report(tmp_path):
     # seed 2 ends standing (1000 over 1000 steps): not hopped through
     assert "7 of 10" in text and "`td3` 20/30 (67%)" in text and "`td3x_writeup` 30/30 (100%)" in text
     assert "`td3` seed 0 (from 150,000, 400,000)" in text
-    assert f"torch {th.__version__}" in text and "- 1 runs: Python" in text and "- 5 runs: not recorded" in text
+    assert f"torch {th.__version__}" in text and "- 1 run: Python" in text and "- 5 runs: not recorded" in text
     # The standard budget's report has none of it
     _synthetic_runs(runs_dir, "Hopper-v4", {"td3": [rise[:10]] * 3})
     assert bench_main(["--env", "Hopper-v4", "--report-only"]) == 0

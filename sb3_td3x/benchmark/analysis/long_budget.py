@@ -163,7 +163,7 @@ def software_stacks(runs: dict[str, list[SeedRun]]) -> str:
                 continue
             packages = ", ".join(f"{key} {value}" for key, value in environment.get("packages", {}).items() if value)
             stacks[f"Python {environment.get('python')}, {packages}; CPU: {environment.get('cpu')}"] += 1
-    return "\n".join(f"- {count} runs: {stack}" for stack, count in stacks.most_common())
+    return "\n".join(f"- {count} run{'s' if count != 1 else ''}: {stack}" for stack, count in stacks.most_common())
 
 
 def long_budget_section(
