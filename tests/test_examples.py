@@ -14,13 +14,13 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 RETURN_LINE = re.compile(r"(return|:) -?\d+\.\d+ \+(/-|-) \d+\.\d+")
 
 
-def run_example(script: str, *args: str, cwd: Path) -> str:
+def run_example(script: str, *args: str, cwd: Path, returncode: int = 0) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
     result = subprocess.run(
         [sys.executable, str(EXAMPLES / script), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=600
     )
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
-    return result.stdout
+    assert result.returncode == returncode, result.stdout[-2000:] + result.stderr[-4000:]
+    return result
 
 
 @pytest.mark.parametrize(
@@ -33,7 +33,7 @@ def run_example(script: str, *args: str, cwd: Path) -> str:
     ids=["per_nstep_decay", "noisy", "crossq_lap"],
 )
 def test_train_td3x(tmp_path, args):
-    output = run_example("train_td3x.py", "--env", "Pendulum-v1", "--steps", "300", *args, cwd=tmp_path)
+    output = run_example("train_td3x.py", "--env", "Pendulum-v1", "--steps", "300", *args, cwd=tmp_path).stdout
     assert RETURN_LINE.search(output), output[-1000:]
     model = TD3X.load(tmp_path / "td3x_model.zip", device="cpu")
     model.load_replay_buffer(tmp_path / "td3x_model_replay_buffer.pkl")
@@ -50,20 +50,14 @@ def test_train_td3x(tmp_path, args):
 
 
 def test_train_td3x_refuses_crossq_with_noisynet(tmp_path):
-    result = subprocess.run(
-        [sys.executable, str(EXAMPLES / "train_td3x.py"), "--crossq", "64", "--noisy", "factorized"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 2 and "--crossq must be a width >= 1 (0: off), without --noisy" in result.stderr
+    result = run_example("train_td3x.py", "--crossq", "64", "--noisy", "factorized", cwd=tmp_path, returncode=2)
+    assert "--crossq must be a width >= 1 (0: off), without --noisy" in result.stderr
     assert not list(tmp_path.iterdir())  # nothing trained, nothing saved
 
 
 def test_train_td7(tmp_path):
     args = ("--env", "Pendulum-v1", "--steps", "200", "--learning-starts", "100", "--zs-dim", "16")
-    output = run_example("train_td7.py", *args, cwd=tmp_path)
+    output = run_example("train_td7.py", *args, cwd=tmp_path).stdout
     assert "policy checkpoint:" in output and RETURN_LINE.search(output), output[-1000:]
     model = TD7.load(tmp_path / "td7_model.zip", device="cpu")
     # one Pendulum episode (200 steps), then TD7's gradient steps, one per step of it
@@ -75,7 +69,7 @@ def test_train_td7(tmp_path):
 )
 def test_train_prioritized(tmp_path, algo, env_id, replay):
     args = ("--algo", algo, "--env", env_id, "--steps", "300", "--replay", replay, "--n-steps", "3")
-    output = run_example("train_prioritized.py", *args, cwd=tmp_path)
+    output = run_example("train_prioritized.py", *args, cwd=tmp_path).stdout
     buffer_name = {"per": "PrioritizedReplayBuffer", "lap": "LAPReplayBuffer"}[replay]
     assert f"loaded: {buffer_name} with 300 transitions" in output, output[-1000:]
     model = {"dqnx": DQNX, "sacx": SACX}[algo].load(tmp_path / "prioritized_model.zip", device="cpu")
@@ -83,7 +77,7 @@ def test_train_prioritized(tmp_path, algo, env_id, replay):
 
 
 def test_benchmark_example_is_the_benchmarks_command_line(tmp_path):
-    output = run_example("benchmark.py", "--help", cwd=tmp_path)
+    output = run_example("benchmark.py", "--help", cwd=tmp_path).stdout
     assert "--configs" in output and "--seeds" in output and "--report-only" in output
 
 
