@@ -153,6 +153,12 @@ class TD3X(PrioritizedReplayMixin, TD3):
         policy_class = self._get_policy_from_name(policy) if isinstance(policy, str) else policy
         checkpoint_kwargs = self._check_checkpoint_args(policy_checkpoints, checkpoint_kwargs, policy_class, train_freq)
         self._check_policy_class(policy_class)
+        if issubclass(policy_class, CrossQPolicy) and (isinstance(batch_size, bool) or batch_size < 2):
+            # Batch renormalization in training mode divides by the batch's own variance: one sample has none
+            raise ValueError(
+                f"batch_size must be >= 2 with {policy_class.__name__} (its batch renormalization needs the variance "
+                f"of each batch), got {batch_size!r}"
+            )
         if env is not None:
             env = maybe_make_env(env, verbose)
             check_action_space(type(self).__name__, env)
