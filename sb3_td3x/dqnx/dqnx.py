@@ -10,6 +10,7 @@ from stable_baselines3.dqn import DQN
 from stable_baselines3.dqn.policies import CnnPolicy, DQNPolicy, MlpPolicy, MultiInputPolicy
 
 from sb3_td3x.common.prioritized import PrioritizedReplayMixin, check_replay_support, reject_renamed_arguments
+from sb3_td3x.common.training_args import check_off_policy_args
 from sb3_td3x.dqnx.policies import NoisyDQNPolicy, NoisyMlpPolicy
 
 SelfDQNX = TypeVar("SelfDQNX", bound="DQNX")
@@ -122,6 +123,7 @@ class DQNX(PrioritizedReplayMixin, DQN):
         replay_buffer_kwargs = self._init_prioritized_replay(
             prioritized_replay, replay_buffer_class, replay_buffer_kwargs, n_steps
         )
+        check_off_policy_args(buffer_size, learning_starts, batch_size, tau, gamma, train_freq, gradient_steps)
         if env is not None:
             env = maybe_make_env(env, verbose)
             check_replay_support(env, prioritized_replay, replay_buffer_class, n_steps, optimize_memory_usage)

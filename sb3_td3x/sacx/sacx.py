@@ -16,6 +16,7 @@ from sb3_td3x.common.prioritized import (
     check_replay_support,
     reject_renamed_arguments,
 )
+from sb3_td3x.common.training_args import check_off_policy_args
 
 SelfSACX = TypeVar("SelfSACX", bound="SACX")
 
@@ -124,6 +125,7 @@ class SACX(PrioritizedReplayMixin, SAC):
         replay_buffer_kwargs = self._init_prioritized_replay(
             prioritized_replay, replay_buffer_class, replay_buffer_kwargs, n_steps
         )
+        check_off_policy_args(buffer_size, learning_starts, batch_size, tau, gamma, train_freq, gradient_steps)
         if env is not None:
             env = maybe_make_env(env, verbose)
             check_action_space(type(self).__name__, env)

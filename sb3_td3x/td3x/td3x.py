@@ -21,6 +21,7 @@ from sb3_td3x.common.prioritized import (
     check_replay_support,
     reject_renamed_arguments,
 )
+from sb3_td3x.common.training_args import check_off_policy_args, check_td3_args
 from sb3_td3x.td3x.networks import set_batch_renorm_training
 from sb3_td3x.td3x.policies import CnnPolicy, CrossQPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
 
@@ -149,11 +150,13 @@ class TD3X(PrioritizedReplayMixin, TD3):
         replay_buffer_kwargs = self._init_prioritized_replay(
             prioritized_replay, replay_buffer_class, replay_buffer_kwargs, n_steps
         )
+        check_off_policy_args(buffer_size, learning_starts, batch_size, tau, gamma, train_freq, gradient_steps)
+        check_td3_args(policy_delay, target_policy_noise, target_noise_clip)
         # The policy class, resolved once by SB3's own lookup of policy_aliases
         policy_class = self._get_policy_from_name(policy) if isinstance(policy, str) else policy
         checkpoint_kwargs = self._check_checkpoint_args(policy_checkpoints, checkpoint_kwargs, policy_class, train_freq)
         self._check_policy_class(policy_class)
-        if issubclass(policy_class, CrossQPolicy) and (isinstance(batch_size, bool) or batch_size < 2):
+        if issubclass(policy_class, CrossQPolicy) and batch_size < 2:
             # Batch renormalization in training mode divides by the batch's own variance: one sample has none
             raise ValueError(
                 f"batch_size must be >= 2 with {policy_class.__name__} (its batch renormalization needs the variance "
