@@ -5,16 +5,25 @@ would train on an empty batch (``batch_size=0``: NaN losses, silently), divide b
 constructor, beside the replay arguments' checks.
 """
 
-import numbers
 from typing import Any
 
-
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+import numpy as np
 
 
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value == value  # NaN is not a value
+def _is_integer_at_least(value: Any, low: int) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and bool(value >= low)
+
+
+def _integer_at_least(name: str, value: Any, low: int, allowed: str | None = None) -> None:
+    if not _is_integer_at_least(value, low):
+        raise ValueError(f"{name} must be {allowed or f'an integer >= {low}'}, got {value!r}")
+
+
+def _number_in(name: str, value: Any, low: float, high: float = float("inf")) -> None:
+    # NaN fails both comparisons; bool is an int to Python, not a number here
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool) or not low <= value <= high:
+        allowed = f">= {low:g}" if high == float("inf") else f"in [{low:g}, {high:g}]"
+        raise ValueError(f"{name} must be {allowed}, got {value!r}")
 
 
 def check_off_policy_args(
@@ -37,26 +46,20 @@ def check_off_policy_args(
     :param gradient_steps: Gradient steps after each rollout: an integer >= 0, or -1 (as many as env steps)
     :raises ValueError: naming the first argument out of its range, and the range
     """
-    if not _is_integer(buffer_size) or buffer_size < 1:
-        raise ValueError(f"buffer_size must be an integer >= 1, got {buffer_size!r}")
-    if not _is_real(learning_starts) or learning_starts < 0:
-        raise ValueError(f"learning_starts must be >= 0, got {learning_starts!r}")
-    if not _is_integer(batch_size) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    if not _is_real(tau) or not 0 <= tau <= 1:
-        raise ValueError(f"tau must be in [0, 1], got {tau!r}")
-    if not _is_real(gamma) or not 0 <= gamma <= 1:
-        raise ValueError(f"gamma must be in [0, 1], got {gamma!r}")
+    _integer_at_least("buffer_size", buffer_size, 1)
+    _number_in("learning_starts", learning_starts, 0)
+    _integer_at_least("batch_size", batch_size, 1)
+    _number_in("tau", tau, 0, 1)
+    _number_in("gamma", gamma, 0, 1)
     pair: tuple[Any, ...] = tuple(train_freq) if isinstance(train_freq, tuple) else (train_freq, "step")
-    frequency, unit = pair if len(pair) == 2 else (0, None)
-    unit = getattr(unit, "value", unit)  # SB3's TrainFrequencyUnit
-    if not _is_integer(frequency) or frequency < 1 or unit not in ("step", "episode"):
+    frequency, unit = pair if len(pair) == 2 else (None, None)
+    # The unit: a string or SB3's TrainFrequencyUnit
+    if not _is_integer_at_least(frequency, 1) or getattr(unit, "value", unit) not in ("step", "episode"):
         raise ValueError(
             "train_freq must be an integer >= 1 (env steps) or a tuple (frequency >= 1, 'step' | 'episode'), "
             f"got {train_freq!r}"
         )
-    if not _is_integer(gradient_steps) or gradient_steps < -1:
-        raise ValueError(f"gradient_steps must be an integer >= 0, or -1 (as many as env steps), got {gradient_steps!r}")
+    _integer_at_least("gradient_steps", gradient_steps, -1, "an integer >= 0, or -1 (as many as env steps)")
 
 
 def check_td3_args(policy_delay: int, target_policy_noise: float, target_noise_clip: float) -> None:
@@ -66,9 +69,6 @@ def check_td3_args(policy_delay: int, target_policy_noise: float, target_noise_c
     :param target_noise_clip: Limit of its absolute value: >= 0
     :raises ValueError: naming the first argument out of its range, and the range
     """
-    if not _is_integer(policy_delay) or policy_delay < 1:
-        raise ValueError(f"policy_delay must be an integer >= 1, got {policy_delay!r}")
-    if not _is_real(target_policy_noise) or target_policy_noise < 0:
-        raise ValueError(f"target_policy_noise must be >= 0, got {target_policy_noise!r}")
-    if not _is_real(target_noise_clip) or target_noise_clip < 0:
-        raise ValueError(f"target_noise_clip must be >= 0, got {target_noise_clip!r}")
+    _integer_at_least("policy_delay", policy_delay, 1)
+    _number_in("target_policy_noise", target_policy_noise, 0)
+    _number_in("target_noise_clip", target_noise_clip, 0)
