@@ -3,7 +3,7 @@ The replay settings' allowed values and their checks, shared by the buffers (whi
 algorithms (which check everything before anything is built).
 """
 
-import numpy as np
+from sb3_td3x.common.training_args import check_integer_at_least
 
 PRIORITIZED_REPLAY_KINDS = ("none", "per", "lap")
 IS_WEIGHT_NORMALIZATIONS = ("buffer", "batch")
@@ -15,8 +15,7 @@ def check_n_steps(n_steps: int) -> None:
     :param n_steps: Number of steps of the n-step return
     :raises ValueError: unless ``n_steps`` is an integer >= 1
     """
-    if not isinstance(n_steps, (int, np.integer)) or isinstance(n_steps, bool) or n_steps < 1:
-        raise ValueError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+    check_integer_at_least("n_steps", n_steps, 1)
 
 
 def check_threshold_scale(threshold_scale: str) -> None:
@@ -62,7 +61,5 @@ def check_priority_args(
         raise ValueError(f"priority_eps must be > 0, got {priority_eps}")
     if min_priority is not None and not min_priority > 0.0:
         raise ValueError(f"min_priority must be > 0, got {min_priority}")
-    if max_priority_reset is not None and (
-        not isinstance(max_priority_reset, (int, np.integer)) or isinstance(max_priority_reset, bool) or max_priority_reset < 1
-    ):
-        raise ValueError(f"max_priority_reset must be an integer >= 1 or None (never), got {max_priority_reset!r}")
+    if max_priority_reset is not None:
+        check_integer_at_least("max_priority_reset", max_priority_reset, 1, "an integer >= 1 or None (never)")

@@ -21,7 +21,7 @@ from sb3_td3x.common.prioritized import (
     check_replay_support,
     reject_renamed_arguments,
 )
-from sb3_td3x.common.training_args import check_off_policy_args, check_td3_args
+from sb3_td3x.common.training_args import check_off_policy_args, check_td3_args, train_freq_pair
 from sb3_td3x.td3x.networks import set_batch_renorm_training
 from sb3_td3x.td3x.policies import CnnPolicy, CrossQPolicy, MlpPolicy, MultiInputPolicy, NoisyMlpPolicy, TD3XPolicy
 
@@ -243,8 +243,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
                 f"policy_checkpoints=True needs a TD3X policy (MlpPolicy, CnnPolicy, MultiInputPolicy, NoisyMlpPolicy, "
                 f"or a subclass of TD3XPolicy), got {policy_class.__name__}"
             )
-        frequency, unit = (train_freq, "step") if isinstance(train_freq, (int, np.integer)) else tuple(train_freq)
-        if (frequency, str(getattr(unit, "value", unit))) != (1, "episode"):
+        if train_freq_pair(train_freq) != (1, "episode"):
             raise ValueError(
                 f"policy_checkpoints=True trains after each episode, once the policy that played it is assessed: "
                 f"train_freq must be (1, 'episode'), got {train_freq!r}"

@@ -10,6 +10,7 @@ from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedul
 from sb3_td3x.common.buffers import resolve_kind
 from sb3_td3x.common.indexed_buffer import IndexedReplayBuffer, check_one_step_readable
 from sb3_td3x.common.prioritized import reject_renamed_arguments
+from sb3_td3x.common.training_args import check_integer_at_least
 from sb3_td3x.common.value_clipping import TargetValueRange
 from sb3_td3x.td3x.td3x import TD3X, action_saturation
 from sb3_td3x.td7.networks import SALEEncoder
@@ -319,11 +320,6 @@ class TD7(TD3X):
 
 def _check_target_args(target_update_interval: int, value_clipping: bool) -> None:
     """:raises ValueError: naming the argument and its allowed values."""
-    if (
-        isinstance(target_update_interval, bool)
-        or not isinstance(target_update_interval, (int, np.integer))
-        or target_update_interval < 1
-    ):
-        raise ValueError(f"target_update_interval must be an integer >= 1, got {target_update_interval!r}")
+    check_integer_at_least("target_update_interval", target_update_interval, 1)
     if not isinstance(value_clipping, bool):
         raise ValueError(f"value_clipping must be True or False, got {value_clipping!r}")
