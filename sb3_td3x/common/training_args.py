@@ -10,7 +10,12 @@ from typing import Any
 import numpy as np
 
 
-def _is_integer_at_least(value: Any, low: int) -> bool:
+def is_integer_at_least(value: Any, low: int) -> bool:
+    """
+    :param value: A value
+    :param low: The smallest integer allowed
+    :return: Whether ``value`` is an integer (Python's or numpy's, not a bool) >= ``low``
+    """
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and bool(value >= low)
 
 
@@ -22,7 +27,7 @@ def check_integer_at_least(name: str, value: Any, low: int, allowed: str | None 
     :param allowed: What the message says is allowed (default: "an integer >= low")
     :raises ValueError: unless ``value`` is an integer (not a bool) >= ``low``
     """
-    if not _is_integer_at_least(value, low):
+    if not is_integer_at_least(value, low):
         raise ValueError(f"{name} must be {allowed or f'an integer >= {low}'}, got {value!r}")
 
 
@@ -72,7 +77,7 @@ def check_off_policy_args(
     _number_in("tau", tau, 0, 1)
     _number_in("gamma", gamma, 0, 1)
     frequency, unit = train_freq_pair(train_freq)
-    if not _is_integer_at_least(frequency, 1) or unit not in ("step", "episode"):
+    if not is_integer_at_least(frequency, 1) or unit not in ("step", "episode"):
         raise ValueError(
             "train_freq must be an integer >= 1 (env steps) or a tuple (frequency >= 1, 'step' | 'episode'), "
             f"got {train_freq!r}"

@@ -16,6 +16,7 @@ from stable_baselines3.dqn.policies import DQNPolicy, QNetwork
 from torch import nn
 
 from sb3_td3x.common.noisy import check_noise_kwargs, create_noisy_mlp, mean_weights, noisy_layers
+from sb3_td3x.common.policy_args import check_net_arch
 
 
 class NoisyQNetwork(QNetwork):
@@ -94,6 +95,7 @@ class NoisyDQNPolicy(DQNPolicy):
         sigma_init: float | None = None,
     ):
         check_noise_kwargs(noise_kind, sigma_init)
+        check_net_arch(net_arch, keys=())
         # Set before the parent's constructor, which builds the networks through make_q_net()
         self.noise_kind, self.sigma_init = noise_kind, sigma_init
         super().__init__(

@@ -25,6 +25,8 @@ from sb3_td3x.common.noisy import (
     check_noise_kwargs,
     noisy_layers,
 )
+from sb3_td3x.common.policy_args import check_net_arch
+from sb3_td3x.common.training_args import check_integer_at_least
 from sb3_td3x.td3x.networks import (
     BatchRenormActor,
     BatchRenormContinuousCritic,
@@ -89,6 +91,8 @@ class TD3XPolicy(CheckpointPolicyMixin, TD3Policy):
         use_checkpoint: bool = False,
     ):
         check_layer_norm("critic_layer_norm", critic_layer_norm)
+        check_net_arch(net_arch)
+        check_integer_at_least("n_critics", n_critics, 1)
         # Set before the parent's constructor, which builds the networks through make_actor() / make_critic()
         self.critic_layer_norm = critic_layer_norm
         self.use_checkpoint = bool(use_checkpoint)

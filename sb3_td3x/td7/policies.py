@@ -14,6 +14,8 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, Flatten
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
+from sb3_td3x.common.policy_args import check_layer_widths, check_net_arch
+from sb3_td3x.common.training_args import check_integer_at_least
 from sb3_td3x.td3x.policies import TD3XPolicy
 from sb3_td3x.td7.networks import (
     DEFAULT_ENCODER_NET_ARCH,
@@ -223,19 +225,10 @@ def check_sale_kwargs(
     """
     if not isinstance(observation_space, spaces.Box) or len(observation_space.shape) != 1:
         raise ValueError(f"observation_space: TD7Policy needs a flat gymnasium.spaces.Box, got {observation_space}")
-    if isinstance(zs_dim, bool) or not isinstance(zs_dim, int) or zs_dim < 1:
-        raise ValueError(f"zs_dim (embedding size) must be an integer >= 1, got {zs_dim!r}")
-    archs: dict[str, list[int] | None] = dict(net_arch) if isinstance(net_arch, dict) else {"net_arch": net_arch}
-    archs["encoder_net_arch"] = encoder_net_arch
-    for name, arch in archs.items():
-        if arch is None:
-            continue
-        if not isinstance(arch, (list, tuple)) or not all(
-            isinstance(width, int) and not isinstance(width, bool) and width >= 1 for width in arch
-        ):
-            raise ValueError(f"{name}: TD7Policy needs a list of layer widths >= 1, got {arch!r}")
-        if name != "encoder_net_arch" and len(arch) < 1:
-            raise ValueError(f"{name}: TD7Policy needs at least the first layer's width, got {arch!r}")
+    check_integer_at_least("zs_dim", zs_dim, 1, "an integer >= 1 (the embedding size)")
+    check_net_arch(net_arch, min_layers=1)
+    if encoder_net_arch is not None:
+        check_layer_widths("encoder_net_arch", encoder_net_arch)
     if features_extractor_class is not FlattenExtractor:
         raise ValueError(f"features_extractor_class: TD7Policy reads flat observations, got {features_extractor_class}")
     if share_features_extractor:
