@@ -5,7 +5,7 @@ TD3 (Noisy Networks for Exploration, Fortunato et al. 2018,
 https://arxiv.org/abs/1706.10295). Their networks are in :mod:`sb3_td3x.td3x.networks`.
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 import torch as th
 from gymnasium import spaces
@@ -72,6 +72,8 @@ class TD3XPolicy(CheckpointPolicyMixin, TD3Policy):
 
     # Whether TD3X.train computes the targets with target networks (SB3's TD3) or with the online ones (CrossQ)
     uses_target_networks = True
+    # The fewest hidden layers each network of net_arch may have (0: SB3's linear network for net_arch=[])
+    min_hidden_layers: ClassVar[int] = 0
 
     def __init__(
         self,
@@ -91,7 +93,7 @@ class TD3XPolicy(CheckpointPolicyMixin, TD3Policy):
         use_checkpoint: bool = False,
     ):
         check_layer_norm("critic_layer_norm", critic_layer_norm)
-        check_net_arch(net_arch)
+        check_net_arch(net_arch, min_layers=self.min_hidden_layers)
         check_integer_at_least("n_critics", n_critics, 1)
         # Set before the parent's constructor, which builds the networks through make_actor() / make_critic()
         self.critic_layer_norm = critic_layer_norm

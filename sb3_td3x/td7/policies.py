@@ -14,7 +14,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor, Flatten
 from stable_baselines3.common.type_aliases import PyTorchObs, Schedule
 from torch import nn
 
-from sb3_td3x.common.policy_args import check_layer_widths, check_net_arch
+from sb3_td3x.common.policy_args import check_layer_widths
 from sb3_td3x.common.training_args import check_integer_at_least
 from sb3_td3x.td3x.policies import TD3XPolicy
 from sb3_td3x.td7.networks import (
@@ -63,6 +63,8 @@ class TD7Policy(TD3XPolicy):
 
     # Only TD7's update trains the embeddings: TD3X refuses these networks
     trained_by: ClassVar[str] = "TD7"
+    # The first layer of actor and critics reads the raw input before the embeddings join: it must be there
+    min_hidden_layers: ClassVar[int] = 1
     encoder: SALEEncoder
     fixed_encoder: SALEEncoder
     fixed_encoder_target: SALEEncoder
@@ -93,9 +95,7 @@ class TD7Policy(TD3XPolicy):
         critic_layer_norm: bool = False,
         use_checkpoint: bool = False,
     ):
-        check_sale_kwargs(
-            observation_space, net_arch, zs_dim, encoder_net_arch, features_extractor_class, share_features_extractor
-        )
+        check_sale_kwargs(observation_space, zs_dim, encoder_net_arch, features_extractor_class, share_features_extractor)
         if critic_layer_norm:
             raise ValueError("critic_layer_norm: TD7Policy's critics are normalized by AvgL1Norm, it must be False")
         # Set before the parent's constructor, which builds the networks
@@ -214,7 +214,6 @@ def _has_fused_adam(device: th.device) -> bool:
 
 def check_sale_kwargs(
     observation_space: spaces.Space,
-    net_arch: list[int] | dict[str, list[int]] | None,
     zs_dim: int,
     encoder_net_arch: list[int] | None,
     features_extractor_class: type[BaseFeaturesExtractor],
@@ -226,7 +225,6 @@ def check_sale_kwargs(
     if not isinstance(observation_space, spaces.Box) or len(observation_space.shape) != 1:
         raise ValueError(f"observation_space: TD7Policy needs a flat gymnasium.spaces.Box, got {observation_space}")
     check_integer_at_least("zs_dim", zs_dim, 1, "an integer >= 1 (the embedding size)")
-    check_net_arch(net_arch, min_layers=1)
     if encoder_net_arch is not None:
         check_layer_widths("encoder_net_arch", encoder_net_arch)
     if features_extractor_class is not FlattenExtractor:
