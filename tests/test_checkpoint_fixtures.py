@@ -1,6 +1,6 @@
 """
 Run checkpoints written by an earlier version of the package resume with this one (tests/data/checkpoints_0.1/, made by
-tests/data/make_checkpoint_fixtures.py): the 500k benchmark runs span sessions, and the code may change between two.
+tests/data/make_checkpoint_fixtures.py): the 500k benchmark runs are stopped and resumed, and the code may change in between.
 """
 
 from pathlib import Path

@@ -1,6 +1,6 @@
 """
 Checkpoints as the 500k benchmark runs in flight write them (tests/test_checkpoint_fixtures.py): a run checkpoint
-written by an earlier version of the package must still resume after a change (issue of 2026-12-03). Small models of
+written by an earlier version of the package must still resume after a change. Small models of
 the sets those runs train (td3x_writeup: PER + 3-step + decaying noise; td3x_ckpt_progress: LAP with the TD-error
 threshold + 3-step + policy checkpoints scored on progress), each saved with its replay buffer after a short run.
 

@@ -19,7 +19,7 @@ files in ``<results>/runs/<env>/<config>/seed_<seed>/``, the part that is commit
 - ``run.json``: the finished record (budget, seed, overrides, device, wall time, env steps/s, command, and the
   software and CPU it ran on: a seed gives the same run only with the same package versions on the same kind of CPU)
 
-A run whose result folder exists counts as finished, so a later session (or another machine) on a checkout
+A run whose result folder exists counts as finished, so a later invocation (or another machine) on a checkout
 with those files adds runs instead of repeating them. Several runners may share a root: a global lock makes them respect one
 limit on concurrent runs, so a second invocation with more configurations simply queues behind the first.
 """
