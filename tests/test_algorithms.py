@@ -142,6 +142,21 @@ def test_save_load_with_the_buffer_and_its_priorities(parent, algo, env_id, _, t
     assert loaded.num_timesteps == 500
 
 
+@pytest.mark.parametrize("kind", ["none", "lap"])
+@pytest.mark.parametrize("parent, algo, env_id, _", ALGOS, ids=IDS)
+def test_load_leaves_the_callers_replay_buffer_kwargs_as_they_were(parent, algo, env_id, _, kind, tmp_path):
+    # RL Zoo resumes a run with load(path, **hyperparams) and writes those hyperparams to config.yml afterwards: the
+    # buffer's n_steps / gamma go into the model's own copy, not into the caller's dict
+    settings = dict(max_priority_reset=7) if kind == "lap" else dict(handle_timeout_termination=True)
+    model = algo("MlpPolicy", env_id, prioritized_replay=kind, n_steps=3, replay_buffer_kwargs=dict(settings), **small(algo))
+    model.save(tmp_path / "model.zip")
+    given = dict(settings)
+    loaded = algo.load(tmp_path / "model.zip", env=gym.make(env_id), replay_buffer_kwargs=given)
+    assert given == settings
+    assert loaded.replay_buffer.n_steps == 3 and loaded.replay_buffer.gamma == loaded.gamma
+    assert loaded.replay_buffer_kwargs is not given
+
+
 @pytest.mark.parametrize(
     "kwargs, match",
     [

@@ -257,6 +257,9 @@ class PrioritizedReplayMixin:
         Choose the buffer (``prioritized_replay`` or ``replay_buffer_class``), give the package's buffers SB3's
         ``n_steps`` / ``gamma`` (SB3 wires ``n_steps`` only into its own buffer choice), then SB3's setup.
         """
+        # load() puts the caller's own replay_buffer_kwargs dict on the model: the defaults below, and SB3's own for
+        # its n-step buffer, go into a copy, never into that dict
+        self.replay_buffer_kwargs = dict(self.replay_buffer_kwargs or {})
         self._upgrade_saved_settings()
         if self.replay_buffer_class is None and self.prioritized_replay in PRIORITIZED_BUFFERS:
             self.replay_buffer_class = PRIORITIZED_BUFFERS[self.prioritized_replay]
