@@ -1000,6 +1000,25 @@ def test_report_refuses_runs_of_one_config_with_different_hyperparameters(tmp_pa
     ]
 
 
+def test_report_takes_the_buffers_own_n_steps_and_gamma_as_the_same_set(tmp_path):
+    """A config.yml that lists the n_steps / gamma the algorithm gives its buffer anyway is the same set; another
+    value of them there is not."""
+    _synthetic_runs(tmp_path / "runs", "Hopper-v4", {"td3": [np.full(3, 1.0)] * 3})
+    buffer_args = {0: "{threshold_scale: td_error}", 1: "{gamma: 0.99, n_steps: 3, threshold_scale: td_error}"}
+    buffer_args[2] = "{gamma: 0.99, n_steps: 5, threshold_scale: td_error}"
+    for seed, args in buffer_args.items():
+        (tmp_path / "runs" / "Hopper-v4" / "td3" / f"seed_{seed}" / "config.yml").write_text(
+            "!!python/object/apply:collections.OrderedDict\n- - - gamma\n    - 0.99\n  - - n_steps\n    - 3\n"
+            f"  - - replay_buffer_kwargs\n    - {args}\n"
+        )
+    runs = run_files.load_runs(tmp_path / "runs", "Hopper-v4", seeds=lambda seed: seed < 2)["td3"]
+    expected = {"gamma": 0.99, "n_steps": 3, "replay_buffer_kwargs": {"threshold_scale": "td_error"}}
+    assert [run.hyperparams for run in runs] == [expected, expected]
+    assert run_files.effective_hyperparams(runs) == expected
+    with pytest.raises(layout.MixedResultsError, match=r"seed_2 and .*seed_0 are runs of td3 trained with different"):
+        run_files.load_runs(tmp_path / "runs", "Hopper-v4")
+
+
 def test_report_threshold_fallback(tmp_path):
     _synthetic_runs(tmp_path, "Unknown-v0", {"td3": [np.array([1.0, 3.0]), np.array([2.0, 5.0])]})
     runs = run_files.load_runs(tmp_path, "Unknown-v0")

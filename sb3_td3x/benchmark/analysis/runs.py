@@ -33,7 +33,8 @@ class SeedRun:
     :param returns: Episode returns, shape (n_evals, n_episodes).
     :param ep_lengths: Episode lengths, shape (n_evals, n_episodes).
     :param env_steps_per_s: Wall-clock env steps per second of the whole run (training and evaluations).
-    :param hyperparams: Hyperparameters the run trained with (its RL Zoo ``config.yml``), None if it has none.
+    :param hyperparams: Hyperparameters the run trained with (its RL Zoo ``config.yml``, without the buffer's
+        ``n_steps`` / ``gamma`` that the algorithm gives it itself), None if it has none.
     :param wall_time_s: Wall-clock seconds of the whole run (one CPU core).
     :param record: The run's record (``run.json``: software stack, resumes, command), empty if unknown.
     """
@@ -86,7 +87,7 @@ def load_runs(
             config_file = folder / RESULT_CONFIG
             hyperparams: dict[str, object] | None = None
             if config_file.is_file():
-                loaded = yaml.load(config_file.read_text(), Loader=_ZooConfigLoader)
+                loaded = _without_derived_buffer_args(yaml.load(config_file.read_text(), Loader=_ZooConfigLoader))
                 other_folder, other = first_config.setdefault(name, (folder, loaded))
                 if loaded != other:
                     raise MixedResultsError(
@@ -111,6 +112,26 @@ def load_runs(
             )
     names = list(configs) if configs is not None else _ordered(found)
     return {name: [found[name][seed] for seed in sorted(found[name])] for name in names if found.get(name)}
+
+
+def _without_derived_buffer_args(hyperparams: object) -> object:
+    """
+    The hyperparameters of a ``config.yml`` without the ``n_steps`` / ``gamma`` entries of ``replay_buffer_kwargs``
+    that equal the run's own ``n_steps`` / ``gamma``: the algorithm gives its buffer those itself, so a run whose
+    ``config.yml`` lists them there trained as one that does not. (RL Zoo writes ``config.yml`` after building the
+    model; a run resumed with a version of this package that filled them into the dict it was given lists them.)
+
+    :param hyperparams: A loaded ``config.yml``.
+    :return: the same hyperparameters, ``replay_buffer_kwargs`` in a new dict without those entries.
+    """
+    if not isinstance(hyperparams, dict) or not isinstance(hyperparams.get("replay_buffer_kwargs"), dict):
+        return hyperparams
+    buffer_args = {
+        name: value
+        for name, value in hyperparams["replay_buffer_kwargs"].items()
+        if not (name in ("n_steps", "gamma") and name in hyperparams and value == hyperparams[name])
+    }
+    return {**hyperparams, "replay_buffer_kwargs": buffer_args}
 
 
 class _ZooConfigLoader(yaml.SafeLoader):
