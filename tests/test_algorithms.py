@@ -1,5 +1,7 @@
 """DQNX, SACX and DDPGX: TD3X's prioritized replay behind SB3's other off-policy algorithms, tested alike."""
 
+import warnings
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -147,13 +149,19 @@ def test_save_load_with_the_buffer_and_its_priorities(parent, algo, env_id, _, t
 def test_load_leaves_the_callers_replay_buffer_kwargs_as_they_were(parent, algo, env_id, _, kind, tmp_path):
     # RL Zoo resumes a run with load(path, **hyperparams) and writes those hyperparams to config.yml afterwards: the
     # buffer's n_steps / gamma go into the model's own copy, not into the caller's dict
+    # (n_steps and gamma other than NStepReplayBuffer's defaults: the loaded buffer takes the model's, also for SB3's
+    # own n-step buffer, which SB3 fills in only when it picks the class itself)
     settings = dict(max_priority_reset=7) if kind == "lap" else dict(handle_timeout_termination=True)
-    model = algo("MlpPolicy", env_id, prioritized_replay=kind, n_steps=3, replay_buffer_kwargs=dict(settings), **small(algo))
+    model = algo(
+        "MlpPolicy", env_id, prioritized_replay=kind, n_steps=5, replay_buffer_kwargs=dict(settings), **small(algo, gamma=0.9)
+    )
     model.save(tmp_path / "model.zip")
     given = dict(settings)
-    loaded = algo.load(tmp_path / "model.zip", env=gym.make(env_id), replay_buffer_kwargs=given)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nor SB3's "n_steps is ignored" warning
+        loaded = algo.load(tmp_path / "model.zip", env=gym.make(env_id), replay_buffer_kwargs=given)
     assert given == settings
-    assert loaded.replay_buffer.n_steps == 3 and loaded.replay_buffer.gamma == loaded.gamma
+    assert (loaded.replay_buffer.n_steps, loaded.replay_buffer.gamma) == (5, 0.9)
     assert loaded.replay_buffer_kwargs is not given
 
 

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, NamedTuple
 import numpy as np
 import torch as th
 from gymnasium import spaces
-from stable_baselines3.common.buffers import ReplayBuffer
+from stable_baselines3.common.buffers import NStepReplayBuffer, ReplayBuffer
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import VecNormalize
 from torch.nn import functional as F
@@ -587,14 +587,19 @@ def package_buffer(replay_buffer_class: type[ReplayBuffer]) -> bool:
 def replay_buffer_defaults(replay_buffer_class: type[ReplayBuffer] | None, n_steps: int, gamma: float) -> dict[str, Any]:
     """
     The keywords an algorithm gives the buffer class it builds besides the user's ``replay_buffer_kwargs``:
-    ``n_steps`` and ``gamma`` to the package's buffers (SB3 wires ``n_steps`` only into the buffers it picks itself).
+    ``n_steps`` and ``gamma`` to the package's buffers, and to SB3's ``NStepReplayBuffer`` when ``n_steps > 1``
+    (SB3 wires ``n_steps`` only into the buffer it picks itself, when ``replay_buffer_class`` is None: a loaded
+    model names the class it saved, and without these its buffer would take ``NStepReplayBuffer``'s own defaults
+    whenever the caller gives ``replay_buffer_kwargs`` to ``load``).
 
     :param replay_buffer_class: The class that will be built (None: SB3 picks its own).
     :param n_steps: The algorithm's ``n_steps``.
     :param gamma: The algorithm's ``gamma``.
     :return: the keywords (for ``replay_buffer_kwargs.setdefault``).
     """
-    if replay_buffer_class is not None and package_buffer(replay_buffer_class):
+    if replay_buffer_class is None:
+        return {}
+    if package_buffer(replay_buffer_class) or (n_steps > 1 and issubclass(replay_buffer_class, NStepReplayBuffer)):
         return {"n_steps": n_steps, "gamma": gamma}
     return {}
 
