@@ -254,7 +254,7 @@ class PrioritizedReplayMixin:
 
     def _setup_model(self) -> None:
         """
-        Choose the buffer (``prioritized_replay`` or ``replay_buffer_class``), give the package's buffers SB3's
+        Choose the buffer (``prioritized_replay`` or ``replay_buffer_class``), give every n-step buffer the algorithm's
         ``n_steps`` / ``gamma`` (SB3 wires ``n_steps`` only into its own buffer choice), then SB3's setup.
         """
         # load() puts the caller's own replay_buffer_kwargs dict on the model: the defaults below, and SB3's own for
