@@ -239,26 +239,24 @@ class PrioritizedReplayMixin:
         replay_buffer_class: type[ReplayBuffer] | None,
         replay_buffer_kwargs: dict[str, Any] | None,
         n_steps: int,
-    ) -> dict[str, Any]:
+    ) -> None:
         """
         Check the replay arguments and keep the kind of replay on the algorithm (``save`` keeps it). Called first in
-        the constructor, before anything is built.
-
-        :return: a copy of ``replay_buffer_kwargs`` for the SB3 parent (the user's dict is never changed).
+        the constructor, before anything is built. (The user's ``replay_buffer_kwargs`` go to the SB3 parent as they
+        are: :meth:`_setup_model` fills a copy of them.)
         """
         check_n_steps(n_steps)
         check_prioritized_replay_args(prioritized_replay, replay_buffer_class, replay_buffer_kwargs)
         # One source of truth: a prioritized replay_buffer_class names its kind, prioritized_replay is its short form
         self.prioritized_replay = resolve_kind(prioritized_replay, replay_buffer_class)
-        return dict(replay_buffer_kwargs or {})
 
     def _setup_model(self) -> None:
         """
         Choose the buffer (``prioritized_replay`` or ``replay_buffer_class``), give every n-step buffer the algorithm's
         ``n_steps`` / ``gamma`` (SB3 wires ``n_steps`` only into its own buffer choice), then SB3's setup.
         """
-        # load() puts the caller's own replay_buffer_kwargs dict on the model: the defaults below, and SB3's own for
-        # its n-step buffer, go into a copy, never into that dict
+        # The constructor, and load(), put the caller's own replay_buffer_kwargs dict on the model: the defaults below,
+        # and SB3's own for its n-step buffer, go into a copy, never into that dict
         self.replay_buffer_kwargs = dict(self.replay_buffer_kwargs or {})
         self._upgrade_saved_settings()
         if self.replay_buffer_class is None and self.prioritized_replay in PRIORITIZED_BUFFERS:

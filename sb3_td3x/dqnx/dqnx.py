@@ -120,9 +120,7 @@ class DQNX(PrioritizedReplayMixin, DQN):
         _init_setup_model: bool = True,
     ):
         # All checks run before any network or buffer is built
-        replay_buffer_kwargs = self._init_prioritized_replay(
-            prioritized_replay, replay_buffer_class, replay_buffer_kwargs, n_steps
-        )
+        self._init_prioritized_replay(prioritized_replay, replay_buffer_class, replay_buffer_kwargs, n_steps)
         check_off_policy_args(buffer_size, learning_starts, batch_size, tau, gamma, train_freq, gradient_steps)
         if env is not None:
             env = maybe_make_env(env, verbose)

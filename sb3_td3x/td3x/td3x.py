@@ -147,9 +147,7 @@ class TD3X(PrioritizedReplayMixin, TD3):
         _init_setup_model: bool = True,
     ):
         # All checks run before the environment or any network is built
-        replay_buffer_kwargs = self._init_prioritized_replay(
-            prioritized_replay, replay_buffer_class, replay_buffer_kwargs, n_steps
-        )
+        self._init_prioritized_replay(prioritized_replay, replay_buffer_class, replay_buffer_kwargs, n_steps)
         check_off_policy_args(buffer_size, learning_starts, batch_size, tau, gamma, train_freq, gradient_steps)
         check_td3_args(policy_delay, target_policy_noise, target_noise_clip)
         # The policy class, resolved once by SB3's own lookup of policy_aliases
