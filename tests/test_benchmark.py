@@ -1004,8 +1004,11 @@ def test_report_takes_the_buffers_own_n_steps_and_gamma_as_the_same_set(tmp_path
     """A config.yml that lists the n_steps / gamma the algorithm gives its buffer anyway is the same set; another
     value of them there is not."""
     _synthetic_runs(tmp_path / "runs", "Hopper-v4", {"td3": [np.full(3, 1.0)] * 3})
-    buffer_args = {0: "{threshold_scale: td_error}", 1: "{gamma: 0.99, n_steps: 3, threshold_scale: td_error}"}
-    buffer_args[2] = "{gamma: 0.99, n_steps: 5, threshold_scale: td_error}"
+    buffer_args = {
+        0: "{threshold_scale: td_error}",
+        1: "{gamma: 0.99, n_steps: 3, threshold_scale: td_error}",
+        2: "{gamma: 0.99, n_steps: 5, threshold_scale: td_error}",
+    }
     for seed, args in buffer_args.items():
         (tmp_path / "runs" / "Hopper-v4" / "td3" / f"seed_{seed}" / "config.yml").write_text(
             "!!python/object/apply:collections.OrderedDict\n- - - gamma\n    - 0.99\n  - - n_steps\n    - 3\n"
