@@ -328,7 +328,8 @@ CONFIGS: dict[str, BenchmarkConfig] = {
             "td3x_crossq256_lap",
             "td3x",
             {**_crossq_td3(256), **RECOMMENDED},
-            "td3x_crossq256 with the recommended replay set (LAP with the TD-error-scaled threshold, 3-step returns)",
+            "TD3X with CrossQ's networks (256-wide critics) + the recommended replay set (LAP with the TD-error-scaled "
+            "threshold, 3-step returns)",
             CROSSQ_RELATIVE_COST[256],
         ),
         BenchmarkConfig(
@@ -349,7 +350,8 @@ CONFIGS: dict[str, BenchmarkConfig] = {
             "td3x_crossq512_lap",
             "td3x",
             {**_crossq_td3(512), **RECOMMENDED},
-            "td3x_crossq512 with the recommended replay set (LAP with the TD-error-scaled threshold, 3-step returns)",
+            "TD3X with CrossQ's networks (512-wide critics) + the recommended replay set (LAP with the TD-error-scaled "
+            "threshold, 3-step returns)",
             CROSSQ_RELATIVE_COST[512],
         ),
         BenchmarkConfig(
