@@ -138,8 +138,15 @@ def test_readme_first_command_range_is_the_benchmark_runs_at_20k():
         ),
         (
             "Hopper-v4",
-            "has the highest final IQM, {td3x_recommended:final_iqm} against `td3`'s {td3:final_iqm}, but a run of it "
-            "ends above a `td3` run with probability {td3x_recommended:p_improvement} [{td3x_recommended:p_improvement_low}, "
+            "ends with a final IQM of {td3x_crossq256_lap:final_iqm} against `td3`'s {td3:final_iqm}, and a run of it "
+            "ends above a `td3` run with probability {td3x_crossq256_lap:p_improvement} "
+            "[{td3x_crossq256_lap:p_improvement_low}, {td3x_crossq256_lap:p_improvement_high}], at "
+            "{td3x_crossq256_lap:cpu_hours} CPU hours per run against `td3`'s {td3:cpu_hours}",
+        ),
+        (
+            "Hopper-v4",
+            "the recommended set's final IQM is {td3x_recommended:final_iqm}, and a run of it ends above a `td3` run "
+            "with probability {td3x_recommended:p_improvement} [{td3x_recommended:p_improvement_low}, "
             "{td3x_recommended:p_improvement_high}]",
         ),
     ],
@@ -154,7 +161,7 @@ def test_readme_prose_numbers_are_the_reports(report, sentence):
     def value(match: re.Match) -> str:
         config, column = match.group(1).split(":")
         number = float(rows[config][column])
-        return f"{number:.2f}" if column.startswith("p_improvement") else f"{number:.0f}"
+        return f"{number:.2f}" if column.startswith(("p_improvement", "cpu_hours")) else f"{number:.0f}"
 
     expected = re.sub(r"\{([^}]+)\}", value, sentence)
     assert expected in " ".join((ROOT / "README.md").read_text().split()), expected
