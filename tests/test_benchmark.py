@@ -1022,6 +1022,30 @@ def test_report_takes_the_buffers_own_n_steps_and_gamma_as_the_same_set(tmp_path
         run_files.load_runs(tmp_path / "runs", "Hopper-v4")
 
 
+def test_report_takes_sb3s_own_use_sde_in_policy_kwargs_as_the_same_set(tmp_path):
+    """SB3 writes use_sde into the policy_kwargs of the algorithms with gSDE (a freshly started run's config.yml lists
+    it, a resumed one's does not): the same set while it equals the run's use_sde (default False), another otherwise."""
+    _synthetic_runs(tmp_path / "runs", "Hopper-v4", {"crossq": [np.full(3, 1.0)] * 4})
+    configs = {
+        0: "  - - policy_kwargs\n    - {net_arch: [256, 256]}\n",
+        1: "  - - policy_kwargs\n    - {net_arch: [256, 256], use_sde: false}\n",
+        2: "  - - policy_kwargs\n    - {net_arch: [256, 256], use_sde: true}\n  - - use_sde\n    - true\n",
+        3: "  - - policy_kwargs\n    - {net_arch: [256, 256], use_sde: true}\n",
+    }
+    for seed, text in configs.items():
+        (tmp_path / "runs" / "Hopper-v4" / "crossq" / f"seed_{seed}" / "config.yml").write_text(
+            "!!python/object/apply:collections.OrderedDict\n- - - learning_rate\n    - 0.001\n" + text
+        )
+    runs = run_files.load_runs(tmp_path / "runs", "Hopper-v4", seeds=lambda seed: seed < 2)["crossq"]
+    expected = {"learning_rate": 0.001, "policy_kwargs": {"net_arch": [256, 256]}}
+    assert [run.hyperparams for run in runs] == [expected, expected]
+    with_sde = run_files.load_runs(tmp_path / "runs", "Hopper-v4", seeds=lambda seed: seed == 2)["crossq"]
+    assert with_sde[0].hyperparams == {"learning_rate": 0.001, "policy_kwargs": {"net_arch": [256, 256]}, "use_sde": True}
+    for odd_one in (2, 3):
+        with pytest.raises(layout.MixedResultsError, match=rf"seed_{odd_one} and .*seed_0 are runs of crossq trained"):
+            run_files.load_runs(tmp_path / "runs", "Hopper-v4", seeds=lambda seed, odd_one=odd_one: seed in (0, 1, odd_one))
+
+
 def test_report_threshold_fallback(tmp_path):
     _synthetic_runs(tmp_path, "Unknown-v0", {"td3": [np.array([1.0, 3.0]), np.array([2.0, 5.0])]})
     runs = run_files.load_runs(tmp_path, "Unknown-v0")

@@ -87,7 +87,7 @@ def load_runs(
             config_file = folder / RESULT_CONFIG
             hyperparams: dict[str, object] | None = None
             if config_file.is_file():
-                loaded = _without_derived_buffer_args(yaml.load(config_file.read_text(), Loader=_ZooConfigLoader))
+                loaded = _without_derived_args(yaml.load(config_file.read_text(), Loader=_ZooConfigLoader))
                 other_folder, other = first_config.setdefault(name, (folder, loaded))
                 if loaded != other:
                     raise MixedResultsError(
@@ -114,24 +114,36 @@ def load_runs(
     return {name: [found[name][seed] for seed in sorted(found[name])] for name in names if found.get(name)}
 
 
-def _without_derived_buffer_args(hyperparams: object) -> object:
+def _without_derived_args(hyperparams: object) -> object:
     """
-    The hyperparameters of a ``config.yml`` without the ``n_steps`` / ``gamma`` entries of ``replay_buffer_kwargs``
-    that equal the run's own ``n_steps`` / ``gamma``: the algorithm gives its buffer those itself, so a run whose
-    ``config.yml`` lists them there trained as one that does not. (RL Zoo writes ``config.yml`` after building the
-    model; a run resumed with a version of this package that filled them into the dict it was given lists them.)
+    The hyperparameters of a ``config.yml`` without the entries the algorithm writes into the dicts it is given, which
+    change nothing it trains: the ``n_steps`` / ``gamma`` of ``replay_buffer_kwargs`` equal to the run's own (the
+    algorithm gives its buffer those itself) and the ``use_sde`` of ``policy_kwargs`` equal to the run's own (default
+    ``False``: SB3 puts it there for the algorithms that support gSDE, e.g. SAC and sb3-contrib's CrossQ). RL Zoo
+    writes ``config.yml`` after building the model from those very dicts, so the entries appear or not depending on
+    how the run's last segment started: a fresh start lists SB3's ``use_sde`` (a resumed one loads the saved policy
+    arguments instead), and a run resumed with a version of this package that filled its buffer's arguments into the
+    dict it was given lists ``n_steps`` / ``gamma``.
 
     :param hyperparams: A loaded ``config.yml``.
-    :return: the same hyperparameters, ``replay_buffer_kwargs`` in a new dict without those entries.
+    :return: the same hyperparameters, ``replay_buffer_kwargs`` and ``policy_kwargs`` in new dicts without those
+        entries.
     """
-    if not isinstance(hyperparams, dict) or not isinstance(hyperparams.get("replay_buffer_kwargs"), dict):
+    if not isinstance(hyperparams, dict):
         return hyperparams
-    buffer_args = {
-        name: value
-        for name, value in hyperparams["replay_buffer_kwargs"].items()
-        if not (name in ("n_steps", "gamma") and name in hyperparams and value == hyperparams[name])
-    }
-    return {**hyperparams, "replay_buffer_kwargs": buffer_args}
+    cleaned = dict(hyperparams)
+    if isinstance(hyperparams.get("replay_buffer_kwargs"), dict):
+        cleaned["replay_buffer_kwargs"] = {
+            name: value
+            for name, value in hyperparams["replay_buffer_kwargs"].items()
+            if not (name in ("n_steps", "gamma") and name in hyperparams and value == hyperparams[name])
+        }
+    if isinstance(hyperparams.get("policy_kwargs"), dict):
+        use_sde = hyperparams.get("use_sde", False)
+        cleaned["policy_kwargs"] = {
+            name: value for name, value in hyperparams["policy_kwargs"].items() if not (name == "use_sde" and value == use_sde)
+        }
+    return cleaned
 
 
 class _ZooConfigLoader(yaml.SafeLoader):
