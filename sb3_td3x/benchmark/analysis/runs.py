@@ -131,18 +131,19 @@ def _without_derived_args(hyperparams: object) -> object:
     """
     if not isinstance(hyperparams, dict):
         return hyperparams
+    # Per dict: the run's own value of each entry the algorithm may write into it
+    own = {
+        "replay_buffer_kwargs": {name: hyperparams[name] for name in ("n_steps", "gamma") if name in hyperparams},
+        "policy_kwargs": {"use_sde": hyperparams.get("use_sde", False)},
+    }
     cleaned = dict(hyperparams)
-    if isinstance(hyperparams.get("replay_buffer_kwargs"), dict):
-        cleaned["replay_buffer_kwargs"] = {
-            name: value
-            for name, value in hyperparams["replay_buffer_kwargs"].items()
-            if not (name in ("n_steps", "gamma") and name in hyperparams and value == hyperparams[name])
-        }
-    if isinstance(hyperparams.get("policy_kwargs"), dict):
-        use_sde = hyperparams.get("use_sde", False)
-        cleaned["policy_kwargs"] = {
-            name: value for name, value in hyperparams["policy_kwargs"].items() if not (name == "use_sde" and value == use_sde)
-        }
+    for key, own_values in own.items():
+        if isinstance(hyperparams.get(key), dict):
+            cleaned[key] = {
+                name: value
+                for name, value in hyperparams[key].items()
+                if not (name in own_values and value == own_values[name])
+            }
     return cleaned
 
 
