@@ -149,6 +149,13 @@ def test_readme_first_command_range_is_the_benchmark_runs_at_20k():
             "with probability {td3x_recommended:p_improvement} [{td3x_recommended:p_improvement_low}, "
             "{td3x_recommended:p_improvement_high}]",
         ),
+        (
+            "Hopper-v4/screening",
+            "final IQM {crossq256:final_iqm} [{crossq256:final_iqm_low}, {crossq256:final_iqm_high}] for sb3-contrib's "
+            "against {td3x_crossq256_lap:final_iqm} [{td3x_crossq256_lap:final_iqm_low}, "
+            "{td3x_crossq256_lap:final_iqm_high}] for `td3x_crossq256_lap`, at {crossq256:cpu_hours} and "
+            "{td3x_crossq256_lap:cpu_hours} CPU hours per run",
+        ),
     ],
 )
 def test_readme_prose_numbers_are_the_reports(report, sentence):
