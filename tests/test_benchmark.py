@@ -839,6 +839,10 @@ def test_long_budget_report(tmp_path):
         value = rise[budget // 10_000 - 1] + 200.0
         assert f"{value:.0f} [{value:.0f}, {value:.0f}]" in row
     assert "IQM @1M" not in table  # no run went that far
+    # Each set's chance of scoring above td3 at each budget: three runs of each, too few for a verdict
+    chance = table[table.index("| config | seeds | P(better than td3) @100k") :].splitlines()[2]
+    assert chance.startswith("| `td3x_writeup` | 3 | ")
+    assert chance.count("too few runs (n < 10)") == 3
     assert "| TD3 (sfujim/TD3, paper code) | Hopper-v1 | 500k | 2933 +- 682 | 3133 | 10 |" in text
     assert "| TD7 (sfujim/TD7) | Hopper-v4 | 300k | 2948 +- 464 | - | ? |" in text
     assert "2: 1000 (best 2941 @490k)" in text and "(1/3 ended >10% below their best)" in text
@@ -871,6 +875,41 @@ def test_iqm_at_a_budget_is_bootstrapped_like_the_final_iqm():
     ((final, final_low, final_high),) = interval_estimates({"c": per_seed[:, -1:]}, iqm_and_mean).values()
     row = iqm_at_budgets_table({"c": curve}, (100_000, 500_000)).splitlines()[-1]
     assert row.endswith(f"| {final[0]:.0f} [{final_low[0]:.0f}, {final_high[0]:.0f}] |")
+
+
+def test_probability_of_improvement_at_each_budget():
+    """At every reported budget the table compares the runs' scores there with the baseline's, and says better or
+    worse only with ten runs of each."""
+    from sb3_td3x.benchmark.analysis.long_budget import improvement_at_budgets_table
+    from sb3_td3x.benchmark.analysis.stats import Curve
+
+    timesteps = np.arange(1, 51) * 10_000
+    unknown = np.full(timesteps.size, np.nan)
+
+    def curve(per_seed: np.ndarray) -> Curve:
+        return Curve(timesteps, per_seed.mean(axis=0), unknown, unknown, unknown, unknown, unknown, per_seed)
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(1000.0, 2000.0, size=(10, timesteps.size))
+    ahead = base + 5000.0  # every run above every baseline run at every budget ...
+    ahead[:, 49] = 0.0  # ... but at 500k, where all are below
+    table = improvement_at_budgets_table(
+        {"td3": curve(base), "early": curve(ahead), "few": curve(ahead[:5])},
+        "td3",
+        (100_000, 300_000, 500_000, 10**6),
+        reps=200,
+    )
+    lines = table.splitlines()
+    assert lines[0] == "| config | seeds | P(better than td3) @100k | P(better than td3) @300k | P(better than td3) @500k |"
+    early = next(line for line in lines if line.startswith("| `early`"))
+    assert early == ("| `early` | 10 | 1.00 [1.00, 1.00] better | 1.00 [1.00, 1.00] better | 0.00 [0.00, 0.00] worse |")
+    few = next(line for line in lines if line.startswith("| `few`"))
+    assert few.count("too few runs (n < 10)") == 3 and few.startswith("| `few` | 5 | 1.00 ")
+    assert not any(line.startswith("| `td3`") for line in lines)
+    # An interval that straddles 0.5 shows no difference; without the baseline there is no table
+    mixed = improvement_at_budgets_table({"td3": curve(base), "same": curve(base[::-1].copy())}, "td3", (300_000,), reps=200)
+    assert mixed.splitlines()[-1].endswith("no difference shown |")
+    assert improvement_at_budgets_table({"early": curve(ahead)}, "td3") == ""
 
 
 def test_report_on_synthetic_runs(tmp_path):

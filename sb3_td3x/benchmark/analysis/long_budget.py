@@ -1,8 +1,8 @@
 """
 What the report of a budget beyond the standard 100k adds (``<results>/<env>-<budget>/summary.md``): the IQM at the
-budgets of the published tables with those tables' numbers beside it, each run's final against its best evaluation,
-the hopped-through count beside the founding write-up's, which runs were resumed from a checkpoint, and the software
-they ran on.
+budgets of the published tables with those tables' numbers beside it and the probability of improvement over the
+baseline at each of them, each run's final against its best evaluation, the hopped-through count beside the founding
+write-up's, which runs were resumed from a checkpoint, and the software they ran on.
 
 The published numbers are other papers' on other code (other env versions, batch sizes, evaluation protocols): they
 place our runs, they are not a head-to-head.
@@ -17,7 +17,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sb3_td3x.benchmark.analysis.stats import interval_estimates, iqm_and_mean
+from sb3_td3x.benchmark.analysis.stats import (
+    BASELINE,
+    BOOTSTRAP_REPS,
+    MIN_RUNS_FOR_VERDICT,
+    interval_estimates,
+    iqm_and_mean,
+    probability_of_improvement,
+    verdict,
+)
 
 if TYPE_CHECKING:
     from sb3_td3x.benchmark.analysis.runs import SeedRun
@@ -101,6 +109,53 @@ def iqm_at_budgets_table(curves: dict[str, Curve], budgets: Sequence[int] = REPO
     return "\n".join(lines)
 
 
+def improvement_at_budgets_table(
+    curves: dict[str, Curve],
+    baseline: str = BASELINE,
+    budgets: Sequence[int] = REPORTED_BUDGETS,
+    min_runs: int = MIN_RUNS_FOR_VERDICT,
+    reps: int = BOOTSTRAP_REPS,
+) -> str:
+    """
+    :param curves: Aggregated curves per configuration (the runs' score at each evaluation).
+    :param baseline: Reference of the probability of improvement.
+    :param budgets: Budgets to show; those the baseline did not evaluate at are left out.
+    :param min_runs: Runs each of the two configurations needs before a cell says better or worse.
+    :param reps: Bootstrap resamples.
+    :return: a markdown table: at each budget, the probability that a run of each configuration scores above a run
+        of ``baseline`` there, with its 95% CI and what it shows (as the main table's final column, at every budget);
+        "" when the baseline has no runs or no other configuration is reported.
+    """
+    if baseline not in curves or len(curves) < 2:
+        return ""
+    base = curves[baseline]
+    shown = [budget for budget in budgets if budget in base.timesteps]
+    if not shown:
+        return ""
+    cells: dict[str, list[str]] = {name: [] for name in curves if name != baseline}
+    for budget in shown:
+        scores = {}
+        for name, curve in curves.items():
+            index = np.flatnonzero(curve.timesteps == budget)
+            if index.size:
+                scores[name] = curve.per_seed[:, index[0] : index[0] + 1]
+        improvement = probability_of_improvement(scores, baseline, reps)
+        for name in cells:
+            if name not in improvement:
+                cells[name].append("-")
+                continue
+            point, low, high = improvement[name]
+            n_runs = min(scores[name].shape[0], scores[baseline].shape[0])
+            cells[name].append(f"{point:.2f} [{low:.2f}, {high:.2f}] {verdict(low, high, n_runs, min_runs)}")
+    lines = [
+        "| config | seeds | " + " | ".join(f"P(better than {baseline}) @{budget_label(budget)}" for budget in shown) + " |",
+        "|---|---|" + "---|" * len(shown),
+    ]
+    for name, row in cells.items():
+        lines.append(f"| `{name}` | {curves[name].per_seed.shape[0]} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def published_table(env_id: str, budgets: Sequence[int] = REPORTED_BUDGETS) -> str:
     """:return: the published numbers of ``env_id`` at ``budgets`` as a markdown table ("" when none are known)."""
     rows = [entry for entry in PUBLISHED.get(env_id, ()) if entry.budget in budgets]
@@ -167,15 +222,34 @@ def software_stacks(runs: dict[str, list[SeedRun]]) -> str:
 
 
 def long_budget_section(
-    runs: dict[str, list[SeedRun]], curves: dict[str, Curve], env_id: str, hopped: dict[str, tuple[int, int]]
+    runs: dict[str, list[SeedRun]],
+    curves: dict[str, Curve],
+    env_id: str,
+    hopped: dict[str, tuple[int, int]],
+    baseline: str = BASELINE,
+    reps: int = BOOTSTRAP_REPS,
 ) -> str:
     """
     :param runs: The runs, per configuration.
     :param curves: Their aggregated curves.
     :param env_id: Environment id (the published numbers).
     :param hopped: Per configuration, (episodes hopped through, episodes) at the final evaluation.
+    :param baseline: Reference of the probability of improvement at each budget.
+    :param reps: Bootstrap resamples.
     :return: the markdown of the sections this module adds to a long budget's report.
     """
+    improvement = improvement_at_budgets_table(curves, baseline, reps=reps)
+    improvement_text = (
+        f"""Probability that a run scores above a run of `{baseline}` at each of those budgets (Mann-Whitney, 95% stratified
+bootstrap CI over runs), and what it shows: better / worse only when both configurations have at least
+{MIN_RUNS_FOR_VERDICT} runs there and the CI lies above / below 0.5.
+
+{improvement}
+
+"""
+        if improvement
+        else ""
+    )
     published = published_table(env_id)
     published_text = (
         f"""Published numbers at those budgets, on other code (other env versions, network sizes, exploration warm-ups and
@@ -194,7 +268,7 @@ evaluation protocols): they place these runs, they are not a head-to-head.
 
 {iqm_at_budgets_table(curves)}
 
-{published_text}
+{improvement_text}{published_text}
 ## Completion at the final evaluation
 
 Hopped through (episodes of the final evaluation, all runs pooled): {hopped_text or "not known for this environment"}.

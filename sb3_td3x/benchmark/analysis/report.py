@@ -306,7 +306,7 @@ Hyperparameters each configuration trained with (RL Zoo's config.yml: zoo file +
             for _, row in summary.iterrows()
             if row["hopped_episodes"] >= 0
         }
-        text += "\n" + long_budget_section(runs, curves, env_id, hopped)
+        text += "\n" + long_budget_section(runs, curves, env_id, hopped, baseline, reps)
     paths[4].write_text(text)
     return paths
 
