@@ -82,6 +82,14 @@ def budget_label(steps: int) -> str:
     return f"{steps // 1_000_000}M" if steps % 1_000_000 == 0 else f"{steps // 1000}k"
 
 
+def scores_at_budget(curve: Curve, budget: int) -> np.ndarray | None:
+    """:return: the runs' scores at the evaluation of ``budget`` env steps, shape ``(n_runs, 1)`` (None: not evaluated)."""
+    index = np.flatnonzero(curve.timesteps == budget)
+    if index.size == 0:
+        return None
+    return curve.per_seed[:, index[0] : index[0] + 1]
+
+
 def iqm_at_budgets_table(curves: dict[str, Curve], budgets: Sequence[int] = REPORTED_BUDGETS) -> str:
     """
     :param curves: Aggregated curves per configuration (the runs' score at each evaluation).
@@ -98,12 +106,11 @@ def iqm_at_budgets_table(curves: dict[str, Curve], budgets: Sequence[int] = REPO
     for name, curve in curves.items():
         cells = []
         for budget in shown:
-            index = np.flatnonzero(curve.timesteps == budget)
-            if index.size == 0:
+            scores = scores_at_budget(curve, budget)
+            if scores is None:
                 cells.append("-")
                 continue
-            i = index[0]
-            ((point, low, high),) = interval_estimates({name: curve.per_seed[:, i : i + 1]}, iqm_and_mean).values()
+            ((point, low, high),) = interval_estimates({name: scores}, iqm_and_mean).values()
             cells.append(f"{point[0]:.0f} [{low[0]:.0f}, {high[0]:.0f}]")
         lines.append(f"| `{name}` | {curve.per_seed.shape[0]} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -134,11 +141,8 @@ def improvement_at_budgets_table(
         return ""
     cells: dict[str, list[str]] = {name: [] for name in curves if name != baseline}
     for budget in shown:
-        scores = {}
-        for name, curve in curves.items():
-            index = np.flatnonzero(curve.timesteps == budget)
-            if index.size:
-                scores[name] = curve.per_seed[:, index[0] : index[0] + 1]
+        at_budget = {name: scores_at_budget(curve, budget) for name, curve in curves.items()}
+        scores = {name: matrix for name, matrix in at_budget.items() if matrix is not None}
         improvement = probability_of_improvement(scores, baseline, reps)
         for name in cells:
             if name not in improvement:
