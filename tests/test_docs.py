@@ -156,6 +156,14 @@ def test_readme_first_command_range_is_the_benchmark_runs_at_20k():
             "{td3x_crossq256_lap:final_iqm_high}] for `td3x_crossq256_lap`, at {crossq256:cpu_hours} and "
             "{td3x_crossq256_lap:cpu_hours} CPU hours per run",
         ),
+        (
+            "Hopper-v4/screening",
+            "with 512, {crossq512:final_iqm} [{crossq512:final_iqm_low}, {crossq512:final_iqm_high}] against "
+            "{td3x_crossq512:final_iqm} [{td3x_crossq512:final_iqm_low}, {td3x_crossq512:final_iqm_high}] for "
+            "`td3x_crossq512` and {td3x_crossq512_lap:final_iqm} [{td3x_crossq512_lap:final_iqm_low}, "
+            "{td3x_crossq512_lap:final_iqm_high}] for `td3x_crossq512_lap`, at {crossq512:cpu_hours}, "
+            "{td3x_crossq512:cpu_hours} and {td3x_crossq512_lap:cpu_hours}",
+        ),
     ],
 )
 def test_readme_prose_numbers_are_the_reports(report, sentence):
