@@ -134,7 +134,8 @@ def test_readme_first_command_range_is_the_benchmark_runs_at_20k():
         (
             "Hopper-v4-500k",
             "highest IQM, {td3:final_iqm}, against {td7:final_iqm} for TD7, {td3x_ckpt_progress:final_iqm} for the "
-            "checkpointed TD3X set and {td3x_writeup:final_iqm} for the write-up's agent",
+            "checkpointed TD3X set, {td3x_crossq256_lap:final_iqm} for TD3X with CrossQ's networks (shown better at 100k, "
+            "below) and {td3x_writeup:final_iqm} for the write-up's agent",
         ),
         (
             "Hopper-v4",
