@@ -286,6 +286,15 @@ def test_cli_expands_groups():
     assert parse_args(["--configs", "all"]).configs == list(CONFIGS)
 
 
+def test_cli_500k_group_is_the_500k_tables_rows():
+    """`--configs 500k` runs every configuration of the committed 500k report, and nothing else."""
+    import csv
+
+    with open(Path(__file__).parents[1] / "results" / "Hopper-v4-500k" / "summary.csv") as file:
+        reported = [row["config"] for row in csv.DictReader(file)]
+    assert parse_args(["--configs", "500k"]).configs == reported
+
+
 FAKE_TRAIN = textwrap.dedent(
     """
     # Stands in for `python -m rl_zoo3.train`: writes an RL Zoo style evaluations.npz and exits.

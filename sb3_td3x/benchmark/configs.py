@@ -416,8 +416,9 @@ CANDIDATES: tuple[str, ...] = ("td3x_writeup", "td3x_writeup_noisy", "td3x_ckpt"
 CROSSQ_CANDIDATES: tuple[str, ...] = ("td3x_crossq256", "td3x_crossq512", "td3x_crossq256_lap", "td3x_crossq512_lap")
 CROSSQ_SCREENING: tuple[str, ...] = ("td3", *CROSSQ_CANDIDATES, "crossq256", "crossq512")
 # The write-up's own experiment at its own budget (500k steps, seeds 0-4 first; reported in <results>/Hopper-v4-500k/):
-# stock TD3, the write-up's agent, and the checkpointed TD3X set chosen above before any 500k run
-BUDGET_500K: tuple[str, ...] = ("td3", "td3x_writeup", "td3x_ckpt_progress")
+# stock TD3, the write-up's agent, the checkpointed TD3X set chosen above before any 500k run, then TD7 and the CrossQ
+# pick (added after the first three had run), so that `--configs 500k` runs every row of that table
+BUDGET_500K: tuple[str, ...] = ("td3", "td3x_writeup", "td3x_ckpt_progress", "td7", "td3x_crossq256_lap")
 # The evidence of DQNX and SACX: DQN against DQN + PER (+ 3-step) on CartPole-v1, SAC against SAC + LAP + 3-step on
 # Pendulum-v1, 5 seeds each (0-4), RL Zoo's budgets (50k and 20k steps)
 PRIORITIZED_DQN: tuple[str, ...] = ("dqn", "dqnx_per", "dqnx_per_nstep3")
