@@ -133,9 +133,10 @@ def test_readme_first_command_range_is_the_benchmark_runs_at_20k():
     [
         (
             "Hopper-v4-500k",
-            "highest IQM, {td3:final_iqm}, against {td7:final_iqm} for TD7, {td3x_ckpt_progress:final_iqm} for the "
-            "checkpointed TD3X set, {td3x_crossq256_lap:final_iqm} for TD3X with CrossQ's networks (shown better at 100k, "
-            "below) and {td3x_writeup:final_iqm} for the write-up's agent",
+            "highest IQM, {td7:final_iqm}, against {td3:final_iqm} for stock TD3, {td3x_ckpt_progress:final_iqm} for "
+            "the checkpointed TD3X set, {td3x_crossq256_lap:final_iqm} for TD3X with CrossQ's networks (shown better at "
+            "100k, below) and {td3x_writeup:final_iqm} for the write-up's agent; a TD7 run ends above a `td3` run with "
+            "probability {td7:p_improvement} [{td7:p_improvement_low}, {td7:p_improvement_high}] at 500k",
         ),
         (
             "Hopper-v4",
