@@ -852,6 +852,26 @@ def test_long_budget_report(tmp_path):
     chance = table[table.index("| config | seeds | P(better than td3) @100k") :].splitlines()[2]
     assert chance.startswith("| `td3x_writeup` | 3 | ")
     assert chance.count("too few runs (n < 10)") == 3
+    # summary.csv carries the same probabilities before the final budget (the final one is p_improvement itself)
+    summary = pd.read_csv("results/Hopper-v4-500k/summary.csv").set_index("config")
+    assert [column for column in summary.columns if column.startswith("p_improvement_")] == [
+        "p_improvement_low",
+        "p_improvement_high",
+        "p_improvement_100k",
+        "p_improvement_100k_low",
+        "p_improvement_100k_high",
+        "p_improvement_300k",
+        "p_improvement_300k_low",
+        "p_improvement_300k_high",
+    ]
+    writeup = summary.loc["td3x_writeup"]
+    cell_300k = chance.split(" | ")[3]
+    assert cell_300k.startswith(
+        f"{writeup['p_improvement_300k']:.2f} [{writeup['p_improvement_300k_low']:.2f}, "
+        f"{writeup['p_improvement_300k_high']:.2f}] "
+    )
+    # td3x_writeup's runs lie 200 above td3's two rising runs and its third, so above all three at 300k
+    assert writeup["p_improvement_300k"] == 1.0 and np.isnan(summary.loc["td3", "p_improvement_300k"])
     assert "| TD3 (sfujim/TD3, paper code) | Hopper-v1 | 500k | 2933 +- 682 | 3133 | 10 |" in text
     assert "| TD7 (sfujim/TD7) | Hopper-v4 | 300k | 2948 +- 464 | - | ? |" in text
     assert "2: 1000 (best 2941 @490k)" in text and "(1/3 ended >10% below their best)" in text

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from sb3_td3x.benchmark.analysis.stats import (
     BASELINE,
@@ -116,12 +117,66 @@ def iqm_at_budgets_table(curves: dict[str, Curve], budgets: Sequence[int] = REPO
     return "\n".join(lines)
 
 
+def improvement_at_budgets(
+    curves: dict[str, Curve],
+    baseline: str = BASELINE,
+    budgets: Sequence[int] = REPORTED_BUDGETS,
+    reps: int = BOOTSTRAP_REPS,
+) -> dict[int, dict[str, tuple[float, float, float]]]:
+    """
+    :param curves: Aggregated curves per configuration (the runs' score at each evaluation).
+    :param baseline: Reference of the probability of improvement.
+    :param budgets: Budgets to compare at; those the baseline did not evaluate at are left out.
+    :param reps: Bootstrap resamples.
+    :return: budget -> configuration -> (probability that a run of it scores above a run of ``baseline`` at that
+        budget, lower and upper end of its 95% CI), for every configuration but the baseline that evaluated there;
+        empty when the baseline has no runs or no other configuration is reported.
+    """
+    if baseline not in curves or len(curves) < 2:
+        return {}
+    result: dict[int, dict[str, tuple[float, float, float]]] = {}
+    for budget in budgets:
+        if budget not in curves[baseline].timesteps:
+            continue
+        at_budget = {name: scores_at_budget(curve, budget) for name, curve in curves.items()}
+        scores = {name: matrix for name, matrix in at_budget.items() if matrix is not None}
+        result[budget] = probability_of_improvement(scores, baseline, reps)
+    return result
+
+
+def improvement_columns(
+    summary: pd.DataFrame, improvement: dict[int, dict[str, tuple[float, float, float]]]
+) -> pd.DataFrame:
+    """
+    :param summary: The report's summary table (one row per configuration, see
+        :func:`~sb3_td3x.benchmark.analysis.stats.summarize`).
+    :param improvement: Output of :func:`improvement_at_budgets`.
+    :return: the table with ``p_improvement_<budget>`` and its ``_low`` / ``_high`` CI columns (e.g.
+        ``p_improvement_300k``) after ``vs_baseline``, one triple per budget before the last evaluation of every
+        configuration (the final budget's is ``p_improvement`` itself); NaN where a configuration has no value.
+    """
+    final = int(summary["steps"].min()) if len(summary) else 0
+    summary = summary.copy()
+    position = list(summary.columns).index("vs_baseline") + 1
+    for budget in sorted(improvement):
+        if budget >= final:
+            continue
+        key = f"p_improvement_{budget_label(budget)}"
+        nan = (float("nan"),) * 3
+        values = [improvement[budget].get(str(name), nan) for name in summary["config"]]
+        for offset, suffix in enumerate(("", "_low", "_high")):
+            summary.insert(position, key + suffix, [value[offset] for value in values])
+            position += 1
+    return summary
+
+
 def improvement_at_budgets_table(
     curves: dict[str, Curve],
     baseline: str = BASELINE,
     budgets: Sequence[int] = REPORTED_BUDGETS,
     min_runs: int = MIN_RUNS_FOR_VERDICT,
     reps: int = BOOTSTRAP_REPS,
+    improvement: dict[int, dict[str, tuple[float, float, float]]] | None = None,
 ) -> str:
     """
     :param curves: Aggregated curves per configuration (the runs' score at each evaluation).
@@ -129,27 +184,26 @@ def improvement_at_budgets_table(
     :param budgets: Budgets to show; those the baseline did not evaluate at are left out.
     :param min_runs: Runs each of the two configurations needs before a cell says better or worse.
     :param reps: Bootstrap resamples.
+    :param improvement: The probabilities already computed at ``budgets`` by :func:`improvement_at_budgets`
+        (default: computed here).
     :return: a markdown table: at each budget, the probability that a run of each configuration scores above a run
         of ``baseline`` there, with its 95% CI and what it shows (as the main table's final column, at every budget);
         "" when the baseline has no runs or no other configuration is reported.
     """
-    if baseline not in curves or len(curves) < 2:
-        return ""
-    base = curves[baseline]
-    shown = [budget for budget in budgets if budget in base.timesteps]
+    if improvement is None:
+        improvement = improvement_at_budgets(curves, baseline, budgets, reps)
+    shown = [budget for budget in budgets if budget in improvement]
     if not shown:
         return ""
     cells: dict[str, list[str]] = {name: [] for name in curves if name != baseline}
     for budget in shown:
-        at_budget = {name: scores_at_budget(curve, budget) for name, curve in curves.items()}
-        scores = {name: matrix for name, matrix in at_budget.items() if matrix is not None}
-        improvement = probability_of_improvement(scores, baseline, reps)
         for name in cells:
-            if name not in improvement:
+            at_budget = scores_at_budget(curves[name], budget)
+            if name not in improvement[budget] or at_budget is None:
                 cells[name].append("-")
                 continue
-            point, low, high = improvement[name]
-            n_runs = min(scores[name].shape[0], scores[baseline].shape[0])
+            point, low, high = improvement[budget][name]
+            n_runs = min(at_budget.shape[0], curves[baseline].per_seed.shape[0])
             cells[name].append(f"{point:.2f} [{low:.2f}, {high:.2f}] {verdict(low, high, n_runs, min_runs)}")
     lines = [
         "| config | seeds | " + " | ".join(f"P(better than {baseline}) @{budget_label(budget)}" for budget in shown) + " |",
@@ -232,6 +286,7 @@ def long_budget_section(
     hopped: dict[str, tuple[int, int]],
     baseline: str = BASELINE,
     reps: int = BOOTSTRAP_REPS,
+    improvement: dict[int, dict[str, tuple[float, float, float]]] | None = None,
 ) -> str:
     """
     :param runs: The runs, per configuration.
@@ -240,18 +295,20 @@ def long_budget_section(
     :param hopped: Per configuration, (episodes hopped through, episodes) at the final evaluation.
     :param baseline: Reference of the probability of improvement at each budget.
     :param reps: Bootstrap resamples.
+    :param improvement: The probabilities of improvement at :data:`REPORTED_BUDGETS`, from
+        :func:`improvement_at_budgets` (default: computed here).
     :return: the markdown of the sections this module adds to a long budget's report.
     """
-    improvement = improvement_at_budgets_table(curves, baseline, reps=reps)
+    table = improvement_at_budgets_table(curves, baseline, reps=reps, improvement=improvement)
     improvement_text = (
         f"""Probability that a run scores above a run of `{baseline}` at each of those budgets (Mann-Whitney, 95% stratified
 bootstrap CI over runs), and what it shows: better / worse only when both configurations have at least
 {MIN_RUNS_FOR_VERDICT} runs there and the CI lies above / below 0.5.
 
-{improvement}
+{table}
 
 """
-        if improvement
+        if table
         else ""
     )
     published = published_table(env_id)

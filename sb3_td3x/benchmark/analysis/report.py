@@ -41,7 +41,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sb3_td3x.benchmark.analysis.long_budget import long_budget_section
+from sb3_td3x.benchmark.analysis.long_budget import (
+    REPORTED_BUDGETS,
+    improvement_at_budgets,
+    improvement_columns,
+    long_budget_section,
+)
 from sb3_td3x.benchmark.analysis.plots import plot_ablation, plot_curves, plot_profile, plot_wallclock
 from sb3_td3x.benchmark.analysis.runs import SeedRun, effective_hyperparams, load_runs
 from sb3_td3x.benchmark.analysis.stats import (
@@ -212,6 +217,9 @@ def write_report(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     budget = int(summary["steps"].max())
+    # A long budget's report also compares the sets with the baseline at the budgets of the published tables
+    improvement = improvement_at_budgets(curves, baseline, REPORTED_BUDGETS, reps) if budget > STANDARD_BUDGET else {}
+    summary = improvement_columns(summary, improvement)
     seed_list = sorted({run.seed for seed_runs in runs.values() for run in seed_runs})
     eval_episodes = next(iter(runs.values()))[0].returns.shape[1]
     first = next(iter(curves.values())).timesteps
@@ -306,7 +314,7 @@ Hyperparameters each configuration trained with (RL Zoo's config.yml: zoo file +
             for _, row in summary.iterrows()
             if row["hopped_episodes"] >= 0
         }
-        text += "\n" + long_budget_section(runs, curves, env_id, hopped, baseline, reps)
+        text += "\n" + long_budget_section(runs, curves, env_id, hopped, baseline, reps, improvement)
     paths[4].write_text(text)
     return paths
 
