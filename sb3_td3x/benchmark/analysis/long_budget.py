@@ -144,9 +144,7 @@ def improvement_at_budgets(
     return result
 
 
-def improvement_columns(
-    summary: pd.DataFrame, improvement: dict[int, dict[str, tuple[float, float, float]]]
-) -> pd.DataFrame:
+def improvement_columns(summary: pd.DataFrame, improvement: dict[int, dict[str, tuple[float, float, float]]]) -> pd.DataFrame:
     """
     :param summary: The report's summary table (one row per configuration, see
         :func:`~sb3_td3x.benchmark.analysis.stats.summarize`).
